@@ -1,0 +1,39 @@
+//! Counters of what a node did and what it refused, for hosts, tests and the simulator.
+
+/// What a [`Node`](crate::Node) has received, sent and dropped since it was created.
+///
+/// Every input that a node refuses is counted under the reason it was refused, so that a host
+/// can tell a hostile or broken peer from a quiet one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handed to [`Node::handle_datagram`](crate::Node::handle_datagram).
+    pub datagrams_received: u64,
+    /// Bytes in those datagrams.
+    pub bytes_received: u64,
+    /// Datagrams queued for [`Node::poll_transmit`](crate::Node::poll_transmit).
+    pub datagrams_sent: u64,
+    /// Bytes in those datagrams.
+    pub bytes_sent: u64,
+    /// Handshakes that authenticated a peer.
+    pub handshakes_completed: u64,
+    /// Inputs refused, by reason.
+    pub dropped: DropStats,
+}
+
+/// Why inputs and outputs were dropped, one counter per reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DropStats {
+    /// Datagrams that did not decode (see [`DecodeError`](crate::wire::DecodeError)).
+    pub malformed: u64,
+    /// Packets whose signature did not verify.
+    pub bad_signature: u64,
+    /// Well-formed packets that matched no state: an answer to nothing, a probe from a
+    /// stranger, a cluster frame when in no cluster, a node's own identity echoed back.
+    pub unexpected: u64,
+    /// `Hello`s smaller than the answer they ask for (an amplification attempt).
+    pub unpadded_hello: u64,
+    /// Datagrams not queued because the transmit queue was full.
+    pub transmit_queue_full: u64,
+    /// Events not queued because the event queue was full.
+    pub event_queue_full: u64,
+}

@@ -1,0 +1,69 @@
+//! The wire format: packet types and their one encoding.
+//!
+//! A datagram is a version byte ([`WIRE_VERSION`]) followed by one [`Packet`] in `postcard`,
+//! and is at most [`MAX_DATAGRAM_SIZE`] bytes. [`encode`] and [`decode`] are the only way in
+//! and out; [`decode`] turns any malformed input into a typed [`DecodeError`] and never panics.
+//! Cluster traffic is further padded and sealed into fixed-size frames by [`frame`].
+
+mod bounded;
+mod error;
+pub mod frame;
+mod packet;
+pub mod padding;
+
+pub use bounded::BoundedBytes;
+pub use error::{DecodeError, EncodeError};
+pub use packet::{HandshakeNonce, Hello, HelloAck, HelloConfirm, Packet, Probe, SealedFrame};
+
+/// The wire version this node speaks; the first byte of every datagram.
+pub const WIRE_VERSION: u8 = 1;
+
+/// The largest datagram Peerster sends or accepts. Any path MTU carries it, as QUIC assumes.
+pub const MAX_DATAGRAM_SIZE: usize = 1200;
+
+/// Encodes `packet` into a datagram.
+pub fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(128);
+    out.push(WIRE_VERSION);
+    let out =
+        postcard::to_extend(packet, out).map_err(|e| EncodeError::Serialize(e.to_string()))?;
+    if out.len() > MAX_DATAGRAM_SIZE {
+        return Err(EncodeError::Oversize {
+            len: out.len(),
+            max: MAX_DATAGRAM_SIZE,
+        });
+    }
+    Ok(out)
+}
+
+/// Decodes a datagram into a packet, refusing anything that is not exactly one well-formed
+/// packet of this wire version.
+pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
+    if datagram.len() > MAX_DATAGRAM_SIZE {
+        return Err(DecodeError::Oversize {
+            len: datagram.len(),
+            max: MAX_DATAGRAM_SIZE,
+        });
+    }
+    let (&version, body) = datagram.split_first().ok_or(DecodeError::Empty)?;
+    if version != WIRE_VERSION {
+        return Err(DecodeError::UnknownVersion {
+            got: version,
+            expected: WIRE_VERSION,
+        });
+    }
+    // The tag is a postcard varint; one of ours always fits its first byte, and a first byte
+    // at or above the type count (a longer varint included) names no type of ours.
+    let &tag = body.first().ok_or(DecodeError::Truncated)?;
+    if tag >= Packet::TYPE_COUNT {
+        return Err(DecodeError::UnknownPacketType { tag: tag.into() });
+    }
+    let (packet, rest) = postcard::take_from_bytes::<Packet>(body)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { extra: rest.len() });
+    }
+    Ok(packet)
+}
+
+#[cfg(test)]
+mod tests;
