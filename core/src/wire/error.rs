@@ -41,6 +41,10 @@ pub enum DecodeError {
         /// How many bytes were left.
         extra: usize,
     },
+    /// The packet decoded, but from bytes other than its one canonical encoding (an over-long
+    /// varint).
+    #[error("non-canonical encoding")]
+    NonCanonical,
     /// A variable-length field is longer than its bound.
     #[error("a field exceeds its length bound")]
     FieldTooLong,

@@ -62,7 +62,14 @@ pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes { extra: rest.len() });
     }
-    Ok(packet)
+    // postcard accepts over-long varints (a length of 2 written as `82 00`). Only the one
+    // canonical encoding is accepted, so a packet cannot be re-encoded into fresh bytes that
+    // slip past duplicate suppression or change a digest.
+    let mut canonical = [0u8; MAX_DATAGRAM_SIZE];
+    match postcard::to_slice(&packet, &mut canonical) {
+        Ok(bytes) if *bytes == *body => Ok(packet),
+        _ => Err(DecodeError::NonCanonical),
+    }
 }
 
 #[cfg(test)]

@@ -99,6 +99,16 @@ fn every_truncation_of_every_packet_is_refused() {
 }
 
 #[test]
+fn overlong_varints_are_refused() {
+    // A sealed frame of two bytes, its length written canonically and then over-long.
+    assert!(decode(&[WIRE_VERSION, 5, 2, 0xff, 0xff]).is_ok());
+    assert_eq!(
+        decode(&[WIRE_VERSION, 5, 0x82, 0x00, 0xff, 0xff]),
+        Err(DecodeError::NonCanonical)
+    );
+}
+
+#[test]
 fn trailing_bytes_are_refused() {
     for packet in examples() {
         let mut bytes = encode(&packet).unwrap();
