@@ -27,6 +27,21 @@ pub struct Config {
     pub keepalive_interval: Duration,
     /// A verified peer not heard from for this long is dropped from the peer table. Default 60 s.
     pub peer_timeout: Duration,
+    /// How many peers a node tries to keep: below this, it connects to addresses learned by
+    /// peer exchange. Default 8.
+    pub target_peers: usize,
+    /// Largest number of learned, not yet tried addresses a node remembers. Default 256.
+    pub max_known_addrs: usize,
+    /// Interval between peer-exchange lists sent to a random peer. Default 30 s.
+    pub peer_exchange_interval: Duration,
+    /// Interval between anti-entropy status exchanges with a random peer, and between checks
+    /// that the node has `target_peers`. Default 2 s.
+    pub gossip_interval: Duration,
+    /// How many random peers a new announcement is pushed to by each node that learns it.
+    /// Default 3.
+    pub gossip_fanout: usize,
+    /// Largest number of announcements (one per origin) a node keeps. Default 1024.
+    pub max_announcements: usize,
     /// Largest number of datagrams waiting in [`Node::poll_transmit`](crate::Node::poll_transmit);
     /// further ones are dropped and counted. Default 4096.
     pub max_queued_transmits: usize,
@@ -48,6 +63,12 @@ impl Default for Config {
             handshake_attempts: 4,
             keepalive_interval: Duration::from_secs(15),
             peer_timeout: Duration::from_secs(60),
+            target_peers: 8,
+            max_known_addrs: 256,
+            peer_exchange_interval: Duration::from_secs(30),
+            gossip_interval: Duration::from_secs(2),
+            gossip_fanout: 3,
+            max_announcements: 1024,
             max_queued_transmits: 4096,
             max_queued_events: 4096,
             pad_buckets: vec![256, 640, MAX_DATAGRAM_SIZE],
@@ -104,6 +125,9 @@ impl Config {
             ("max_peers", self.max_peers),
             ("max_pending_handshakes", self.max_pending_handshakes),
             ("handshake_attempts", self.handshake_attempts as usize),
+            ("max_known_addrs", self.max_known_addrs),
+            ("gossip_fanout", self.gossip_fanout),
+            ("max_announcements", self.max_announcements),
             ("max_queued_transmits", self.max_queued_transmits),
             ("max_queued_events", self.max_queued_events),
         ] {
@@ -115,6 +139,8 @@ impl Config {
             ("handshake_retry", self.handshake_retry),
             ("keepalive_interval", self.keepalive_interval),
             ("peer_timeout", self.peer_timeout),
+            ("peer_exchange_interval", self.peer_exchange_interval),
+            ("gossip_interval", self.gossip_interval),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::ZeroDuration { field });

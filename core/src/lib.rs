@@ -75,7 +75,7 @@ pub mod time;
 pub mod wire;
 
 pub use config::{Config, ConfigError};
-pub use node::{Event, Node, Transmit};
+pub use node::{CommandError, Event, Node, Transmit};
 pub use overlay::Peer;
 pub use stats::{DropStats, Stats};
 pub use time::Timestamp;

@@ -13,7 +13,7 @@ use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
 use crate::stats::Stats;
 use crate::time::Timestamp;
-use crate::wire;
+use crate::wire::{self, AnnouncementBody, BoundedBytes};
 
 /// A datagram the node wants sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +48,31 @@ pub enum Event {
         addr: SocketAddr,
         /// The peer's id.
         peer: MemberId,
+    },
+    /// Another node's announcement arrived, new or newer than the one held.
+    Announcement {
+        /// The announcing node's id.
+        origin: MemberId,
+        /// The announcing node's public identity (the signature was checked against it).
+        identity: PublicIdentity,
+        /// The origin's sequence number of this announcement.
+        seq: u64,
+        /// What was announced.
+        body: AnnouncementBody,
+    },
+}
+
+/// Why a user command was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// A display name is longer than [`AnnouncementBody::MAX_NAME`] bytes.
+    #[error("name of {len} bytes is longer than {max} bytes")]
+    NameTooLong {
+        /// The name's length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
     },
 }
 
@@ -95,7 +120,7 @@ impl Node {
             identity,
             rng: ChaCha20Rng::from_seed(seed),
             stats: Stats::default(),
-            overlay: Overlay::default(),
+            overlay: Overlay::new(now),
         })
     }
 
@@ -151,6 +176,23 @@ impl Node {
         overlay.connect(now, addr, &mut ctx);
     }
 
+    /// Announces this node to the whole overlay under a display `name`, replacing its earlier
+    /// announcement. Returns the announcement's sequence number.
+    pub fn announce(&mut self, now: Timestamp, name: &str) -> Result<u64, CommandError> {
+        let name =
+            BoundedBytes::new(name.as_bytes().to_vec()).map_err(|n| CommandError::NameTooLong {
+                len: n.len(),
+                max: AnnouncementBody::MAX_NAME,
+            })?;
+        let (overlay, mut ctx) = self.split();
+        Ok(overlay.announce(now, AnnouncementBody::Node { name }, &mut ctx))
+    }
+
+    /// The latest announcement held from each node, this node's own included.
+    pub fn announcements(&self) -> impl Iterator<Item = &wire::Announcement> {
+        self.overlay.announcements()
+    }
+
     /// The next datagram to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.outbox.pop_transmit()
@@ -163,7 +205,7 @@ impl Node {
 
     /// When [`Node::handle_timeout`] should next be called, if the node has a deadline.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.overlay.poll_timeout(self.config.peer_timeout)
+        Some(self.overlay.poll_timeout(&self.config))
     }
 
     /// Counters of what the node received, sent and dropped.

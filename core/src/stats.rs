@@ -16,6 +16,8 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Handshakes that authenticated a peer.
     pub handshakes_completed: u64,
+    /// Announcements of other nodes accepted (new, or newer than the one held).
+    pub announcements_accepted: u64,
     /// Inputs refused, by reason.
     pub dropped: DropStats,
 }
@@ -30,6 +32,8 @@ pub struct DropStats {
     /// Well-formed packets that matched no state: an answer to nothing, a probe from a
     /// stranger, a cluster frame when in no cluster, a node's own identity echoed back.
     pub unexpected: u64,
+    /// Packets already seen, or older than what the node holds (replays included).
+    pub duplicate: u64,
     /// `Hello`s smaller than the answer they ask for (an amplification attempt).
     pub unpadded_hello: u64,
     /// Datagrams not queued because the transmit queue was full.

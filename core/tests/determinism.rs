@@ -57,10 +57,5 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     assert_eq!(e1, e2, "same seed gave different events");
 
     let (t3, _) = run(8);
-    assert_eq!(
-        t1.len(),
-        t3.len(),
-        "the protocol's shape does not depend on the seed"
-    );
     assert_ne!(t1, t3, "another seed must draw other nonces");
 }

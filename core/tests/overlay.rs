@@ -70,19 +70,27 @@ fn silent_peer_is_lost_after_the_timeout() {
 }
 
 #[test]
-fn handshake_to_nobody_gives_up_after_its_attempts() {
+fn handshake_to_nobody_gives_up_after_its_attempts_then_retries_its_bootstrap() {
     let config = Config::default();
     let mut net = Net::new(1, 3, config.clone());
     let nobody = common::addr(99);
     net.nodes[0].connect(Timestamp::ZERO, nobody);
     net.run_for(Duration::from_secs(60));
-    let hellos = net.transcript.iter().filter(|f| f.to == nobody).count();
-    assert_eq!(hellos, config.handshake_attempts as usize);
-    assert!(matches!(
-        net.events.as_slice(),
-        [(0, Event::PeerUnreachable { addr })] if *addr == nobody
-    ));
-    assert_eq!(net.nodes[0].poll_timeout(), None, "nothing left to do");
+    let Some(gave_up) = net.events.iter().find_map(|(_, e)| match e {
+        Event::PeerUnreachable { addr } if *addr == nobody => Some(()),
+        _ => None,
+    }) else {
+        panic!("no PeerUnreachable: {:?}", net.events);
+    };
+    let _ = gave_up;
+    let hellos: Vec<_> = net.transcript.iter().filter(|f| f.to == nobody).collect();
+    let first_round = &hellos[..config.handshake_attempts as usize];
+    let round_span = first_round.last().unwrap().deliver_at - first_round[0].deliver_at;
+    // Backoff: 1 + 2 + 4 s between the four tries of one round.
+    assert_eq!(round_span, Duration::from_secs(7));
+    // A user-given address is tried again after a round fails: a node whose only contact was
+    // briefly down must not stay alone.
+    assert!(hellos.len() > first_round.len(), "{} hellos", hellos.len());
 }
 
 #[test]
@@ -101,10 +109,7 @@ fn forged_signature_does_not_verify() {
     net.run_for(Duration::from_secs(60));
     assert!(verified_pairs(&net).is_empty());
     let stats = net.nodes[0].stats();
-    assert_eq!(
-        stats.dropped.bad_signature,
-        u64::from(Config::default().handshake_attempts)
-    );
+    assert!(stats.dropped.bad_signature >= u64::from(Config::default().handshake_attempts));
     assert_eq!(net.nodes[0].peers().count(), 0);
 }
 
@@ -178,6 +183,7 @@ fn peer_table_is_bounded() {
 #[test]
 fn garbage_is_counted_and_changes_nothing() {
     let mut net = Net::new(1, 8, Config::default());
+    let deadline = net.nodes[0].poll_timeout();
     let from = common::addr(50);
     for len in [0usize, 1, 2, 7, 100, 1200, 1500] {
         let junk: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
@@ -187,7 +193,7 @@ fn garbage_is_counted_and_changes_nothing() {
     assert_eq!(stats.datagrams_received, 7);
     assert_eq!(stats.dropped.malformed, 7);
     assert_eq!(net.nodes[0].poll_transmit(), None);
-    assert_eq!(net.nodes[0].poll_timeout(), None);
+    assert_eq!(net.nodes[0].poll_timeout(), deadline);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::CryptoError;
+use super::{CryptoError, split_sealed};
 
 /// Length of the random nonce at the start of a sealed message.
 pub const NONCE_LEN: usize = 24;
@@ -125,7 +125,7 @@ impl ClusterKey {
         sealed: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
-        let (nonce, ciphertext, tag) = split_sealed(sealed)?;
+        let (nonce, ciphertext, tag) = split_sealed::<NONCE_LEN>(sealed)?;
         let start = out.len();
         out.extend_from_slice(ciphertext);
         let result = self.cipher().decrypt_inout_detached(
@@ -144,7 +144,7 @@ impl ClusterKey {
     /// Like [`Self::open`], but in place: `buf` holds the sealed message and, on success, is
     /// replaced by the plaintext. On failure `buf` is left exactly as it was.
     pub fn open_in_place(&self, aad: &[u8], buf: &mut Vec<u8>) -> Result<(), CryptoError> {
-        let (nonce, _, tag) = split_sealed(buf)?;
+        let (nonce, _, tag) = split_sealed::<NONCE_LEN>(buf)?;
         let (nonce, tag) = (*nonce, *tag);
         let end = buf.len() - TAG_LEN;
         self.cipher()
@@ -159,20 +159,6 @@ impl ClusterKey {
         buf.drain(..NONCE_LEN);
         Ok(())
     }
-}
-
-/// The three parts of a sealed message: nonce, ciphertext, tag.
-type Parts<'a> = (&'a [u8; NONCE_LEN], &'a [u8], &'a [u8; TAG_LEN]);
-
-/// Splits `nonce ‖ ciphertext ‖ tag`, rejecting anything shorter than [`OVERHEAD`].
-fn split_sealed(sealed: &[u8]) -> Result<Parts<'_>, CryptoError> {
-    let (nonce, rest) = sealed
-        .split_first_chunk::<NONCE_LEN>()
-        .ok_or(CryptoError::OpenFailed)?;
-    let (ciphertext, tag) = rest
-        .split_last_chunk::<TAG_LEN>()
-        .ok_or(CryptoError::OpenFailed)?;
-    Ok((nonce, ciphertext, tag))
 }
 
 impl fmt::Debug for ClusterKey {

@@ -49,3 +49,18 @@ pub enum CryptoError {
     #[error("requested key derivation output is too long")]
     KdfOutputTooLong,
 }
+
+/// The parts of a sealed message: its head, ciphertext and tag.
+type SealedParts<'a, const HEAD: usize> = (&'a [u8; HEAD], &'a [u8], &'a [u8; 16]);
+
+/// Splits a sealed message `head ‖ ciphertext ‖ tag` (the head is a nonce or an encapsulated
+/// key of `HEAD` bytes, the tag 16 bytes), refusing anything too short to hold both.
+fn split_sealed<const HEAD: usize>(sealed: &[u8]) -> Result<SealedParts<'_, HEAD>, CryptoError> {
+    let (head, rest) = sealed
+        .split_first_chunk::<HEAD>()
+        .ok_or(CryptoError::OpenFailed)?;
+    let (ciphertext, tag) = rest
+        .split_last_chunk::<16>()
+        .ok_or(CryptoError::OpenFailed)?;
+    Ok((head, ciphertext, tag))
+}

@@ -28,7 +28,7 @@ use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::CryptoError;
+use super::{CryptoError, split_sealed};
 use crate::ids::hex_prefix;
 
 /// Length of the encapsulated key `enc` (an X25519 public key) at the start of a sealed message.
@@ -236,7 +236,7 @@ impl EpochSecret {
         sealed: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
-        let (enc, ciphertext, tag) = split_sealed(sealed)?;
+        let (enc, ciphertext, tag) = split_sealed::<ENC_LEN>(sealed)?;
         let ctx = self.receiver_context(info, enc)?;
         let start = out.len();
         out.extend_from_slice(ciphertext);
@@ -262,7 +262,7 @@ impl EpochSecret {
         aad: &[u8],
         buf: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
-        let (enc, _, tag) = split_sealed(buf)?;
+        let (enc, _, tag) = split_sealed::<ENC_LEN>(buf)?;
         let (enc, tag) = (*enc, *tag);
         let ctx = self.receiver_context(info, &enc)?;
         let end = buf.len() - TAG_LEN;
@@ -278,20 +278,6 @@ impl EpochSecret {
         buf.drain(..ENC_LEN);
         Ok(())
     }
-}
-
-/// The three parts of a sealed message: enc, ciphertext, tag.
-type Parts<'a> = (&'a [u8; ENC_LEN], &'a [u8], &'a [u8; TAG_LEN]);
-
-/// Splits `enc ‖ ciphertext ‖ tag`, rejecting anything shorter than [`SEAL_OVERHEAD`].
-fn split_sealed(sealed: &[u8]) -> Result<Parts<'_>, CryptoError> {
-    let (enc, rest) = sealed
-        .split_first_chunk::<ENC_LEN>()
-        .ok_or(CryptoError::OpenFailed)?;
-    let (ciphertext, tag) = rest
-        .split_last_chunk::<TAG_LEN>()
-        .ok_or(CryptoError::OpenFailed)?;
-    Ok((enc, ciphertext, tag))
 }
 
 impl fmt::Debug for EpochSecret {

@@ -107,3 +107,103 @@ mod tests {
         assert!(BoundedBytes::<2>::new(vec![1, 2]).is_ok());
     }
 }
+
+/// A list of at most `MAX` items.
+///
+/// Decoding refuses a longer one with [`DecodeError::FieldTooLong`](super::DecodeError) before
+/// decoding its items, so a peer cannot make a node allocate or hold more than the bound.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BoundedVec<T, const MAX: usize>(Vec<T>);
+
+impl<T, const MAX: usize> BoundedVec<T, MAX> {
+    /// The bound, in items.
+    pub const MAX: usize = MAX;
+
+    /// Wraps `items`, or gives them back if there are more than `MAX`.
+    pub fn new(items: Vec<T>) -> Result<Self, Vec<T>> {
+        if items.len() <= MAX {
+            Ok(BoundedVec(items))
+        } else {
+            Err(items)
+        }
+    }
+
+    /// Takes at most the first `MAX` items of `items`.
+    pub fn truncating(mut items: Vec<T>) -> Self {
+        items.truncate(MAX);
+        BoundedVec(items)
+    }
+
+    /// The items, unwrapped.
+    pub fn into_inner(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T, const MAX: usize> Default for BoundedVec<T, MAX> {
+    fn default() -> Self {
+        BoundedVec(Vec::new())
+    }
+}
+
+impl<T, const MAX: usize> Deref for BoundedVec<T, MAX> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Serialize, const MAX: usize> Serialize for BoundedVec<T, MAX> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for BoundedVec<T, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(BoundedSeqVisitor::<T, MAX>(PhantomData))
+    }
+}
+
+struct BoundedSeqVisitor<T, const MAX: usize>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for BoundedSeqVisitor<T, MAX> {
+    type Value = BoundedVec<T, MAX>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at most {MAX} items")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let claimed = seq.size_hint().unwrap_or(0);
+        if claimed > MAX {
+            return Err(de::Error::invalid_length(claimed, &self));
+        }
+        let mut items = Vec::with_capacity(claimed);
+        while let Some(item) = seq.next_element()? {
+            if items.len() == MAX {
+                return Err(de::Error::invalid_length(MAX + 1, &self));
+            }
+            items.push(item);
+        }
+        Ok(BoundedVec(items))
+    }
+}
+
+#[cfg(test)]
+mod vec_tests {
+    use super::*;
+
+    #[test]
+    fn more_items_than_bound_are_refused_on_decode() {
+        let long = postcard::to_allocvec(&vec![1u16, 2, 3]).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<BoundedVec<u16, 2>>(&long),
+            Err(postcard::Error::SerdeDeCustom)
+        );
+        let ok = postcard::from_bytes::<BoundedVec<u16, 3>>(&long).unwrap();
+        assert_eq!(&ok[..], &[1, 2, 3]);
+        assert_eq!(BoundedVec::<u8, 2>::truncating(vec![1, 2, 3]).len(), 2);
+    }
+}

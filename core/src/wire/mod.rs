@@ -11,9 +11,12 @@ pub mod frame;
 mod packet;
 pub mod padding;
 
-pub use bounded::BoundedBytes;
+pub use bounded::{BoundedBytes, BoundedVec};
 pub use error::{DecodeError, EncodeError};
-pub use packet::{HandshakeNonce, Hello, HelloAck, HelloConfirm, Packet, Probe, SealedFrame};
+pub use packet::{
+    Announcement, AnnouncementBody, HandshakeNonce, Hello, HelloAck, HelloConfirm, Packet,
+    PeerAddr, PeerList, Probe, STATUS_BUCKETS, SealedFrame, Status, StatusRange,
+};
 
 /// The wire version this node speaks; the first byte of every datagram.
 pub const WIRE_VERSION: u8 = 1;

@@ -3,10 +3,13 @@
 //! The order of the variants of [`Packet`] is the wire tag: append new packet types at the
 //! end, never reorder. The snapshot tests pin every type's bytes.
 
+use std::net::{IpAddr, SocketAddr};
+
 use serde::{Deserialize, Serialize};
 
-use super::{BoundedBytes, MAX_DATAGRAM_SIZE};
+use super::{BoundedBytes, BoundedVec, MAX_DATAGRAM_SIZE};
 use crate::crypto::{PublicIdentity, Signature};
+use crate::ids::MemberId;
 
 /// A fresh random value that binds a handshake reply to its request.
 pub type HandshakeNonce = [u8; 16];
@@ -27,11 +30,19 @@ pub enum Packet {
     /// A cluster frame: padded to a bucket size and sealed under the cluster key, so that an
     /// observer learns nothing from it but its bucket.
     Sealed(SealedFrame),
+    /// Peer exchange: addresses of other peers the sender verified.
+    PeerList(PeerList),
+    /// A signed node-level announcement, spread by rumor mongering.
+    Rumor(Announcement),
+    /// Anti-entropy: a digest of each bucket of the sender's announcement store.
+    Status(Status),
+    /// Anti-entropy: what the sender holds in one range of one bucket of its store.
+    StatusRange(StatusRange),
 }
 
 impl Packet {
     /// How many packet types this wire version defines; a tag at or above this is unknown.
-    pub const TYPE_COUNT: u8 = 6;
+    pub const TYPE_COUNT: u8 = 10;
 
     /// A short name of the packet type, for logs.
     pub fn kind(&self) -> &'static str {
@@ -42,6 +53,10 @@ impl Packet {
             Packet::Ping(_) => "ping",
             Packet::Pong(_) => "pong",
             Packet::Sealed(_) => "sealed",
+            Packet::PeerList(_) => "peer-list",
+            Packet::Rumor(_) => "rumor",
+            Packet::Status(_) => "status",
+            Packet::StatusRange(_) => "status-range",
         }
     }
 }
@@ -102,4 +117,110 @@ pub struct Probe {
 pub struct SealedFrame {
     /// Nonce and ciphertext, as produced by [`crate::crypto::ClusterKey`].
     pub sealed: BoundedBytes<MAX_DATAGRAM_SIZE>,
+}
+
+/// Addresses of peers the sender has verified, so the receiver can find more peers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerList {
+    /// The addresses, at most [`PeerList::MAX`].
+    pub addrs: BoundedVec<PeerAddr, { PeerList::MAX }>,
+    /// The sender is short of peers and asks for the receiver's list in return.
+    pub reply_wanted: bool,
+}
+
+/// A UDP address as it travels: IP and port only (an IPv6 scope or flow label means nothing
+/// to another host).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PeerAddr {
+    /// The IP address.
+    pub ip: IpAddr,
+    /// The UDP port.
+    pub port: u16,
+}
+
+impl From<SocketAddr> for PeerAddr {
+    fn from(addr: SocketAddr) -> Self {
+        PeerAddr {
+            ip: addr.ip(),
+            port: addr.port(),
+        }
+    }
+}
+
+impl From<PeerAddr> for SocketAddr {
+    fn from(addr: PeerAddr) -> Self {
+        SocketAddr::new(addr.ip, addr.port)
+    }
+}
+
+impl PeerList {
+    /// The most addresses one list carries.
+    pub const MAX: usize = 32;
+}
+
+/// A node-level announcement, signed by its origin. Each origin numbers its announcements;
+/// a node keeps the one with the highest number, so an old one replayed is recognised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announcement {
+    /// The node that made the announcement.
+    pub origin: PublicIdentity,
+    /// The origin's sequence number: a newer announcement replaces an older one.
+    pub seq: u64,
+    /// What is announced.
+    pub body: AnnouncementBody,
+    /// The origin's signature over `origin`, `seq` and `body`.
+    pub signature: Signature,
+}
+
+/// What an [`Announcement`] says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AnnouncementBody {
+    /// "This node, with this public key, is here": a node's presence and display name.
+    Node {
+        /// A display name chosen by its user (UTF-8, at most [`AnnouncementBody::MAX_NAME`]
+        /// bytes). Not unique and not verified: the origin's key is the identity.
+        name: BoundedBytes<{ AnnouncementBody::MAX_NAME }>,
+    },
+}
+
+impl AnnouncementBody {
+    /// The longest display name, in bytes.
+    pub const MAX_NAME: usize = 64;
+
+    /// The announced display name, if it is valid UTF-8.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            AnnouncementBody::Node { name } => core::str::from_utf8(name).ok(),
+        }
+    }
+}
+
+/// The number of buckets the announcement store is split into for anti-entropy.
+pub const STATUS_BUCKETS: usize = 32;
+
+/// Anti-entropy summary: for each of the [`STATUS_BUCKETS`] buckets of the sender's
+/// announcement store, an 8-byte digest of the `(origin, seq)` pairs it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// One digest per bucket.
+    pub digests: BoundedVec<[u8; 8], STATUS_BUCKETS>,
+}
+
+/// Anti-entropy detail: every `(origin, seq)` the sender holds with an origin id in
+/// `start..end` of one bucket (an absent bound is open).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRange {
+    /// The bucket.
+    pub bucket: u8,
+    /// The first origin id of the range, inclusive; `None` for the bucket's start.
+    pub start: Option<MemberId>,
+    /// The origin id after the range, exclusive; `None` for the bucket's end.
+    pub end: Option<MemberId>,
+    /// The entries, sorted by origin id.
+    pub entries: BoundedVec<(MemberId, u64), { StatusRange::MAX }>,
+}
+
+impl StatusRange {
+    /// The most entries one range carries.
+    pub const MAX: usize = 40;
 }

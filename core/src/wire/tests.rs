@@ -1,11 +1,14 @@
 //! Wire tests: pinned bytes of every packet type, round trips, and hostile input.
 
+use std::net::SocketAddr;
+
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::*;
 use crate::crypto::{ClusterKey, IdentityKey};
+use crate::ids::MemberId;
 
 fn identity(seed: u8) -> IdentityKey {
     IdentityKey::from_secret_bytes([seed; 32])
@@ -42,6 +45,32 @@ fn examples() -> Vec<Packet> {
         }),
         Packet::Pong(Probe { nonce: [42; 8] }),
         Packet::Sealed(sealed),
+        Packet::PeerList(PeerList {
+            addrs: BoundedVec::new(vec![
+                "10.0.0.1:7000".parse::<SocketAddr>().unwrap().into(),
+                "[2001:db8::1]:7001".parse::<SocketAddr>().unwrap().into(),
+            ])
+            .unwrap(),
+            reply_wanted: true,
+        }),
+        Packet::Rumor(Announcement {
+            origin: alice.public(),
+            seq: 300,
+            body: AnnouncementBody::Node {
+                name: BoundedBytes::new(b"alice".to_vec()).unwrap(),
+            },
+            signature: alice.sign(b"announcement"),
+        }),
+        Packet::Status(Status {
+            digests: BoundedVec::new((0..STATUS_BUCKETS as u8).map(|i| [i; 8]).collect()).unwrap(),
+        }),
+        Packet::StatusRange(StatusRange {
+            bucket: 3,
+            start: Some(MemberId([3; 16])),
+            end: None,
+            entries: BoundedVec::new(vec![(MemberId([3; 16]), 1), (MemberId([35; 16]), 129)])
+                .unwrap(),
+        }),
     ]
 }
 
@@ -192,6 +221,58 @@ fn arb_packet() -> impl Strategy<Value = Packet> {
                 sealed: BoundedBytes::new(sealed).unwrap(),
             })
         }),
+        (
+            proptest::collection::vec(any::<(std::net::IpAddr, u16)>(), 0..=PeerList::MAX),
+            any::<bool>()
+        )
+            .prop_map(|(addrs, reply_wanted)| {
+                let addrs = addrs
+                    .into_iter()
+                    .map(|(ip, port)| PeerAddr { ip, port })
+                    .collect();
+                Packet::PeerList(PeerList {
+                    addrs: BoundedVec::new(addrs).unwrap(),
+                    reply_wanted,
+                })
+            }),
+        (
+            arb_identity(),
+            any::<u64>(),
+            proptest::collection::vec(any::<u8>(), 0..=AnnouncementBody::MAX_NAME)
+        )
+            .prop_map(|(id, seq, name)| Packet::Rumor(Announcement {
+                origin: id.public(),
+                seq,
+                body: AnnouncementBody::Node {
+                    name: BoundedBytes::new(name).unwrap(),
+                },
+                signature: id.sign(&seq.to_be_bytes()),
+            })),
+        proptest::collection::vec(any::<[u8; 8]>(), 0..=STATUS_BUCKETS).prop_map(|digests| {
+            Packet::Status(Status {
+                digests: BoundedVec::new(digests).unwrap(),
+            })
+        }),
+        (
+            any::<u8>(),
+            any::<Option<[u8; 16]>>(),
+            any::<Option<[u8; 16]>>(),
+            proptest::collection::vec(any::<([u8; 16], u64)>(), 0..=StatusRange::MAX)
+        )
+            .prop_map(
+                |(bucket, start, end, entries)| Packet::StatusRange(StatusRange {
+                    bucket,
+                    start: start.map(MemberId),
+                    end: end.map(MemberId),
+                    entries: BoundedVec::new(
+                        entries
+                            .into_iter()
+                            .map(|(id, seq)| (MemberId(id), seq))
+                            .collect()
+                    )
+                    .unwrap(),
+                })
+            ),
     ]
 }
 

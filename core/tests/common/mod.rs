@@ -74,6 +74,20 @@ impl Net {
         }
     }
 
+    /// Replaces node `i` by a fresh node with the same identity and a new seed, as a process
+    /// restart would; datagrams in flight to it still arrive.
+    pub fn restart(&mut self, i: usize, seed: u8) {
+        let mut id = [0u8; 32];
+        id[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        self.nodes[i] = Node::new(
+            self.nodes[i].config().clone(),
+            IdentityKey::from_secret_bytes(id),
+            [seed; 32],
+            self.now,
+        )
+        .expect("valid config");
+    }
+
     pub fn index(&self, a: SocketAddr) -> Option<usize> {
         self.addrs.iter().position(|x| *x == a)
     }

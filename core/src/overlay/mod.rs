@@ -13,8 +13,15 @@
 //! Verified peers are pinged every `keepalive_interval`, and every `handshake_retry` while a
 //! ping is unanswered; one silent for `peer_timeout` is dropped. The initiator resends its
 //! `HelloConfirm` with each ping until the first pong, so a lost confirmation cannot leave one
-//! side knowing the other and not the reverse. Every table is bounded by [`Config`](crate::Config). Peer
-//! exchange and gossip build on this table.
+//! side knowing the other and not the reverse. Every table is bounded by
+//! [`Config`](crate::Config).
+//!
+//! On this table run peer exchange ([`exchange`]: learning more peers) and gossip ([`gossip`]:
+//! node-level announcements by rumor mongering and anti-entropy). Only verified peers are
+//! answered; anything else from an unverified address is dropped.
+
+mod exchange;
+mod gossip;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,7 +34,12 @@ use crate::crypto::PublicIdentity;
 use crate::ids::MemberId;
 use crate::node::Ctx;
 use crate::time::Timestamp;
-use crate::wire::{BoundedBytes, HandshakeNonce, Hello, HelloAck, HelloConfirm, Packet, Probe};
+use crate::wire::{
+    Announcement, AnnouncementBody, BoundedBytes, HandshakeNonce, Hello, HelloAck, HelloConfirm,
+    Packet, Probe,
+};
+use exchange::Exchange;
+use gossip::Gossip;
 
 const ACK_LABEL: &[u8] = b"peerster/hello-ack/v1";
 const CONFIRM_LABEL: &[u8] = b"peerster/hello-confirm/v1";
@@ -73,15 +85,43 @@ struct Incoming {
     expires: Timestamp,
 }
 
-/// The overlay state machine: the peer table and the handshakes in flight.
-#[derive(Debug, Default)]
+/// The overlay state machine: the peer table, the handshakes in flight, peer exchange and
+/// gossip.
+#[derive(Debug)]
 pub(crate) struct Overlay {
     peers: BTreeMap<SocketAddr, Peer>,
     outgoing: BTreeMap<SocketAddr, Outgoing>,
     incoming: BTreeMap<SocketAddr, Incoming>,
+    exchange: Exchange,
+    gossip: Gossip,
 }
 
 impl Overlay {
+    pub(crate) fn new(now: Timestamp) -> Self {
+        Overlay {
+            peers: BTreeMap::new(),
+            outgoing: BTreeMap::new(),
+            incoming: BTreeMap::new(),
+            exchange: Exchange::new(now),
+            gossip: Gossip::new(now),
+        }
+    }
+
+    /// The newest announcement held from each origin.
+    pub(crate) fn announcements(&self) -> impl Iterator<Item = &Announcement> {
+        self.gossip.announcements()
+    }
+
+    /// Announces `body` as this node's newest announcement.
+    pub(crate) fn announce(
+        &mut self,
+        now: Timestamp,
+        body: AnnouncementBody,
+        ctx: &mut Ctx<'_>,
+    ) -> u64 {
+        self.gossip.announce(now, body, &self.peers, ctx)
+    }
+
     /// The verified peers, by address.
     pub(crate) fn peers(&self) -> &BTreeMap<SocketAddr, Peer> {
         &self.peers
@@ -89,7 +129,13 @@ impl Overlay {
 
     /// Starts a handshake with `addr`, unless one is already in flight.
     pub(crate) fn connect(&mut self, now: Timestamp, addr: SocketAddr, ctx: &mut Ctx<'_>) {
-        if self.outgoing.contains_key(&addr) {
+        self.exchange.bootstrap(addr);
+        self.dial(now, addr, ctx);
+    }
+
+    /// Starts a handshake with `addr` unless one is in flight or `addr` is our own.
+    fn dial(&mut self, now: Timestamp, addr: SocketAddr, ctx: &mut Ctx<'_>) {
+        if self.outgoing.contains_key(&addr) || self.exchange.is_self(&addr) {
             return;
         }
         evict_oldest_if_full(&mut self.outgoing, ctx.config.max_pending_handshakes, |o| {
@@ -123,6 +169,11 @@ impl Overlay {
             Packet::Ping(probe) => self.on_ping(from, probe, ctx),
             Packet::Pong(probe) => self.on_pong(now, from, probe, ctx),
             Packet::Sealed(_) => ctx.stats.dropped.unexpected += 1,
+            _ if !self.peers.contains_key(&from) => ctx.stats.dropped.unexpected += 1,
+            Packet::PeerList(list) => self.exchange.on_list(now, from, list, &self.peers, ctx),
+            Packet::Rumor(rumor) => self.gossip.on_rumor(now, from, rumor, &self.peers, ctx),
+            Packet::Status(status) => self.gossip.on_status(from, status, ctx),
+            Packet::StatusRange(range) => self.gossip.on_status_range(from, range, ctx),
         }
     }
 
@@ -139,6 +190,9 @@ impl Overlay {
             return;
         }
         if hello.identity == ctx.identity.public() {
+            // Our own Hello came back: `from` is one of our addresses. Stop trying it.
+            self.exchange.learned_self(from);
+            self.outgoing.remove(&from);
             ctx.stats.dropped.unexpected += 1;
             return;
         }
@@ -158,8 +212,7 @@ impl Overlay {
             signature: ctx.identity.sign(&transcript),
         };
         ctx.out.send(ctx.stats, from, &Packet::HelloAck(ack));
-        // Long enough for the initiator to resend its confirmation a few times.
-        let window = ctx.config.handshake_retry * ctx.config.handshake_attempts * 2;
+        let window = handshake_window(ctx.config);
         self.incoming.insert(
             from,
             Incoming {
@@ -273,6 +326,8 @@ impl Overlay {
         let id = peer.id;
         self.peers.insert(addr, peer);
         if !known {
+            self.exchange.send_list(addr, &self.peers, false, ctx);
+            self.gossip.send_status(addr, ctx);
             debug!(%addr, peer = %id, "peer verified");
             ctx.out.emit(
                 ctx.stats,
@@ -325,6 +380,7 @@ impl Overlay {
         }
         for addr in unreachable {
             self.outgoing.remove(&addr);
+            self.exchange.gave_up(now, addr, ctx.config.max_known_addrs);
             debug!(%addr, "handshake gave up");
             ctx.out.emit(ctx.stats, Event::PeerUnreachable { addr });
         }
@@ -332,9 +388,18 @@ impl Overlay {
         self.incoming.retain(|_, incoming| now < incoming.expires);
 
         let timeout = ctx.config.peer_timeout;
+        // An answerer that never acknowledged our confirmation has forgotten the handshake
+        // (its window is twice this): give up on it sooner, and dial again.
+        let unconfirmed_timeout = handshake_window(ctx.config) / 2;
         let mut lost = Vec::new();
         for (&addr, peer) in self.peers.iter_mut() {
-            if now >= peer.last_heard + timeout {
+            let silent_for = now - peer.last_heard;
+            let given_up = if peer.unconfirmed.is_some() {
+                silent_for >= unconfirmed_timeout
+            } else {
+                silent_for >= timeout
+            };
+            if given_up {
                 lost.push((addr, peer.id));
                 continue;
             }
@@ -348,21 +413,60 @@ impl Overlay {
         }
         for (addr, peer) in lost {
             self.peers.remove(&addr);
+            self.exchange.gave_up(now, addr, ctx.config.max_known_addrs);
             debug!(%addr, %peer, "peer lost");
             ctx.out.emit(ctx.stats, Event::PeerLost { addr, peer });
+        }
+
+        self.gossip.handle_timeout(now, &self.peers, ctx);
+        let pending = self.outgoing.len();
+        for addr in self.exchange.handle_timeout(now, &self.peers, pending, ctx) {
+            self.dial(now, addr, ctx);
         }
     }
 
     /// The earliest moment [`Overlay::handle_timeout`] has work to do.
-    pub(crate) fn poll_timeout(&self, peer_timeout: core::time::Duration) -> Option<Timestamp> {
+    pub(crate) fn poll_timeout(&self, config: &crate::Config) -> Timestamp {
         let retries = self.outgoing.values().map(|o| o.next_retry);
         let expiries = self.incoming.values().map(|i| i.expires);
         let peers = self
             .peers
             .values()
-            .map(|p| p.next_ping.min(p.last_heard + peer_timeout));
-        retries.chain(expiries).chain(peers).min()
+            .map(|p| p.next_ping.min(p.last_heard + config.peer_timeout));
+        let gossip = self.gossip.poll_timeout().min(self.exchange.poll_timeout());
+        retries
+            .chain(expiries)
+            .chain(peers)
+            .fold(gossip, Timestamp::min)
     }
+}
+
+/// How long an answerer keeps a handshake open for its confirmation: long enough for the
+/// initiator to resend it `handshake_attempts` times, twice over.
+fn handshake_window(config: &crate::Config) -> core::time::Duration {
+    config.handshake_retry * config.handshake_attempts * 2
+}
+
+/// Up to `k` distinct random peers other than `except`.
+pub(crate) fn random_peers(
+    peers: &BTreeMap<SocketAddr, Peer>,
+    except: Option<SocketAddr>,
+    k: usize,
+    rng: &mut impl Rng,
+) -> Vec<SocketAddr> {
+    let mut candidates: Vec<SocketAddr> = peers
+        .keys()
+        .copied()
+        .filter(|a| Some(*a) != except)
+        .collect();
+    let k = k.min(candidates.len());
+    // A partial Fisher-Yates shuffle: the first k places get a uniform sample.
+    for i in 0..k {
+        let j = i + (rng.next_u64() % (candidates.len() - i) as u64) as usize;
+        candidates.swap(i, j);
+    }
+    candidates.truncate(k);
+    candidates
 }
 
 /// Pings `peer`, reusing the outstanding nonce if the last ping is unanswered (so a late pong
