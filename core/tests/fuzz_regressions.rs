@@ -39,10 +39,17 @@ fn node_datagram_regressions_stay_fixed() {
 }
 
 #[test]
+fn overlay_packets_regressions_stay_fixed() {
+    replay("overlay_packets", harness::overlay_packets);
+}
+
+#[test]
 fn harness_runs_on_handmade_inputs() {
     // The harness itself must work on ordinary inputs, or the replays above prove nothing.
     harness::decode(&[1, 3, 5]);
     harness::decode(&[]);
     harness::node_datagram(&[0; 64]);
     harness::node_datagram(&(0..=255).collect::<Vec<u8>>());
+    harness::overlay_packets(&[0; 64]);
+    harness::overlay_packets(&(0..=255).rev().collect::<Vec<u8>>());
 }

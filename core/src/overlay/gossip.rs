@@ -24,7 +24,6 @@ use crate::wire::{
     Announcement, AnnouncementBody, BoundedVec, Packet, STATUS_BUCKETS, Status, StatusRange,
 };
 
-const ANNOUNCEMENT_LABEL: &[u8] = b"peerster/announcement/v1";
 const STATUS_ENTRY_LABEL: &[u8] = b"peerster/status-entry/v1";
 
 /// An announcement held, with when it arrived (the oldest is evicted first).
@@ -70,16 +69,7 @@ impl Gossip {
     ) -> u64 {
         self.own_seq += 1;
         self.own_body = Some(body.clone());
-        let origin = ctx.identity.public();
-        let signature = ctx
-            .identity
-            .sign(&signed_bytes(&origin, self.own_seq, &body));
-        let announcement = Announcement {
-            origin,
-            seq: self.own_seq,
-            body,
-            signature,
-        };
+        let announcement = Announcement::new_signed(ctx.identity, self.own_seq, body);
         self.insert(now, announcement.clone(), ctx.config.max_announcements);
         push(&announcement, peers, None, ctx);
         self.own_seq
@@ -100,12 +90,7 @@ impl Gossip {
             ctx.stats.dropped.duplicate += 1;
             return;
         }
-        let signed = signed_bytes(&announcement.origin, announcement.seq, &announcement.body);
-        if announcement
-            .origin
-            .verify(&signed, &announcement.signature)
-            .is_err()
-        {
+        if announcement.verify().is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -321,21 +306,6 @@ fn push(
         ctx.out
             .send(ctx.stats, peer, &Packet::Rumor(announcement.clone()));
     }
-}
-
-/// The bytes an announcement's signature covers.
-fn signed_bytes(
-    origin: &crate::crypto::PublicIdentity,
-    seq: u64,
-    body: &AnnouncementBody,
-) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(ANNOUNCEMENT_LABEL.len() + 32 + 8 + 80);
-    bytes.extend_from_slice(ANNOUNCEMENT_LABEL);
-    bytes.extend_from_slice(origin.as_bytes());
-    bytes.extend_from_slice(&seq.to_be_bytes());
-    // The body is our own well-formed value; its encoding cannot fail.
-    bytes.extend_from_slice(&postcard::to_allocvec(body).unwrap_or_default());
-    bytes
 }
 
 /// The anti-entropy bucket of an origin.
