@@ -1,0 +1,270 @@
+//! [`Runtime`]: one node, one UDP socket and one `mio` poll, driven until asked to stop.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::time::Duration;
+
+use mio::{Events, Poll, Token};
+use peerster_core::crypto::IdentityKey;
+use peerster_core::{Config, Event, Node, Stats, Transmit};
+use tracing::{debug, info, warn};
+
+use crate::clock::Clock;
+use crate::entropy::{fresh_identity, os_seed};
+use crate::error::RuntimeError;
+use crate::report;
+use crate::shutdown::ShutdownHandle;
+use crate::signals::TermSignals;
+use crate::udp::{Received, Sent, Udp};
+
+const SOCKET: Token = Token(0);
+const WAKER: Token = Token(1);
+const SIGNALS: Token = Token(2);
+
+/// Most datagrams read in one turn of the loop, so that a flood cannot starve sends and timers.
+const RECV_BATCH: usize = 256;
+/// Longest sleep while a send is blocked, a safety net should the WRITABLE event not come.
+const BLOCKED_SEND_RECHECK: Duration = Duration::from_millis(100);
+
+/// A Peerster node on a UDP socket: owns the socket, the [`Node`], the [`Clock`] it reads time
+/// from, and the `mio` poll that sleeps until the next datagram or deadline.
+pub struct Runtime {
+    poll: Poll,
+    events: Events,
+    udp: Udp,
+    local_addr: SocketAddr,
+    node: Node,
+    clock: Clock,
+    shutdown: ShutdownHandle,
+    signals: Option<TermSignals>,
+    subscribers: Vec<SyncSender<Event>>,
+    /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
+    blocked: Option<Transmit>,
+    /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
+    readable: bool,
+}
+
+impl Runtime {
+    /// Binds a UDP socket on `listen` and starts a node with a fresh identity and a CSPRNG
+    /// seed, both drawn from the OS.
+    pub fn bind(listen: SocketAddr, config: Config) -> Result<Runtime, RuntimeError> {
+        Runtime::with_identity(listen, config, fresh_identity()?)
+    }
+
+    /// Binds a UDP socket on `listen` and starts a node with `identity` and a CSPRNG seed
+    /// drawn from the OS.
+    pub fn with_identity(
+        listen: SocketAddr,
+        config: Config,
+        identity: IdentityKey,
+    ) -> Result<Runtime, RuntimeError> {
+        let bind_error = |source| RuntimeError::Bind {
+            addr: listen,
+            source,
+        };
+        let socket = mio::net::UdpSocket::bind(listen).map_err(bind_error)?;
+        let local_addr = socket.local_addr().map_err(bind_error)?;
+        let poll = Poll::new().map_err(RuntimeError::EventLoop)?;
+        let udp =
+            Udp::register(socket, poll.registry(), SOCKET).map_err(RuntimeError::EventLoop)?;
+        let shutdown =
+            ShutdownHandle::new(poll.registry(), WAKER).map_err(RuntimeError::EventLoop)?;
+        let clock = Clock::start();
+        let node = Node::new(config, identity, os_seed()?, clock.now())?;
+        info!(addr = %local_addr, id = %node.id(), wire = crate::WIRE_VERSION, "listening");
+        Ok(Runtime {
+            poll,
+            events: Events::with_capacity(64),
+            udp,
+            local_addr,
+            node,
+            clock,
+            shutdown,
+            signals: None,
+            subscribers: Vec::new(),
+            blocked: None,
+            readable: true,
+        })
+    }
+
+    /// The address the socket is bound to (with the port the OS picked if it was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The node this runtime drives, to read its id, peers and counters.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Starts a handshake with the node at `addr`; the datagrams go out once [`Runtime::run`]
+    /// runs.
+    pub fn connect(&mut self, addr: SocketAddr) {
+        info!(%addr, "connecting");
+        self.node.connect(self.clock.now(), addr);
+    }
+
+    /// A handle that stops [`Runtime::run`] from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Makes SIGINT and SIGTERM stop [`Runtime::run`]; a second one while stopping ends the
+    /// process with exit code 1. The handlers stay installed for the life of the process.
+    pub fn stop_on_signals(&mut self) -> Result<(), RuntimeError> {
+        if self.signals.is_none() {
+            let signals = TermSignals::register(self.poll.registry(), SIGNALS)
+                .map_err(RuntimeError::Signals)?;
+            self.signals = Some(signals);
+        }
+        Ok(())
+    }
+
+    /// A channel that receives a copy of every node event, holding at most `capacity` unread
+    /// ones; events that find it full are dropped for this channel (and still logged).
+    pub fn subscribe(&mut self, capacity: usize) -> Receiver<Event> {
+        let (sender, receiver) = mpsc::sync_channel(capacity);
+        self.subscribers.push(sender);
+        receiver
+    }
+
+    /// Runs the node until a [`ShutdownHandle`] or a signal stops it, then returns its counters.
+    ///
+    /// Network input and per-datagram I/O errors are logged and survived; only a failing
+    /// event queue ends the run early, with [`RuntimeError::EventLoop`].
+    pub fn run(&mut self) -> Result<Stats, RuntimeError> {
+        while !self.shutdown.is_requested() {
+            self.turn()?;
+        }
+        // Report what happened since the last turn, so that nothing the node saw goes unlogged.
+        self.dispatch_events();
+        let stats = self.node.stats();
+        let peers = self.node.peers().count();
+        report::stopped(&stats, peers, self.udp.send_errors, self.udp.recv_errors);
+        Ok(stats)
+    }
+
+    /// One turn: send, report, sleep until something happens, then feed it to the node.
+    fn turn(&mut self) -> Result<(), RuntimeError> {
+        self.flush_transmits();
+        self.dispatch_events();
+        let timeout = self.poll_timeout();
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(RuntimeError::EventLoop(e)),
+        }
+        let mut signalled = false;
+        for event in self.events.iter() {
+            match event.token() {
+                SOCKET => self.readable |= event.is_readable() || event.is_error(),
+                SIGNALS => signalled = true,
+                _ => {} // WAKER: the shutdown flag is checked by `run`.
+            }
+        }
+        if signalled {
+            self.handle_signals();
+        }
+        if self.readable {
+            self.receive_batch();
+        }
+        let now = self.clock.now();
+        if self
+            .node
+            .poll_timeout()
+            .is_some_and(|deadline| deadline <= now)
+        {
+            self.node.handle_timeout(now);
+        }
+        Ok(())
+    }
+
+    /// How long the poll may sleep: not past the node's next deadline, not at all while
+    /// datagrams may be waiting.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if self.readable {
+            return Some(Duration::ZERO);
+        }
+        let until_deadline = self.node.poll_timeout().map(|d| self.clock.until(d));
+        if self.blocked.is_some() {
+            return Some(
+                until_deadline.map_or(BLOCKED_SEND_RECHECK, |d| d.min(BLOCKED_SEND_RECHECK)),
+            );
+        }
+        until_deadline
+    }
+
+    /// Sends what the node wants sent until it has nothing left or the socket would block.
+    fn flush_transmits(&mut self) {
+        while let Some(transmit) = self.blocked.take().or_else(|| self.node.poll_transmit()) {
+            if let Sent::WouldBlock = self.udp.send(&transmit) {
+                debug!(to = %transmit.destination, "send buffer full, waiting until writable");
+                self.blocked = Some(transmit);
+                break;
+            }
+        }
+        let writable = self.blocked.is_some();
+        if let Err(error) = self
+            .udp
+            .want_writable(self.poll.registry(), SOCKET, writable)
+        {
+            warn!(%error, writable, "could not change the socket's poll interest");
+        }
+    }
+
+    /// Reads up to [`RECV_BATCH`] datagrams and hands each to the node.
+    fn receive_batch(&mut self) {
+        for _ in 0..RECV_BATCH {
+            match self.udp.recv() {
+                Received::Datagram(from, datagram) => {
+                    if datagram.len() > peerster_core::wire::MAX_DATAGRAM_SIZE {
+                        debug!(%from, len = datagram.len(), "oversized datagram");
+                    }
+                    let before = self.node.stats().dropped;
+                    self.node.handle_datagram(self.clock.now(), from, datagram);
+                    report::refused(from, datagram.len(), &before, &self.node.stats().dropped);
+                }
+                Received::Transient => {}
+                Received::Drained | Received::Failed => {
+                    // After a failure, wait for the next readiness event rather than spin.
+                    self.readable = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Logs every node event and copies it to the subscribers that still listen.
+    fn dispatch_events(&mut self) {
+        while let Some(event) = self.node.poll_event() {
+            report::event(&event);
+            self.subscribers.retain(|s| {
+                !matches!(
+                    s.try_send(event.clone()),
+                    Err(TrySendError::Disconnected(_))
+                )
+            });
+        }
+    }
+
+    /// Starts the shutdown if a termination signal arrived.
+    fn handle_signals(&mut self) {
+        let Some(signals) = self.signals.as_mut() else {
+            return;
+        };
+        for name in signals.drain() {
+            info!(signal = name, "shutting down");
+            self.shutdown.shutdown();
+        }
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("local_addr", &self.local_addr)
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
