@@ -76,13 +76,13 @@ fn handshake_to_nobody_gives_up_after_its_attempts_then_retries_its_bootstrap() 
     let nobody = common::addr(99);
     net.nodes[0].connect(Timestamp::ZERO, nobody);
     net.run_for(Duration::from_secs(60));
-    let Some(gave_up) = net.events.iter().find_map(|(_, e)| match e {
-        Event::PeerUnreachable { addr } if *addr == nobody => Some(()),
-        _ => None,
-    }) else {
-        panic!("no PeerUnreachable: {:?}", net.events);
-    };
-    let _ = gave_up;
+    assert!(
+        net.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::PeerUnreachable { addr } if *addr == nobody)),
+        "no PeerUnreachable: {:?}",
+        net.events
+    );
     let hellos: Vec<_> = net.transcript.iter().filter(|f| f.to == nobody).collect();
     let first_round = &hellos[..config.handshake_attempts as usize];
     let round_span = first_round.last().unwrap().deliver_at - first_round[0].deliver_at;
