@@ -37,6 +37,7 @@
 //! | [`address`] | the synthetic address of each node |
 //! | [`digest`] | the running hash of a run |
 //! | [`seeds`] | [`for_each_seed`]: tests over many seeds that name the one that fails |
+//! | [`spread`] | [`run_spread`]: how fast and at what cost announcements reach every node |
 
 pub mod address;
 pub mod digest;
@@ -46,6 +47,7 @@ pub mod observer;
 mod queue;
 mod random;
 pub mod seeds;
+pub mod spread;
 pub mod topology;
 
 pub use address::{NodeIndex, address_of};
@@ -53,4 +55,5 @@ pub use engine::{SimConfig, SimStats, Simulation};
 pub use network::{GilbertElliott, LinkModel, Loss, Network};
 pub use observer::{Observer, Recorder, TraceEntry, Verdict};
 pub use seeds::for_each_seed;
+pub use spread::{SpreadReport, SpreadScenario, run_spread};
 pub use topology::Topology;

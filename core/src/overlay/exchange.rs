@@ -4,11 +4,13 @@
 //! a [`PeerList`] of the addresses of its other verified peers. A node short of peers with an
 //! empty address book asks a random peer for its list every `gossip_interval`. Addresses learned this way go
 //! into a bounded address book; while the node has fewer than `target_peers` peers (handshakes
-//! in flight included), it connects to random addresses from the book. An address that turns
-//! out to be the node itself is remembered and never tried again.
+//! in flight included), it connects to random addresses from the book. Addresses the user
+//! gave are kept connected: redialled after a failure or a loss, with a growing pause. An
+//! address that turns out to be the node itself is remembered and never tried again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use rand_core::Rng;
 
@@ -19,8 +21,19 @@ use crate::wire::{BoundedVec, Packet, PeerAddr, PeerList};
 
 /// How many of our own addresses we remember (a node has few).
 const MAX_SELF_ADDRS: usize = 8;
-/// How many user-given addresses are retried for ever.
+/// How many user-given addresses are kept connected.
 const MAX_BOOTSTRAP: usize = 16;
+/// The pause before redialling a bootstrap address doubles at most this many times.
+const MAX_REDIAL_DOUBLINGS: u32 = 7;
+
+/// When to dial a bootstrap address again.
+#[derive(Debug, Default)]
+struct Redial {
+    /// Failures in a row.
+    failures: u32,
+    /// When it is due, if it is.
+    at: Option<Timestamp>,
+}
 
 /// The address book and the peer-exchange schedule.
 #[derive(Debug)]
@@ -29,9 +42,9 @@ pub(crate) struct Exchange {
     known: BTreeMap<SocketAddr, Timestamp>,
     /// Addresses at which a `Hello` of ours came back to us.
     self_addrs: BTreeSet<SocketAddr>,
-    /// Addresses the user asked to connect to: a failed handshake to one of them puts it back
-    /// in the address book, so a node whose only contact was briefly unreachable retries it.
-    bootstrap: BTreeSet<SocketAddr>,
+    /// Addresses the user asked to connect to. They are kept connected: when a handshake to
+    /// one fails or the peer is lost, it is dialled again, with a growing pause.
+    bootstrap: BTreeMap<SocketAddr, Redial>,
     next_list: Timestamp,
     /// When we may next ask a peer for its list.
     next_request: Timestamp,
@@ -42,7 +55,7 @@ impl Exchange {
         Exchange {
             known: BTreeMap::new(),
             self_addrs: BTreeSet::new(),
-            bootstrap: BTreeSet::new(),
+            bootstrap: BTreeMap::new(),
             next_list: now,
             next_request: now,
         }
@@ -56,17 +69,28 @@ impl Exchange {
         }
     }
 
-    /// Remembers `addr` as given by the user, to be retried whenever it fails.
+    /// Remembers `addr` as given by the user, to be kept connected.
     pub(crate) fn bootstrap(&mut self, addr: SocketAddr) {
-        if self.bootstrap.len() < MAX_BOOTSTRAP {
-            self.bootstrap.insert(addr);
+        if self.bootstrap.len() < MAX_BOOTSTRAP || self.bootstrap.contains_key(&addr) {
+            self.bootstrap.entry(addr).or_default();
         }
     }
 
-    /// A handshake to `addr` gave up: a bootstrap address goes back into the address book.
-    pub(crate) fn gave_up(&mut self, now: Timestamp, addr: SocketAddr, max_known: usize) {
-        if self.bootstrap.contains(&addr) && self.known.len() < max_known {
-            self.known.insert(addr, now);
+    /// A handshake to `addr` gave up, or the peer there was lost: a bootstrap address is
+    /// dialled again after a pause that doubles with each failure in a row (from
+    /// `gossip_interval` up to [`MAX_REDIAL_DOUBLINGS`] doublings).
+    pub(crate) fn gave_up(&mut self, now: Timestamp, addr: SocketAddr, pause: Duration) {
+        if let Some(redial) = self.bootstrap.get_mut(&addr) {
+            let doublings = redial.failures.min(MAX_REDIAL_DOUBLINGS);
+            redial.failures += 1;
+            redial.at = Some(now + pause * (1 << doublings));
+        }
+    }
+
+    /// A handshake with `addr` succeeded: its bootstrap pause starts over.
+    pub(crate) fn connected(&mut self, addr: SocketAddr) {
+        if let Some(redial) = self.bootstrap.get_mut(&addr) {
+            *redial = Redial::default();
         }
     }
 
@@ -152,6 +176,14 @@ impl Exchange {
             }
         }
         let mut connect = Vec::new();
+        for (addr, redial) in &mut self.bootstrap {
+            if redial.at.is_some_and(|at| now >= at) {
+                redial.at = None;
+                if !peers.contains_key(addr) {
+                    connect.push(*addr);
+                }
+            }
+        }
         while wanted > 0 && !self.known.is_empty() {
             let pick = (ctx.rng.next_u64() % self.known.len() as u64) as usize;
             let Some(addr) = self.known.keys().nth(pick).copied() else {
@@ -166,8 +198,9 @@ impl Exchange {
         connect
     }
 
-    /// When the next list is due.
+    /// When the next list or redial is due.
     pub(crate) fn poll_timeout(&self) -> Timestamp {
-        self.next_list
+        let redials = self.bootstrap.values().filter_map(|r| r.at);
+        redials.fold(self.next_list, Timestamp::min)
     }
 }

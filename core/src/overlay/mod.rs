@@ -325,6 +325,7 @@ impl Overlay {
         };
         let id = peer.id;
         self.peers.insert(addr, peer);
+        self.exchange.connected(addr);
         if !known {
             self.exchange.send_list(addr, &self.peers, false, ctx);
             self.gossip.send_status(addr, ctx);
@@ -380,7 +381,7 @@ impl Overlay {
         }
         for addr in unreachable {
             self.outgoing.remove(&addr);
-            self.exchange.gave_up(now, addr, ctx.config.max_known_addrs);
+            self.exchange.gave_up(now, addr, ctx.config.gossip_interval);
             debug!(%addr, "handshake gave up");
             ctx.out.emit(ctx.stats, Event::PeerUnreachable { addr });
         }
@@ -413,7 +414,7 @@ impl Overlay {
         }
         for (addr, peer) in lost {
             self.peers.remove(&addr);
-            self.exchange.gave_up(now, addr, ctx.config.max_known_addrs);
+            self.exchange.gave_up(now, addr, ctx.config.gossip_interval);
             debug!(%addr, %peer, "peer lost");
             ctx.out.emit(ctx.stats, Event::PeerLost { addr, peer });
         }
