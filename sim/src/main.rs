@@ -1,16 +1,67 @@
-//! `peerster-sim`: runs a small Peerster network in simulated time and prints what happened.
+//! `peerster-sim`: runs Peerster nodes in simulated time and prints what happened.
+//!
+//! With no subcommand it runs the default simulation: nodes on a lossy network connect, every
+//! node announces itself, and it reports how long the announcements took to reach everyone
+//! and what that cost. `peerster-sim trace` prints every datagram of a small run.
 
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use peerster_core::wire;
 use peerster_core::{Config, Event};
-use peerster_sim::{LinkModel, Network, Recorder, SimConfig, Simulation, Topology, TraceEntry};
+use peerster_sim::{
+    LinkModel, Network, Recorder, SimConfig, Simulation, SpreadScenario, Topology, TraceEntry,
+    run_spread,
+};
 
-/// Runs a few Peerster nodes on a simulated network and prints what they exchanged.
+/// Runs Peerster nodes on a simulated network and prints what happened.
 #[derive(Debug, Parser)]
 #[command(version, about)]
-struct Args {
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    spread: SpreadArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prints every datagram and event of a small run along a chain of nodes.
+    Trace(TraceArgs),
+}
+
+/// The default run: how fast announcements spread, and at what cost.
+#[derive(Debug, Args)]
+struct SpreadArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    nodes: u32,
+    /// Degree of the random graph the nodes first connect along (peer exchange adds links).
+    #[arg(long, default_value_t = 4)]
+    degree: usize,
+    /// Seed of the whole run: the same seed replays the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One-way latency of every link, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// Largest extra delay drawn per datagram, in milliseconds.
+    #[arg(long, default_value_t = 10)]
+    jitter_ms: u64,
+    /// Share of datagrams every link loses, in percent.
+    #[arg(long, default_value_t = 10.0)]
+    loss_percent: f64,
+    /// Simulated seconds of connecting before the nodes announce themselves.
+    #[arg(long, default_value_t = 10)]
+    warmup_s: u64,
+    /// Simulated seconds the announcements get to spread.
+    #[arg(long, default_value_t = 120)]
+    deadline_s: u64,
+}
+
+/// A small run whose every datagram is printed.
+#[derive(Debug, Args)]
+struct TraceArgs {
     /// Number of nodes; each connects to the one before it.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(2..=1000))]
     nodes: u16,
@@ -35,12 +86,86 @@ struct Args {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Trace(args)) => trace(args),
+        None => spread(cli.spread),
+    }
+}
+
+fn link_model(latency_ms: u64, jitter_ms: u64, loss_percent: f64) -> Result<LinkModel, String> {
+    if !(0.0..=100.0).contains(&loss_percent) {
+        return Err(format!(
+            "--loss-percent must be between 0 and 100, got {loss_percent}"
+        ));
+    }
+    Ok(LinkModel::ideal(Duration::from_millis(latency_ms))
+        .with_jitter(Duration::from_millis(jitter_ms))
+        .with_uniform_loss(loss_percent / 100.0))
+}
+
+fn spread(args: SpreadArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let n = args.nodes as usize;
+    if args.degree == 0 || args.degree >= n {
+        return Err(format!(
+            "--degree must be between 1 and {}, got {}",
+            n - 1,
+            args.degree
+        )
+        .into());
+    }
+    let mut scenario = SpreadScenario::new(n, args.seed);
+    scenario.degree = args.degree;
+    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.warmup = Duration::from_secs(args.warmup_s);
+    scenario.deadline = Duration::from_secs(args.deadline_s);
+    let report = run_spread(&scenario)?;
+    let wall = started.elapsed();
+
+    println!(
+        "{n} nodes on a random degree-{} graph, {} ms links (+ up to {} ms jitter, {} % loss), seed {}",
+        args.degree, args.latency_ms, args.jitter_ms, args.loss_percent, args.seed
+    );
+    println!(
+        "  after {} s of connecting, every node announced itself; {:.1} verified peers per node at the end",
+        args.warmup_s, report.mean_peers
+    );
+    match report.spread_time {
+        Some(t) => println!(
+            "  all {n} announcements reached all {n} nodes {:.2} s (simulated) after they were made",
+            t.as_secs_f64()
+        ),
+        None => println!(
+            "  after {} s only {:.1} % of (node, announcement) pairs had arrived",
+            args.deadline_s,
+            100.0 * report.coverage
+        ),
+    }
+    println!(
+        "  {} datagrams sent ({} lost by the network), {:.1} KB sent per node",
+        report.stats.datagrams_sent,
+        report.stats.lost_in_network,
+        report.bytes_per_node as f64 / 1000.0
+    );
+    println!(
+        "  {:.1} s simulated in {:.2} s of wall time: {} events, {:.0} events/s; digest {:016x}",
+        report.simulated.as_secs_f64(),
+        wall.as_secs_f64(),
+        report.stats.events,
+        report.stats.events as f64 / wall.as_secs_f64(),
+        report.digest
+    );
+    if report.spread_time.is_none() {
+        return Err("the announcements did not reach every node before the deadline".into());
+    }
+    Ok(())
+}
+
+fn trace(args: TraceArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let n = usize::from(args.nodes);
-    let link = LinkModel::ideal(Duration::from_millis(args.latency_ms))
-        .with_jitter(Duration::from_millis(args.jitter_ms))
-        .with_uniform_loss(args.loss_percent / 100.0);
+    let link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
     let setup = SimConfig {
         nodes: n,
         seed: args.seed,
