@@ -7,6 +7,7 @@
 
 mod bounded;
 mod error;
+pub mod fragment;
 pub mod frame;
 mod packet;
 pub mod padding;
