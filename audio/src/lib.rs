@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! `peerster-audio`: turns voice into the fixed 20 ms frames a Peerster call carries, and back.
 //!
 //! `core` treats voice frames as opaque bytes; this crate owns the codec (Opus), the jitter
