@@ -7,7 +7,7 @@ use rand_core::SeedableRng;
 use tracing::trace;
 
 use crate::config::{Config, ConfigError};
-use crate::crypto::{IdentityKey, PublicIdentity};
+use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
 use crate::ids::MemberId;
 use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
@@ -99,6 +99,8 @@ pub struct Node {
     outbox: Outbox,
     stats: Stats,
     overlay: Overlay,
+    /// The public half of [`IdentityKey::node_key`], announced to the overlay.
+    node_key: EpochPublic,
 }
 
 impl Node {
@@ -114,6 +116,7 @@ impl Node {
     ) -> Result<Node, ConfigError> {
         config.validate()?;
         trace!(%now, id = %identity.public().member_id(), "node created");
+        let node_key = identity.node_key().public();
         Ok(Node {
             outbox: Outbox::new(config.max_queued_transmits, config.max_queued_events),
             config,
@@ -121,6 +124,7 @@ impl Node {
             rng: ChaCha20Rng::from_seed(seed),
             stats: Stats::default(),
             overlay: Overlay::new(now),
+            node_key,
         })
     }
 
@@ -184,8 +188,9 @@ impl Node {
                 len: n.len(),
                 max: AnnouncementBody::MAX_NAME,
             })?;
+        let node_key = self.node_key;
         let (overlay, mut ctx) = self.split();
-        Ok(overlay.announce(now, AnnouncementBody::Node { name }, &mut ctx))
+        Ok(overlay.announce(now, AnnouncementBody::Node { name, node_key }, &mut ctx))
     }
 
     /// The latest announcement held from each node, this node's own included.

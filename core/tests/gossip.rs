@@ -62,6 +62,19 @@ fn announcement_reaches_every_node_once() {
             "node {i} must see alice once"
         );
         assert!(net.nodes[i].announcements().any(|a| a.seq == 1));
+        let alice = net.nodes[i]
+            .announcements()
+            .find(|a| a.origin == net.nodes[7].identity())
+            .unwrap();
+        let peerster_core::wire::AnnouncementBody::Node { node_key, .. } = &alice.body;
+        let mut id = [0u8; 32];
+        id[..8].copy_from_slice(&7u64.to_le_bytes());
+        let expected = peerster_core::crypto::IdentityKey::from_secret_bytes(id).node_key();
+        assert_eq!(
+            *node_key,
+            expected.public(),
+            "the announcement carries the node key"
+        );
     }
     let duplicates: u64 = net.nodes.iter().map(|n| n.stats().dropped.duplicate).sum();
     assert!(

@@ -204,6 +204,7 @@ pub fn overlay_packets(data: &[u8]) {
                 let key = &origins[usize::from(origin) % origins.len()];
                 let body = AnnouncementBody::Node {
                     name: BoundedBytes::new(name).unwrap_or_default(),
+                    node_key: key.node_key().public(),
                 };
                 Packet::Rumor(Announcement::new_signed(key, seq, body))
             }
@@ -223,6 +224,7 @@ pub fn overlay_packets(data: &[u8]) {
                     seq,
                     body: AnnouncementBody::Node {
                         name: BoundedBytes::default(),
+                        node_key: peerster_core::crypto::EpochPublic(origin.as_bytes().to_owned()),
                     },
                     signature: peerster_core::crypto::Signature::from_bytes(sig),
                 })

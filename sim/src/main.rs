@@ -205,7 +205,7 @@ fn trace(args: TraceArgs) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             TraceEntry::Event { at, node, event } => {
-                if let Event::PeerVerified { addr, peer, .. } = event {
+                if let Event::PeerVerified { addr, peer, .. } = &**event {
                     println!("  {at:>12}  {} verified {peer} at {addr}", sim.addr(*node));
                 } else {
                     println!("  {at:>12}  {}: {event:?}", sim.addr(*node));

@@ -94,8 +94,8 @@ pub enum TraceEntry {
         at: Timestamp,
         /// The node.
         node: NodeIndex,
-        /// The event.
-        event: Event,
+        /// The event (boxed: events are rare and much larger than a datagram entry).
+        event: Box<Event>,
     },
 }
 
@@ -118,7 +118,7 @@ impl Recorder {
     /// Every event with the node that emitted it, in order.
     pub fn events(&self) -> impl Iterator<Item = (NodeIndex, &Event)> {
         self.trace.iter().filter_map(|entry| match entry {
-            TraceEntry::Event { node, event, .. } => Some((*node, event)),
+            TraceEntry::Event { node, event, .. } => Some((*node, &**event)),
             TraceEntry::Sent { .. } => None,
         })
     }
@@ -139,7 +139,7 @@ impl Observer for Recorder {
         self.trace.push(TraceEntry::Event {
             at,
             node,
-            event: event.clone(),
+            event: Box::new(event.clone()),
         });
     }
 }

@@ -18,6 +18,9 @@ use zeroize::{Zeroize, Zeroizing};
 use super::CryptoError;
 use crate::ids::{MemberId, hex_prefix};
 
+/// Salt of the derivation of the node key from the identity secret.
+const NODE_KEY_SALT: &[u8] = b"peerster/node-key/v1";
+
 /// Domain-separation prefix of the member-id hash.
 const MEMBER_ID_DOMAIN: &[u8] = b"peerster/member-id/v1";
 
@@ -55,6 +58,16 @@ impl IdentityKey {
         PublicIdentity {
             key: self.signing.verifying_key(),
         }
+    }
+
+    /// This node's long-term X25519 key for being sealed to by nodes that are not (yet) in its
+    /// cluster, such as a join request. Derived from the identity secret with HKDF-SHA256
+    /// (salt `peerster/node-key/v1`) and RFC 9180 `DeriveKeyPair`, so it needs no storage of its
+    /// own and is independent of the signing key.
+    pub fn node_key(&self) -> super::EpochSecret {
+        let seed = self.secret_bytes();
+        let ikm = super::kdf::derive_key32(NODE_KEY_SALT, seed.as_slice(), b"");
+        super::EpochSecret::derive(ikm.as_slice())
     }
 
     /// Signs `msg` (deterministic Ed25519, RFC 8032: no randomness needed).
@@ -252,6 +265,23 @@ impl<'de> Deserialize<'de> for Signature {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_key_is_derived_from_the_identity_and_opens_what_is_sealed_to_it() {
+        let alice = IdentityKey::from_secret_bytes([1; 32]);
+        let bob = IdentityKey::from_secret_bytes([2; 32]);
+        assert_eq!(alice.node_key().public(), alice.node_key().public());
+        assert_ne!(alice.node_key().public(), bob.node_key().public());
+        let mut rng = ChaCha20Rng::from_seed([3; 32]);
+        let sealed =
+            crate::crypto::seal_to(&mut rng, &alice.node_key().public(), b"info", b"", b"join")
+                .unwrap();
+        assert_eq!(
+            alice.node_key().open(b"info", b"", &sealed).unwrap(),
+            b"join"
+        );
+        assert!(bob.node_key().open(b"info", b"", &sealed).is_err());
+    }
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 

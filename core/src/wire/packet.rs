@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::{Deserialize, Serialize};
 
 use super::{BoundedBytes, BoundedVec, MAX_DATAGRAM_SIZE};
-use crate::crypto::{CryptoError, IdentityKey, PublicIdentity, Signature};
+use crate::crypto::{CryptoError, EpochPublic, IdentityKey, PublicIdentity, Signature};
 use crate::ids::MemberId;
 
 /// A fresh random value that binds a handshake reply to its request.
@@ -209,11 +209,14 @@ impl Announcement {
 /// What an [`Announcement`] says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AnnouncementBody {
-    /// "This node, with this public key, is here": a node's presence and display name.
+    /// "This node, with these public keys, is here": a node's presence and display name.
     Node {
         /// A display name chosen by its user (UTF-8, at most [`AnnouncementBody::MAX_NAME`]
         /// bytes). Not unique and not verified: the origin's key is the identity.
         name: BoundedBytes<{ AnnouncementBody::MAX_NAME }>,
+        /// The node's X25519 key for messages sealed to it from outside its cluster
+        /// ([`IdentityKey::node_key`]).
+        node_key: EpochPublic,
     },
 }
 
@@ -224,7 +227,7 @@ impl AnnouncementBody {
     /// The announced display name, if it is valid UTF-8.
     pub fn name(&self) -> Option<&str> {
         match self {
-            AnnouncementBody::Node { name } => core::str::from_utf8(name).ok(),
+            AnnouncementBody::Node { name, .. } => core::str::from_utf8(name).ok(),
         }
     }
 }

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::*;
-use crate::crypto::{ClusterKey, IdentityKey};
+use crate::crypto::{ClusterKey, EpochPublic, IdentityKey};
 use crate::ids::MemberId;
 
 fn identity(seed: u8) -> IdentityKey {
@@ -58,6 +58,7 @@ fn examples() -> Vec<Packet> {
             seq: 300,
             body: AnnouncementBody::Node {
                 name: BoundedBytes::new(b"alice".to_vec()).unwrap(),
+                node_key: alice.node_key().public(),
             },
             signature: alice.sign(b"announcement"),
         }),
@@ -238,13 +239,15 @@ fn arb_packet() -> impl Strategy<Value = Packet> {
         (
             arb_identity(),
             any::<u64>(),
-            proptest::collection::vec(any::<u8>(), 0..=AnnouncementBody::MAX_NAME)
+            proptest::collection::vec(any::<u8>(), 0..=AnnouncementBody::MAX_NAME),
+            any::<[u8; 32]>()
         )
-            .prop_map(|(id, seq, name)| Packet::Rumor(Announcement {
+            .prop_map(|(id, seq, name, key)| Packet::Rumor(Announcement {
                 origin: id.public(),
                 seq,
                 body: AnnouncementBody::Node {
                     name: BoundedBytes::new(name).unwrap(),
+                    node_key: EpochPublic(key),
                 },
                 signature: id.sign(&seq.to_be_bytes()),
             })),
