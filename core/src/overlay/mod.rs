@@ -389,9 +389,10 @@ impl Overlay {
         self.incoming.retain(|_, incoming| now < incoming.expires);
 
         let timeout = ctx.config.peer_timeout;
-        // An answerer that never acknowledged our confirmation has forgotten the handshake
-        // (its window is twice this): give up on it sooner, and dial again.
-        let unconfirmed_timeout = handshake_window(ctx.config) / 2;
+        // An answerer that has not acknowledged our confirmation within its handshake window
+        // has forgotten the handshake: give up on it sooner than on a silent peer, and dial
+        // again. Until then every retry is a chance, under loss, to hear its first pong.
+        let unconfirmed_timeout = handshake_window(ctx.config);
         let mut lost = Vec::new();
         for (&addr, peer) in self.peers.iter_mut() {
             let silent_for = now - peer.last_heard;
