@@ -64,6 +64,7 @@
 //! | `overlay` | authenticated peers and their liveness ([`Peer`]) |
 //!
 //! Every bound and timer is in [`Config`]; every refused input is counted in [`Stats`].
+mod bounded_map;
 pub mod config;
 pub mod crypto;
 pub mod ids;

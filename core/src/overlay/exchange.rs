@@ -15,6 +15,7 @@ use std::time::Duration;
 use rand_core::Rng;
 
 use super::{Peer, random_peers};
+use crate::bounded_map::evict_oldest_if_full;
 use crate::node::Ctx;
 use crate::time::Timestamp;
 use crate::wire::{BoundedVec, Packet, PeerAddr, PeerList};
@@ -140,12 +141,7 @@ impl Exchange {
             if peers.contains_key(&addr) || self.is_self(&addr) || self.known.contains_key(&addr) {
                 continue;
             }
-            if self.known.len() >= max_known {
-                let oldest = self.known.iter().min_by_key(|(_, t)| **t).map(|(a, _)| *a);
-                if let Some(oldest) = oldest {
-                    self.known.remove(&oldest);
-                }
-            }
+            evict_oldest_if_full(&mut self.known, max_known, |learned| *learned);
             self.known.insert(addr, now);
         }
     }

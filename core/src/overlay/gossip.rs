@@ -17,6 +17,7 @@ use tracing::debug;
 
 use super::{Peer, random_peers};
 use crate::Event;
+use crate::bounded_map::oldest_key;
 use crate::ids::MemberId;
 use crate::node::Ctx;
 use crate::time::Timestamp;
@@ -267,15 +268,11 @@ impl Gossip {
     /// Stores `announcement` as its origin's newest, evicting the oldest other entry if full.
     fn insert(&mut self, now: Timestamp, announcement: Announcement, max: usize) {
         let id = announcement.origin.member_id();
-        if !self.store.contains_key(&id) && self.store.len() >= max {
-            let oldest = self
-                .store
-                .iter()
-                .min_by_key(|(_, held)| held.received)
-                .map(|(id, _)| *id);
-            if let Some(oldest) = oldest {
-                self.remove(&oldest);
-            }
+        if !self.store.contains_key(&id)
+            && self.store.len() >= max
+            && let Some(oldest) = oldest_key(&self.store, |held| held.received)
+        {
+            self.remove(&oldest);
         }
         self.remove(&id);
         self.digests[bucket_of(&id)] ^= entry_hash(&id, announcement.seq);

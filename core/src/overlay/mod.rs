@@ -30,6 +30,7 @@ use rand_core::Rng;
 use tracing::debug;
 
 use crate::Event;
+use crate::bounded_map::evict_oldest_if_full;
 use crate::crypto::PublicIdentity;
 use crate::ids::MemberId;
 use crate::node::Ctx;
@@ -510,22 +511,4 @@ fn transcript(
     t.extend_from_slice(initiator.as_bytes());
     t.extend_from_slice(answerer.as_bytes());
     t
-}
-
-/// Makes room for one entry in a bounded table by forgetting its oldest entry.
-fn evict_oldest_if_full<V>(
-    table: &mut BTreeMap<SocketAddr, V>,
-    max: usize,
-    started: impl Fn(&V) -> Timestamp,
-) {
-    if table.len() < max {
-        return;
-    }
-    if let Some(oldest) = table
-        .iter()
-        .min_by_key(|(_, v)| started(v))
-        .map(|(&a, _)| a)
-    {
-        table.remove(&oldest);
-    }
 }

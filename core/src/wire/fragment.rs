@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::BoundedBytes;
+use crate::bounded_map::evict_oldest_if_full;
 use crate::time::Timestamp;
 
 /// The id of a fragmented message: random, so it says nothing about sender or content.
@@ -160,15 +161,8 @@ impl Reassembler {
             self.remember(message);
             return Ok(Some(bytes.into_inner()));
         }
-        if !self.partial.contains_key(&message) && self.partial.len() >= self.limits.max_messages {
-            let oldest = self
-                .partial
-                .iter()
-                .min_by_key(|(_, p)| p.started)
-                .map(|(id, _)| *id);
-            if let Some(oldest) = oldest {
-                self.partial.remove(&oldest);
-            }
+        if !self.partial.contains_key(&message) {
+            evict_oldest_if_full(&mut self.partial, self.limits.max_messages, |p| p.started);
         }
         let partial = self.partial.entry(message).or_insert_with(|| Partial {
             count,
