@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rand_core::Rng;
 
-use super::{Peer, random_peers};
+use super::{Peer, random_peer, random_peers};
 use crate::bounded_map::evict_oldest_if_full;
 use crate::node::Ctx;
 use crate::time::Timestamp;
@@ -157,7 +157,7 @@ impl Exchange {
     ) -> Vec<SocketAddr> {
         if now >= self.next_list {
             self.next_list = now + ctx.config.peer_exchange_interval;
-            if let Some(&to) = random_peers(peers, None, 1, ctx.rng).first() {
+            if let Some(to) = random_peer(peers, ctx.rng) {
                 self.send_list(to, peers, false, ctx);
             }
         }
@@ -167,7 +167,7 @@ impl Exchange {
             .saturating_sub(peers.len() + pending);
         if wanted > 0 && self.known.is_empty() && now >= self.next_request {
             self.next_request = now + ctx.config.gossip_interval;
-            if let Some(&to) = random_peers(peers, None, 1, ctx.rng).first() {
+            if let Some(to) = random_peer(peers, ctx.rng) {
                 self.send_list(to, peers, true, ctx);
             }
         }

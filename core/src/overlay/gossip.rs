@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use sha2::{Digest, Sha256};
 use tracing::debug;
 
-use super::{Peer, random_peers};
+use super::{Peer, random_peer, random_peers};
 use crate::Event;
 use crate::bounded_map::oldest_key;
 use crate::ids::MemberId;
@@ -225,7 +225,7 @@ impl Gossip {
             return;
         }
         self.next_status = now + ctx.config.gossip_interval;
-        if let Some(&peer) = random_peers(peers, None, 1, ctx.rng).first() {
+        if let Some(peer) = random_peer(peers, ctx.rng) {
             self.send_status(peer, ctx);
         }
     }

@@ -450,6 +450,18 @@ fn handshake_window(config: &crate::Config) -> core::time::Duration {
     config.handshake_retry * config.handshake_attempts * 2
 }
 
+/// One peer drawn uniformly, if there is any.
+pub(crate) fn random_peer(
+    peers: &BTreeMap<SocketAddr, Peer>,
+    rng: &mut impl Rng,
+) -> Option<SocketAddr> {
+    if peers.is_empty() {
+        return None;
+    }
+    let pick = (rng.next_u64() % peers.len() as u64) as usize;
+    peers.keys().nth(pick).copied()
+}
+
 /// Up to `k` distinct random peers other than `except`.
 pub(crate) fn random_peers(
     peers: &BTreeMap<SocketAddr, Peer>,
