@@ -5,6 +5,7 @@ use core::time::Duration;
 use thiserror::Error;
 
 use crate::wire::MAX_DATAGRAM_SIZE;
+use crate::wire::cluster::MAX_MEMBERS;
 
 /// The tunable bounds and timers of a [`Node`](crate::Node).
 ///
@@ -52,6 +53,66 @@ pub struct Config {
     /// first. A packet takes the smallest bucket it fits, so that packets of different kinds
     /// in one bucket are indistinguishable. Default `[256, 640, 1200]`.
     pub pad_buckets: Vec<usize>,
+
+    /// How this node answers join requests sent to it as a contact. Default
+    /// [`Admission::AcceptAll`].
+    pub admission: Admission,
+    /// Largest member limit a cluster may be created with, and the size no cluster grows past.
+    /// Default and most [`MAX_MEMBERS`] (256).
+    pub max_cluster_size: usize,
+    /// Interval between a member's heartbeats to every other member. Default 30 s.
+    pub heartbeat_interval: Duration,
+    /// A member not heard from for this long is dropped at the next rollout, and its silence
+    /// starts one. Default 5 min.
+    pub member_timeout: Duration,
+    /// The cluster key is rolled over at least this often. Default 10 min.
+    pub rollout_interval: Duration,
+    /// Shortest life of an epoch: a rollout waits this long after the previous one, so that
+    /// concurrent rollouts settle first. Default 2 s.
+    pub rollout_settle: Duration,
+    /// How long each member in the leader order has to finish a rollout before the next one
+    /// takes over. Default 10 s.
+    pub rollout_timeout: Duration,
+    /// How long a rollout leader collects fresh epoch keys (asking twice more meanwhile) before
+    /// it publishes the rollout. Default 1.5 s.
+    pub offer_window: Duration,
+    /// How long the previous epoch's key is kept after a rollout, to read frames still in
+    /// flight and to bring members that missed the rollout up to date. Default 60 s.
+    pub rollout_grace: Duration,
+    /// Interval between the attempts of a join request. Default 2 s.
+    pub join_retry: Duration,
+    /// How many times a join request is sent before the join fails. Default 8.
+    pub join_attempts: u32,
+    /// Largest number of join requests a contact keeps track of at once. Default 32.
+    pub max_pending_joins: usize,
+    /// How many random members each member relays a new flooded object (post, rollout,
+    /// admission, leave) to. Default 5.
+    pub cluster_fanout: usize,
+    /// Interval between post anti-entropy exchanges with a random member. Default 2 s.
+    pub post_sync_interval: Duration,
+    /// Most posts sent in answer to one anti-entropy exchange. Default 16.
+    pub post_sync_budget: usize,
+    /// Posts kept for anti-entropy. Default 1024.
+    pub max_post_history: usize,
+    /// Posts held back waiting for an earlier post of their author. Default 256.
+    pub max_held_posts: usize,
+    /// A post held back this long is delivered without the missing earlier one. Default 30 s.
+    pub post_gap_timeout: Duration,
+    /// Partially received flooded objects held at once. Default 64.
+    pub max_partial_floods: usize,
+}
+
+/// How a contact answers a join request (until cluster votes decide it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Admission {
+    /// Admit every joiner while the cluster has room.
+    #[default]
+    AcceptAll,
+    /// Ask the user: [`Event::JoinRequested`](crate::Event::JoinRequested), answered with
+    /// [`Node::answer_join`](crate::Node::answer_join).
+    Ask,
+    /// Refuse every joiner.
+    RefuseAll,
 }
 
 impl Default for Config {
@@ -72,6 +133,25 @@ impl Default for Config {
             max_queued_transmits: 4096,
             max_queued_events: 4096,
             pad_buckets: vec![256, 640, MAX_DATAGRAM_SIZE],
+            admission: Admission::AcceptAll,
+            max_cluster_size: MAX_MEMBERS,
+            heartbeat_interval: Duration::from_secs(30),
+            member_timeout: Duration::from_secs(300),
+            rollout_interval: Duration::from_secs(600),
+            rollout_settle: Duration::from_secs(2),
+            rollout_timeout: Duration::from_secs(10),
+            offer_window: Duration::from_millis(1500),
+            rollout_grace: Duration::from_secs(60),
+            join_retry: Duration::from_secs(2),
+            join_attempts: 8,
+            max_pending_joins: 32,
+            cluster_fanout: 5,
+            post_sync_interval: Duration::from_secs(2),
+            post_sync_budget: 16,
+            max_post_history: 1024,
+            max_held_posts: 256,
+            post_gap_timeout: Duration::from_secs(30),
+            max_partial_floods: 64,
         }
     }
 }
@@ -99,6 +179,34 @@ pub enum ConfigError {
         timeout: Duration,
         /// The configured keep-alive interval.
         interval: Duration,
+    },
+    /// `max_cluster_size` is above the protocol's [`MAX_MEMBERS`].
+    #[error("`max_cluster_size` {got} is above the protocol's {max} members")]
+    ClusterTooLarge {
+        /// The configured size.
+        got: usize,
+        /// The protocol bound.
+        max: usize,
+    },
+    /// `member_timeout` is not longer than `heartbeat_interval`, so live members would be
+    /// dropped.
+    #[error(
+        "`member_timeout` ({timeout:?}) must be longer than `heartbeat_interval` ({interval:?})"
+    )]
+    TimeoutBelowHeartbeat {
+        /// The configured member timeout.
+        timeout: Duration,
+        /// The configured heartbeat interval.
+        interval: Duration,
+    },
+    /// `offer_window` is not shorter than `rollout_timeout`, so every leader would be replaced
+    /// before it could publish.
+    #[error("`offer_window` ({window:?}) must be shorter than `rollout_timeout` ({timeout:?})")]
+    OfferWindowTooLong {
+        /// The configured offer window.
+        window: Duration,
+        /// The configured rollout timeout.
+        timeout: Duration,
     },
     /// The padding buckets are empty, unsorted, too small or larger than a datagram.
     #[error(
@@ -130,6 +238,14 @@ impl Config {
             ("max_announcements", self.max_announcements),
             ("max_queued_transmits", self.max_queued_transmits),
             ("max_queued_events", self.max_queued_events),
+            ("max_cluster_size", self.max_cluster_size),
+            ("join_attempts", self.join_attempts as usize),
+            ("max_pending_joins", self.max_pending_joins),
+            ("cluster_fanout", self.cluster_fanout),
+            ("post_sync_budget", self.post_sync_budget),
+            ("max_post_history", self.max_post_history),
+            ("max_held_posts", self.max_held_posts),
+            ("max_partial_floods", self.max_partial_floods),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero { field });
@@ -141,6 +257,14 @@ impl Config {
             ("peer_timeout", self.peer_timeout),
             ("peer_exchange_interval", self.peer_exchange_interval),
             ("gossip_interval", self.gossip_interval),
+            ("heartbeat_interval", self.heartbeat_interval),
+            ("member_timeout", self.member_timeout),
+            ("rollout_interval", self.rollout_interval),
+            ("rollout_timeout", self.rollout_timeout),
+            ("offer_window", self.offer_window),
+            ("join_retry", self.join_retry),
+            ("post_sync_interval", self.post_sync_interval),
+            ("post_gap_timeout", self.post_gap_timeout),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::ZeroDuration { field });
@@ -150,6 +274,24 @@ impl Config {
             return Err(ConfigError::TimeoutBelowKeepalive {
                 timeout: self.peer_timeout,
                 interval: self.keepalive_interval,
+            });
+        }
+        if self.max_cluster_size > MAX_MEMBERS {
+            return Err(ConfigError::ClusterTooLarge {
+                got: self.max_cluster_size,
+                max: MAX_MEMBERS,
+            });
+        }
+        if self.member_timeout <= self.heartbeat_interval {
+            return Err(ConfigError::TimeoutBelowHeartbeat {
+                timeout: self.member_timeout,
+                interval: self.heartbeat_interval,
+            });
+        }
+        if self.offer_window >= self.rollout_timeout {
+            return Err(ConfigError::OfferWindowTooLong {
+                window: self.offer_window,
+                timeout: self.rollout_timeout,
             });
         }
         let sorted = self.pad_buckets.windows(2).all(|w| w[0] < w[1]);

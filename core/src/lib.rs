@@ -61,10 +61,14 @@
 //! |---|---|
 //! | [`wire`] | packet types, their one encoding, padding and sealed cluster frames |
 //! | [`crypto`] | identities, sealing to one member (HPKE), the cluster AEAD, key derivation |
-//! | `overlay` | authenticated peers and their liveness ([`Peer`]) |
+//! | `overlay` | authenticated peers, their liveness ([`Peer`]) and signed announcements |
+//! | `cluster` | create, join, leave, heartbeats and key rollout ([`ClusterInfo`]) |
+//! | `chat` | confidential posts to the cluster, in order, with anti-entropy |
 //!
 //! Every bound and timer is in [`Config`]; every refused input is counted in [`Stats`].
 mod bounded_map;
+mod chat;
+mod cluster;
 pub mod config;
 pub mod crypto;
 pub mod ids;
@@ -75,7 +79,8 @@ pub mod stats;
 pub mod time;
 pub mod wire;
 
-pub use config::{Config, ConfigError};
+pub use cluster::{ClusterInfo, MemberInfo};
+pub use config::{Admission, Config, ConfigError};
 pub use node::{CommandError, Event, Node, Transmit};
 pub use overlay::Peer;
 pub use stats::{DropStats, Stats};

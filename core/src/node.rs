@@ -6,13 +6,16 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tracing::trace;
 
+use crate::cluster::{ClusterInfo, ClusterLayer};
+use crate::config::Admission;
 use crate::config::{Config, ConfigError};
 use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
-use crate::ids::MemberId;
+use crate::ids::{ClusterId, Epoch, MemberId};
 use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
 use crate::stats::Stats;
 use crate::time::Timestamp;
+use crate::wire::cluster::{PostPosition, RefusalReason};
 use crate::wire::{self, AnnouncementBody, BoundedBytes};
 
 /// A datagram the node wants sent.
@@ -60,6 +63,71 @@ pub enum Event {
         /// What was announced.
         body: AnnouncementBody,
     },
+    /// This node's join request was accepted: it is a member of `cluster`.
+    JoinedCluster {
+        /// The cluster joined.
+        cluster: ClusterId,
+        /// Its epoch, the first this node can read.
+        epoch: Epoch,
+        /// How many members it has, this node included.
+        members: usize,
+    },
+    /// This node's join request was refused by its contact.
+    JoinRefused {
+        /// The contact's address.
+        contact: SocketAddr,
+        /// Why.
+        reason: RefusalReason,
+    },
+    /// This node's join request got no answer after `Config::join_attempts` tries.
+    JoinFailed {
+        /// The contact's address.
+        contact: SocketAddr,
+    },
+    /// A node asks to join through this one, and [`Admission::Ask`] leaves the answer to the
+    /// user: call [`Node::answer_join`].
+    JoinRequested {
+        /// The joiner's id.
+        joiner: MemberId,
+        /// The joiner's identity.
+        identity: PublicIdentity,
+        /// Its address.
+        addr: SocketAddr,
+    },
+    /// A key rollout opened a new epoch of this node's cluster.
+    EpochChanged {
+        /// The cluster.
+        cluster: ClusterId,
+        /// The new epoch.
+        epoch: Epoch,
+        /// How many members it has, this node included.
+        members: usize,
+        /// Members that were not in the previous epoch.
+        added: Vec<MemberId>,
+        /// Members of the previous epoch that are gone.
+        removed: Vec<MemberId>,
+    },
+    /// A rollout left this node out: it is no longer a member (it went silent, or left).
+    RemovedFromCluster {
+        /// The cluster it was in.
+        cluster: ClusterId,
+    },
+    /// This node left its cluster (by command, or by joining another).
+    LeftCluster {
+        /// The cluster it left.
+        cluster: ClusterId,
+    },
+    /// A post to the cluster, delivered once and in its author's order.
+    Post {
+        /// The cluster.
+        cluster: ClusterId,
+        /// Its author (the signature was checked).
+        author: MemberId,
+        /// Where it stands in its author's sequence.
+        position: PostPosition,
+        /// The text.
+        text: String,
+    },
 }
 
 /// Why a user command was refused.
@@ -73,6 +141,44 @@ pub enum CommandError {
         len: usize,
         /// The longest allowed.
         max: usize,
+    },
+    /// A post is longer than [`MAX_POST_BYTES`](crate::wire::cluster::MAX_POST_BYTES).
+    #[error("post of {len} bytes is longer than {max} bytes")]
+    PostTooLong {
+        /// The post's length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
+    /// The command needs this node to be in a cluster.
+    #[error("not in a cluster")]
+    NotInCluster,
+    /// A member limit of zero, or above `Config::max_cluster_size`.
+    #[error("member limit {limit} must be between 1 and {max}")]
+    BadMemberLimit {
+        /// The limit asked for.
+        limit: u16,
+        /// The largest allowed.
+        max: usize,
+    },
+    /// The contact of a join is not a verified peer whose announcement (and so node key) this
+    /// node holds: connect to it first and wait for its announcement.
+    #[error("{addr} is not a verified peer with a known announcement")]
+    UnknownContact {
+        /// The contact's address.
+        addr: SocketAddr,
+    },
+    /// The contact of a join is a member of this node's own cluster.
+    #[error("already a member of cluster {cluster}")]
+    AlreadyMember {
+        /// The cluster.
+        cluster: ClusterId,
+    },
+    /// No join request from this joiner awaits an answer.
+    #[error("no join request from {joiner} awaits an answer")]
+    NoSuchJoinRequest {
+        /// The joiner named.
+        joiner: MemberId,
     },
 }
 
@@ -99,6 +205,7 @@ pub struct Node {
     outbox: Outbox,
     stats: Stats,
     overlay: Overlay,
+    cluster: ClusterLayer,
     /// The public half of [`IdentityKey::node_key`], announced to the overlay.
     node_key: EpochPublic,
 }
@@ -117,6 +224,7 @@ impl Node {
         config.validate()?;
         trace!(%now, id = %identity.public().member_id(), "node created");
         let node_key = identity.node_key().public();
+        let cluster = ClusterLayer::new(&identity, &config);
         Ok(Node {
             outbox: Outbox::new(config.max_queued_transmits, config.max_queued_events),
             config,
@@ -124,6 +232,7 @@ impl Node {
             rng: ChaCha20Rng::from_seed(seed),
             stats: Stats::default(),
             overlay: Overlay::new(now),
+            cluster,
             node_key,
         })
     }
@@ -159,16 +268,21 @@ impl Node {
             }
         };
         trace!(%from, kind = packet.kind(), "received");
-        let (overlay, mut ctx) = self.split();
-        overlay.handle(now, from, datagram.len(), packet, &mut ctx);
+        let (overlay, cluster, mut ctx) = self.split();
+        match packet {
+            wire::Packet::Sealed(frame) => cluster.handle_sealed(now, &frame, &mut ctx),
+            wire::Packet::Join(frame) => cluster.handle_join(now, from, &frame, &mut ctx),
+            packet => overlay.handle(now, from, datagram.len(), packet, &mut ctx),
+        }
     }
 
     /// Handles the passing of the deadline given by [`Node::poll_timeout`].
     ///
     /// Calling it early or late is harmless: work that is not due yet waits.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        let (overlay, mut ctx) = self.split();
+        let (overlay, cluster, mut ctx) = self.split();
         overlay.handle_timeout(now, &mut ctx);
+        cluster.handle_timeout(now, &mut ctx);
     }
 
     /// Starts an authenticated handshake with the node at `addr`.
@@ -176,7 +290,7 @@ impl Node {
     /// Completes with [`Event::PeerVerified`], or [`Event::PeerUnreachable`] after
     /// `Config::handshake_attempts` tries.
     pub fn connect(&mut self, now: Timestamp, addr: SocketAddr) {
-        let (overlay, mut ctx) = self.split();
+        let (overlay, _, mut ctx) = self.split();
         overlay.connect(now, addr, &mut ctx);
     }
 
@@ -189,7 +303,7 @@ impl Node {
                 max: AnnouncementBody::MAX_NAME,
             })?;
         let node_key = self.node_key;
-        let (overlay, mut ctx) = self.split();
+        let (overlay, _, mut ctx) = self.split();
         Ok(overlay.announce(now, AnnouncementBody::Node { name, node_key }, &mut ctx))
     }
 
@@ -210,7 +324,12 @@ impl Node {
 
     /// When [`Node::handle_timeout`] should next be called, if the node has a deadline.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        Some(self.overlay.poll_timeout(&self.config))
+        let overlay = self.overlay.poll_timeout(&self.config);
+        Some(
+            self.cluster
+                .poll_timeout(&self.config)
+                .map_or(overlay, |c| c.min(overlay)),
+        )
     }
 
     /// Counters of what the node received, sent and dropped.
@@ -228,10 +347,84 @@ impl Node {
         self.overlay.peers().get(addr)
     }
 
-    /// Splits the node into its overlay and the context the overlay works in.
-    fn split(&mut self) -> (&mut Overlay, Ctx<'_>) {
+    /// Founds a cluster with this node as its only member and an optional member `limit`,
+    /// leaving the cluster it is in. Returns the new cluster's random id.
+    pub fn create_cluster(
+        &mut self,
+        now: Timestamp,
+        limit: Option<u16>,
+    ) -> Result<ClusterId, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.create(now, limit, &mut ctx)
+    }
+
+    /// Asks the node at `contact` to let this node into its cluster.
+    ///
+    /// The contact must be a verified peer whose announcement arrived (it carries the node key
+    /// the request is sealed to). Completes with [`Event::JoinedCluster`] (after which this
+    /// node has left any cluster it was in), [`Event::JoinRefused`] or [`Event::JoinFailed`].
+    pub fn join(&mut self, now: Timestamp, contact: SocketAddr) -> Result<(), CommandError> {
+        let unknown = CommandError::UnknownContact { addr: contact };
+        let identity = self
+            .overlay
+            .peers()
+            .get(&contact)
+            .ok_or(unknown.clone())?
+            .identity;
+        let node_key = self
+            .overlay
+            .announcements()
+            .find(|a| a.origin == identity)
+            .map(|a| match &a.body {
+                AnnouncementBody::Node { node_key, .. } => *node_key,
+            })
+            .ok_or(unknown)?;
+        let (_, cluster, mut ctx) = self.split();
+        cluster.join(now, contact, identity, node_key, &mut ctx)
+    }
+
+    /// Leaves this node's cluster with a signed leave, so that the others roll the key at
+    /// once. Returns the cluster left.
+    pub fn leave_cluster(&mut self, _now: Timestamp) -> Result<ClusterId, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.leave(&mut ctx)
+    }
+
+    /// Posts `text` (UTF-8, at most [`MAX_POST_BYTES`](crate::wire::cluster::MAX_POST_BYTES)
+    /// bytes) to this node's cluster, confidentially. Returns the post's position in this
+    /// node's sequence.
+    pub fn post(&mut self, _now: Timestamp, text: &str) -> Result<PostPosition, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.post(text, &mut ctx)
+    }
+
+    /// Answers a join request announced by [`Event::JoinRequested`] (with
+    /// [`Admission::Ask`]).
+    pub fn answer_join(
+        &mut self,
+        now: Timestamp,
+        joiner: MemberId,
+        accept: bool,
+    ) -> Result<(), CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.answer_join(now, joiner, accept, &mut ctx)
+    }
+
+    /// What this node knows of its cluster, if it is in one.
+    pub fn cluster(&self) -> Option<ClusterInfo> {
+        self.cluster.info()
+    }
+
+    /// How this node answers join requests.
+    pub fn admission(&self) -> Admission {
+        self.config.admission
+    }
+
+    /// Splits the node into its sub-protocols and the context they work in.
+    fn split(&mut self) -> (&mut Overlay, &mut ClusterLayer, Ctx<'_>) {
         (
             &mut self.overlay,
+            &mut self.cluster,
             Ctx {
                 config: &self.config,
                 identity: &self.identity,

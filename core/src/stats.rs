@@ -18,6 +18,14 @@ pub struct Stats {
     pub handshakes_completed: u64,
     /// Announcements of other nodes accepted (new, or newer than the one held).
     pub announcements_accepted: u64,
+    /// Cluster posts delivered to the user (this node's own not counted).
+    pub posts_delivered: u64,
+    /// Held-back posts delivered without a predecessor that never came.
+    pub post_gaps_skipped: u64,
+    /// Key rollouts this node led and published.
+    pub rollouts_led: u64,
+    /// Epochs installed from rollouts (this node's own included).
+    pub rollouts_installed: u64,
     /// Inputs refused, by reason.
     pub dropped: DropStats,
 }
@@ -36,6 +44,16 @@ pub struct DropStats {
     pub duplicate: u64,
     /// `Hello`s smaller than the answer they ask for (an amplification attempt).
     pub unpadded_hello: u64,
+    /// Cluster or join frames that no key this node holds opens: traffic of another cluster,
+    /// of an epoch this node is not in (as a removed member or a newcomer sees it), or noise.
+    pub undecryptable: u64,
+    /// Cluster messages naming a sender that is not a member of the epoch they claim.
+    pub not_member: u64,
+    /// Cluster messages of another cluster or of an epoch they do not belong to.
+    pub stale: u64,
+    /// Rollouts that are inconsistent, out of turn, from a member that is leaving, or whose
+    /// key does not open.
+    pub forged_rollout: u64,
     /// Datagrams not queued because the transmit queue was full.
     pub transmit_queue_full: u64,
     /// Events not queued because the event queue was full.

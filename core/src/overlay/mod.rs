@@ -169,7 +169,8 @@ impl Overlay {
             Packet::HelloConfirm(confirm) => self.on_hello_confirm(now, from, confirm, ctx),
             Packet::Ping(probe) => self.on_ping(from, probe, ctx),
             Packet::Pong(probe) => self.on_pong(now, from, probe, ctx),
-            Packet::Sealed(_) => ctx.stats.dropped.unexpected += 1,
+            // Cluster and join frames are the cluster layer's; the node routes them there.
+            Packet::Sealed(_) | Packet::Join(_) => ctx.stats.dropped.unexpected += 1,
             _ if !self.peers.contains_key(&from) => ctx.stats.dropped.unexpected += 1,
             Packet::PeerList(list) => self.exchange.on_list(now, from, list, &self.peers, ctx),
             Packet::Rumor(rumor) => self.gossip.on_rumor(now, from, rumor, &self.peers, ctx),

@@ -6,9 +6,11 @@
 //! Cluster traffic is further padded and sealed into fixed-size frames by [`frame`].
 
 mod bounded;
+pub mod cluster;
 mod error;
 pub mod fragment;
 pub mod frame;
+pub mod join_frame;
 mod packet;
 pub mod padding;
 
@@ -16,7 +18,7 @@ pub use bounded::{BoundedBytes, BoundedVec};
 pub use error::{DecodeError, EncodeError};
 pub use packet::{
     Announcement, AnnouncementBody, HandshakeNonce, Hello, HelloAck, HelloConfirm, Packet,
-    PeerAddr, PeerList, Probe, STATUS_BUCKETS, SealedFrame, Status, StatusRange,
+    PeerAddr, PeerList, Probe, STATUS_BUCKETS, SealedFrame, SealedJoin, Status, StatusRange,
 };
 
 /// The wire version this node speaks; the first byte of every datagram.
@@ -76,5 +78,29 @@ pub fn decode(datagram: &[u8]) -> Result<Packet, DecodeError> {
     }
 }
 
+/// Decodes a payload carried inside a frame (a [`cluster::ClusterFrame`], a
+/// [`cluster::JoinMessage`], a reassembled [`cluster::Flooded`]) with the same rules as
+/// [`decode`]: exactly one value, no trailing bytes, only the canonical encoding.
+pub fn decode_payload<T>(bytes: &[u8]) -> Result<T, DecodeError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { extra: rest.len() });
+    }
+    match postcard::to_allocvec(&value) {
+        Ok(canonical) if canonical == bytes => Ok(value),
+        _ => Err(DecodeError::NonCanonical),
+    }
+}
+
+/// Encodes a payload to be carried inside a frame.
+pub fn encode_payload<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    postcard::to_allocvec(value).map_err(|e| EncodeError::Serialize(e.to_string()))
+}
+
+#[cfg(test)]
+mod cluster_tests;
 #[cfg(test)]
 mod tests;

@@ -38,11 +38,14 @@ pub enum Packet {
     Status(Status),
     /// Anti-entropy: what the sender holds in one range of one bucket of its store.
     StatusRange(StatusRange),
+    /// A join-protocol message HPKE-sealed to one node and padded to a bucket size: a join
+    /// request to a contact, or a refusal or welcome to a joiner.
+    Join(SealedJoin),
 }
 
 impl Packet {
     /// How many packet types this wire version defines; a tag at or above this is unknown.
-    pub const TYPE_COUNT: u8 = 10;
+    pub const TYPE_COUNT: u8 = 11;
 
     /// A short name of the packet type, for logs.
     pub fn kind(&self) -> &'static str {
@@ -57,6 +60,7 @@ impl Packet {
             Packet::Rumor(_) => "rumor",
             Packet::Status(_) => "status",
             Packet::StatusRange(_) => "status-range",
+            Packet::Join(_) => "join",
         }
     }
 }
@@ -116,6 +120,14 @@ pub struct Probe {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedFrame {
     /// Nonce and ciphertext, as produced by [`crate::crypto::ClusterKey`].
+    pub sealed: BoundedBytes<MAX_DATAGRAM_SIZE>,
+}
+
+/// A join frame as it travels: HPKE encapsulated key, then the ciphertext of a padded payload.
+/// See [`super::join_frame`] for how it is made and opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedJoin {
+    /// Encapsulated key, ciphertext and tag, as produced by [`crate::crypto::seal_to`].
     pub sealed: BoundedBytes<MAX_DATAGRAM_SIZE>,
 }
 

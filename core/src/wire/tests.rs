@@ -24,6 +24,11 @@ fn examples() -> Vec<Packet> {
     let Ok(Packet::Sealed(sealed)) = decode(&datagram) else {
         panic!("seal_frame must produce a sealed packet");
     };
+    let join_key = crate::crypto::EpochSecret::from_bytes([9; 32]).public();
+    let datagram = join_frame::seal_join(&join_key, &mut rng, 256, b"example request").unwrap();
+    let Ok(Packet::Join(join)) = decode(&datagram) else {
+        panic!("seal_join must produce a join packet");
+    };
     vec![
         Packet::Hello(Hello {
             identity: alice.public(),
@@ -72,6 +77,7 @@ fn examples() -> Vec<Packet> {
             entries: BoundedVec::new(vec![(MemberId([3; 16]), 1), (MemberId([35; 16]), 129)])
                 .unwrap(),
         }),
+        Packet::Join(join),
     ]
 }
 
@@ -276,6 +282,11 @@ fn arb_packet() -> impl Strategy<Value = Packet> {
                     .unwrap(),
                 })
             ),
+        proptest::collection::vec(any::<u8>(), 0..=MAX_DATAGRAM_SIZE - 4).prop_map(|sealed| {
+            Packet::Join(SealedJoin {
+                sealed: BoundedBytes::new(sealed).unwrap(),
+            })
+        }),
     ]
 }
 

@@ -1,0 +1,280 @@
+//! Joining a cluster: the joiner's request and retries, the contact's decision, admission and
+//! welcome.
+//!
+//! The joiner seals a signed request with a fresh join key to the contact's node key. The
+//! contact refuses it (signed, sealed to the join key) or admits the joiner by flooding a
+//! signed [`Admit`]; the next rollout includes the joiner with the join key as its first
+//! epoch key, and the contact sends the joiner that rollout as its welcome, sealed to the join
+//! key. The joiner retries its request until welcomed; a retry from a joiner already in the
+//! table brings the welcome again, so a lost welcome costs one retry.
+
+use std::net::SocketAddr;
+
+use tracing::debug;
+
+use super::member::{Membership, PendingAdmit};
+use super::transport;
+use crate::bounded_map::evict_oldest_if_full;
+use crate::config::Admission;
+use crate::crypto::{EpochPublic, EpochSecret, PublicIdentity};
+use crate::ids::MemberId;
+use crate::node::{CommandError, Ctx, Event};
+use crate::time::Timestamp;
+use crate::wire::PeerAddr;
+use crate::wire::cluster::{
+    Admit, Flooded, JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Signed,
+};
+
+/// A join request this node is the contact for.
+#[derive(Debug)]
+pub(crate) struct ContactDuty {
+    pub(crate) identity: PublicIdentity,
+    pub(crate) join_key: EpochPublic,
+    pub(crate) addr: SocketAddr,
+    /// Whether it was admitted; `false` while the user decides.
+    pub(crate) admitted: bool,
+    pub(crate) since: Timestamp,
+    /// When the last admit or welcome went out for it.
+    pub(crate) last_answer: Timestamp,
+}
+
+/// This node's join in progress.
+#[derive(Debug)]
+pub(crate) struct PendingJoin {
+    pub(crate) contact: SocketAddr,
+    pub(crate) contact_identity: PublicIdentity,
+    pub(crate) contact_key: EpochPublic,
+    pub(crate) secret: EpochSecret,
+    pub(crate) attempts: u32,
+    pub(crate) next_retry: Timestamp,
+}
+
+impl PendingJoin {
+    /// Sends (or sends again) the join request.
+    pub(crate) fn send_request(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
+        self.attempts += 1;
+        self.next_retry = now + ctx.config.join_retry;
+        let request = Signed::sign(
+            ctx.identity,
+            JoinRequest {
+                joiner: ctx.identity.public(),
+                contact: self.contact_identity.member_id(),
+                contact_addr: self.contact.into(),
+                join_key: self.secret.public(),
+            },
+        );
+        transport::send_join(
+            ctx,
+            &self.contact_key,
+            self.contact,
+            &JoinMessage::Request(Box::new(request)),
+        );
+    }
+}
+
+/// Sends a signed refusal of a join request.
+pub(crate) fn refuse(
+    ctx: &mut Ctx<'_>,
+    join_key: &EpochPublic,
+    to: SocketAddr,
+    reason: RefusalReason,
+) {
+    debug!(%to, %reason, "join refused");
+    let refusal = Signed::sign(
+        ctx.identity,
+        JoinRefusal {
+            contact: ctx.identity.public().member_id(),
+            join_key: *join_key,
+            reason,
+        },
+    );
+    transport::send_join(ctx, join_key, to, &JoinMessage::Refusal(refusal));
+}
+
+impl Membership {
+    /// Handles a join request (already checked: signed by the joiner, addressed to us).
+    pub(crate) fn on_join_request(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        request: JoinRequest,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let joiner = request.joiner.member_id();
+        let join_key = request.join_key;
+        self.learn_own_addr(request.contact_addr);
+        let pace = ctx.config.join_retry / 2;
+        if self
+            .current
+            .table
+            .get(&joiner)
+            .is_some_and(|e| e.epoch_key == join_key)
+        {
+            // Admitted already: the welcome was lost. (Another member may have been its
+            // contact before; this one answers now.)
+            let duty = self.contacts.entry(joiner).or_insert(ContactDuty {
+                identity: request.joiner,
+                join_key,
+                addr: from,
+                admitted: true,
+                since: now,
+                last_answer: Timestamp::ZERO,
+            });
+            if now >= duty.last_answer + pace {
+                duty.last_answer = now;
+                self.welcome(joiner, ctx);
+            }
+            return;
+        }
+        if let Some(duty) = self.contacts.get_mut(&joiner)
+            && duty.join_key == join_key
+        {
+            if duty.admitted && now >= duty.last_answer + pace {
+                duty.last_answer = now;
+                self.admit(now, joiner, ctx);
+            }
+            return;
+        }
+        let others_pending = self.admits.keys().filter(|j| **j != joiner).count();
+        let limit = self
+            .limit
+            .map_or(ctx.config.max_cluster_size, usize::from)
+            .min(ctx.config.max_cluster_size);
+        if self.current.table.len() + others_pending >= limit {
+            refuse(ctx, &join_key, from, RefusalReason::Full);
+            return;
+        }
+        if ctx.config.admission == Admission::RefuseAll {
+            refuse(ctx, &join_key, from, RefusalReason::Declined);
+            return;
+        }
+        let admitted = ctx.config.admission == Admission::AcceptAll;
+        evict_oldest_if_full(&mut self.contacts, ctx.config.max_pending_joins, |d| {
+            d.since
+        });
+        self.contacts.insert(
+            joiner,
+            ContactDuty {
+                identity: request.joiner,
+                join_key,
+                addr: from,
+                admitted,
+                since: now,
+                last_answer: now,
+            },
+        );
+        if admitted {
+            self.admit(now, joiner, ctx);
+        } else {
+            ctx.out.emit(
+                ctx.stats,
+                Event::JoinRequested {
+                    joiner,
+                    identity: request.joiner,
+                    addr: from,
+                },
+            );
+        }
+    }
+
+    /// The user's answer to [`Event::JoinRequested`].
+    pub(crate) fn answer_join(
+        &mut self,
+        now: Timestamp,
+        joiner: MemberId,
+        accept: bool,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), CommandError> {
+        let Some(duty) = self.contacts.get_mut(&joiner).filter(|d| !d.admitted) else {
+            return Err(CommandError::NoSuchJoinRequest { joiner });
+        };
+        if accept {
+            duty.admitted = true;
+            duty.last_answer = now;
+            self.admit(now, joiner, ctx);
+        } else if let Some(duty) = self.contacts.remove(&joiner) {
+            refuse(ctx, &duty.join_key, duty.addr, RefusalReason::Declined);
+        }
+        Ok(())
+    }
+
+    /// Admits the joiner of a contact duty: records and floods a signed admission.
+    fn admit(&mut self, now: Timestamp, joiner: MemberId, ctx: &mut Ctx<'_>) {
+        let Some(duty) = self.contacts.get(&joiner) else {
+            return;
+        };
+        debug!(%joiner, "admitting a joiner");
+        let admit = Signed::sign(
+            ctx.identity,
+            Admit {
+                cluster: self.cluster,
+                epoch: self.current.epoch,
+                contact: self.me,
+                joiner: duty.identity,
+                join_key: duty.join_key,
+                addr: duty.addr.into(),
+            },
+        );
+        let since = self.admits.get(&joiner).map_or(now, |p| p.since);
+        self.admits.insert(
+            joiner,
+            PendingAdmit {
+                admit: admit.clone(),
+                since,
+            },
+        );
+        self.flood_own(&Flooded::Admit(admit), ctx);
+    }
+
+    /// Sends the welcome to every joiner this member is the contact for that the current
+    /// epoch admitted.
+    pub(crate) fn welcome_admitted(&mut self, ctx: &mut Ctx<'_>) {
+        let admitted: Vec<MemberId> = self
+            .contacts
+            .iter()
+            .filter(|(id, d)| {
+                self.current
+                    .table
+                    .get(id)
+                    .is_some_and(|e| e.epoch_key == d.join_key)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for joiner in admitted {
+            self.welcome(joiner, ctx);
+        }
+    }
+
+    /// Sends `joiner` the rollout that opened the current epoch, sealed to its join key.
+    fn welcome(&self, joiner: MemberId, ctx: &mut Ctx<'_>) {
+        let (Some(duty), Some(opening)) = (self.contacts.get(&joiner), &self.current.opening)
+        else {
+            return;
+        };
+        debug!(%joiner, epoch = %self.current.epoch, "welcoming a joiner");
+        for fragment in transport::fragments(ctx, opening.message, &opening.bytes) {
+            transport::send_join(
+                ctx,
+                &duty.join_key,
+                duty.addr,
+                &JoinMessage::Welcome(fragment),
+            );
+        }
+    }
+
+    /// Forgets contact duties older than the member timeout.
+    pub(crate) fn expire_contacts(&mut self, now: Timestamp, ctx: &Ctx<'_>) {
+        let timeout = ctx.config.member_timeout;
+        self.contacts.retain(|_, d| now < d.since + timeout);
+    }
+
+    /// Records the address others reach this member at, learned from a joiner.
+    fn learn_own_addr(&mut self, addr: PeerAddr) {
+        let addr = SocketAddr::from(addr);
+        if let Some(entry) = self.current.table.get_mut(&self.me)
+            && entry.addr.ip().is_unspecified()
+        {
+            entry.addr = addr;
+        }
+    }
+}

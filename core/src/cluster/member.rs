@@ -1,0 +1,637 @@
+//! A member's state and what it does with cluster frames: heartbeats, floods, admissions and
+//! leaves. Rollouts are in [`super::rollout`], joins in [`super::join`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::SocketAddr;
+
+use tracing::{debug, trace};
+
+use super::epoch::{EpochState, MemberEntry};
+use super::transport;
+use crate::chat::{Chat, ChatView};
+use crate::crypto::EpochSecret;
+use crate::ids::{ClusterId, Epoch, MemberId};
+use crate::node::Ctx;
+use crate::time::Timestamp;
+use crate::wire::cluster::{
+    Admit, ClusterFrame, Flooded, FrameBody, Heartbeat, KeyOffer, KeyRequest, Leave,
+    MAX_FLOODED_BYTES, Signed,
+};
+use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
+use crate::wire::{self, SealedFrame, frame};
+
+/// How many fresh epoch secrets a member keeps while rollouts are pending.
+const MAX_OFFERED: usize = 4;
+
+/// The previous epoch, kept for a grace period after a rollout.
+#[derive(Debug)]
+pub(crate) struct Previous {
+    pub(crate) state: EpochState,
+    /// When it was installed here.
+    pub(crate) installed_at: Timestamp,
+    /// When it is forgotten.
+    pub(crate) until: Timestamp,
+}
+
+/// A fresh epoch secret this member offered to a rollout leader.
+#[derive(Debug)]
+pub(crate) struct Offer {
+    pub(crate) leader: MemberId,
+    pub(crate) target: Epoch,
+    pub(crate) secret: EpochSecret,
+}
+
+/// A joiner admitted by a member, waiting for a rollout to include it.
+#[derive(Debug)]
+pub(crate) struct PendingAdmit {
+    pub(crate) admit: Signed<Admit>,
+    pub(crate) since: Timestamp,
+}
+
+/// A rollout this member leads.
+#[derive(Debug)]
+pub(crate) struct Leading {
+    /// The epoch it opens.
+    pub(crate) target: Epoch,
+    /// Fresh epoch keys received, by member.
+    pub(crate) offers: BTreeMap<MemberId, crate::crypto::EpochPublic>,
+    /// When to ask again those that have not answered.
+    pub(crate) next_request: Timestamp,
+    /// When to publish.
+    pub(crate) finalize_at: Timestamp,
+}
+
+/// Which of the keys held opened a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyUsed {
+    Current,
+    Previous,
+}
+
+/// What the cluster layer must do after a member handled an input.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Continue {
+    /// Stay a member.
+    Stay,
+    /// This node is no longer a member (a rollout dropped it).
+    Removed,
+}
+
+/// Everything a member holds about its cluster.
+#[derive(Debug)]
+pub(crate) struct Membership {
+    pub(crate) cluster: ClusterId,
+    pub(crate) limit: Option<u16>,
+    pub(crate) me: MemberId,
+    /// The epoch this member joined in.
+    pub(crate) joined: Epoch,
+    pub(crate) current: EpochState,
+    /// When the current epoch was installed here.
+    pub(crate) installed_at: Timestamp,
+    pub(crate) previous: Option<Previous>,
+    /// Fresh epoch secrets offered to leaders, newest last.
+    pub(crate) offered: VecDeque<Offer>,
+    /// The secret of the join key, while it is still this member's epoch key.
+    pub(crate) join_secret: Option<EpochSecret>,
+    pub(crate) admits: BTreeMap<MemberId, PendingAdmit>,
+    pub(crate) leaves: BTreeMap<MemberId, Timestamp>,
+    pub(crate) leading: Option<Leading>,
+    /// A leader ranked before this member was seen at work: do not take over before this.
+    pub(crate) quiet_until: Timestamp,
+    pub(crate) heartbeat_counter: u64,
+    pub(crate) next_heartbeat: Timestamp,
+    pub(crate) floods: Reassembler,
+    /// Members that were sent the current rollout because they were behind, and when.
+    pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
+    pub(crate) contacts: BTreeMap<MemberId, super::join::ContactDuty>,
+    pub(crate) chat: Chat,
+}
+
+impl Membership {
+    /// A membership of `current`, installed at `now`.
+    pub(crate) fn new(
+        now: Timestamp,
+        cluster: ClusterId,
+        limit: Option<u16>,
+        me: MemberId,
+        joined: Epoch,
+        current: EpochState,
+        config: &crate::Config,
+    ) -> Self {
+        Membership {
+            cluster,
+            limit,
+            me,
+            joined,
+            current,
+            installed_at: now,
+            previous: None,
+            offered: VecDeque::new(),
+            join_secret: None,
+            admits: BTreeMap::new(),
+            leaves: BTreeMap::new(),
+            leading: None,
+            quiet_until: Timestamp::ZERO,
+            heartbeat_counter: 0,
+            next_heartbeat: now,
+            floods: Reassembler::new(ReassemblyLimits {
+                max_messages: config.max_partial_floods,
+                max_message_bytes: MAX_FLOODED_BYTES,
+                timeout: config.rollout_timeout * 3,
+                remember_completed: 4096,
+            }),
+            caught_up: BTreeMap::new(),
+            contacts: BTreeMap::new(),
+            chat: Chat::new(now),
+        }
+    }
+
+    /// Splits the membership into its chat and the view the chat works with.
+    pub(crate) fn chat_parts(&mut self) -> (&mut Chat, ChatView<'_>) {
+        let view = ChatView {
+            cluster: self.cluster,
+            me: self.me,
+            joined: self.joined,
+            current: &self.current,
+        };
+        (&mut self.chat, view)
+    }
+
+    /// The members known to be leaving.
+    pub(crate) fn leaving(&self) -> BTreeSet<MemberId> {
+        self.leaves.keys().copied().collect()
+    }
+
+    /// The state of the epoch a frame was opened with.
+    fn state(&self, used: KeyUsed) -> &EpochState {
+        match (used, &self.previous) {
+            (KeyUsed::Previous, Some(previous)) => &previous.state,
+            _ => &self.current,
+        }
+    }
+
+    /// Opens a cluster frame with the current key, else the previous one.
+    fn open(&self, frame: &SealedFrame) -> Option<(KeyUsed, ClusterFrame)> {
+        let attempt = |state: &EpochState| {
+            let payload = frame::open_frame(&state.key, frame).ok()?;
+            let opened: ClusterFrame = wire::decode_payload(&payload).ok()?;
+            (opened.cluster == self.cluster && opened.epoch == state.epoch).then_some(opened)
+        };
+        if let Some(opened) = attempt(&self.current) {
+            return Some((KeyUsed::Current, opened));
+        }
+        let previous = self.previous.as_ref()?;
+        attempt(&previous.state).map(|opened| (KeyUsed::Previous, opened))
+    }
+
+    /// Handles a sealed cluster frame.
+    pub(crate) fn on_frame(
+        &mut self,
+        now: Timestamp,
+        frame: &SealedFrame,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        let Some((used, opened)) = self.open(frame) else {
+            ctx.stats.dropped.undecryptable += 1;
+            return Continue::Stay;
+        };
+        match opened.body {
+            FrameBody::Heartbeat(heartbeat) => self.on_heartbeat(now, used, heartbeat, ctx),
+            FrameBody::Fragment(fragment) => {
+                let message = fragment.message;
+                match self.floods.insert(now, fragment) {
+                    Ok(Some(bytes)) => return self.on_flooded(now, used, message, bytes, ctx),
+                    Ok(None) => {}
+                    Err(crate::wire::fragment::FragmentError::Duplicate) => {
+                        ctx.stats.dropped.duplicate += 1;
+                    }
+                    Err(_) => ctx.stats.dropped.malformed += 1,
+                }
+            }
+            FrameBody::KeyRequest(request) if used == KeyUsed::Current => {
+                self.on_key_request(now, request, ctx);
+            }
+            FrameBody::KeyOffer(offer) if used == KeyUsed::Current => {
+                self.on_key_offer(now, offer, ctx);
+            }
+            FrameBody::PostSync(sync) if used == KeyUsed::Current => {
+                let (chat, view) = self.chat_parts();
+                chat.on_sync(sync, &view, ctx);
+            }
+            // Only heartbeats and floods are taken from the previous epoch.
+            _ => ctx.stats.dropped.stale += 1,
+        }
+        Continue::Stay
+    }
+
+    fn on_heartbeat(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        heartbeat: Signed<Heartbeat>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let state = self.state(used);
+        let body = &heartbeat.body;
+        let Some(entry) = state.table.get(&body.member) else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        if body.cluster != self.cluster || body.epoch != state.epoch || body.member == self.me {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if heartbeat.verify(&entry.identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return;
+        }
+        let member = body.member;
+        let counter = body.counter;
+        if let Some(entry) = self.current.table.get_mut(&member) {
+            if counter <= entry.heartbeat_counter {
+                ctx.stats.dropped.duplicate += 1;
+                return;
+            }
+            entry.heartbeat_counter = counter;
+            entry.last_heard = now;
+        }
+        if used == KeyUsed::Previous {
+            // The sender has not installed the current epoch: it missed the rollout.
+            self.catch_up(now, member, ctx);
+        }
+    }
+
+    /// Sends the rollout that opened the current epoch to `member`, which is still in the
+    /// previous one, at most once per heartbeat interval.
+    fn catch_up(&mut self, now: Timestamp, member: MemberId, ctx: &mut Ctx<'_>) {
+        let (Some(previous), Some(opening)) = (&self.previous, &self.current.opening) else {
+            return;
+        };
+        let Some(entry) = previous.state.table.get(&member) else {
+            return;
+        };
+        if self
+            .caught_up
+            .get(&member)
+            .is_some_and(|&at| now < at + ctx.config.heartbeat_interval)
+        {
+            return;
+        }
+        debug!(%member, epoch = %self.current.epoch, "sending the rollout to a member behind");
+        self.caught_up.insert(member, now);
+        let state = &previous.state;
+        transport::send_flooded(
+            ctx,
+            &state.key,
+            self.cluster,
+            state.epoch,
+            opening.message,
+            &opening.bytes,
+            &[entry.addr],
+        );
+    }
+
+    /// Handles a completely received flooded object.
+    fn on_flooded(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        message: MessageId,
+        bytes: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        let flooded: Flooded = match wire::decode_payload(&bytes) {
+            Ok(flooded) => flooded,
+            Err(_) => {
+                ctx.stats.dropped.malformed += 1;
+                return Continue::Stay;
+            }
+        };
+        match flooded {
+            Flooded::Post(post) => self.on_post(now, used, post, message, bytes, ctx),
+            Flooded::Rollout(rollout) => {
+                return self.on_rollout(now, used, rollout, message, bytes, ctx);
+            }
+            Flooded::Admit(admit) => self.on_admit(now, used, admit, message, bytes, ctx),
+            Flooded::Leave(leave) => self.on_leave(now, used, leave, message, bytes, ctx),
+        }
+        Continue::Stay
+    }
+
+    fn on_post(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        post: Signed<crate::wire::cluster::Post>,
+        message: MessageId,
+        bytes: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let author = post.body.author;
+        let identity = self
+            .current
+            .table
+            .get(&author)
+            .or_else(|| self.state(used).table.get(&author))
+            .map(|e| e.identity);
+        let Some(identity) = identity else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        if post.body.cluster != self.cluster || post.body.position.epoch > self.current.epoch {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if post.verify(&identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return;
+        }
+        if let Some(entry) = self.current.table.get_mut(&author) {
+            entry.last_heard = entry.last_heard.max(now);
+        }
+        let epoch = post.body.position.epoch;
+        let (chat, view) = self.chat_parts();
+        if chat.on_post(now, post, message, bytes.clone(), &view, ctx) {
+            self.relay(message, &bytes, ctx, |e| e.joined <= epoch);
+        }
+    }
+
+    /// Relays a new flooded object to `cluster_fanout` random members of the current epoch
+    /// that pass `eligible`.
+    pub(crate) fn relay(
+        &self,
+        message: MessageId,
+        bytes: &[u8],
+        ctx: &mut Ctx<'_>,
+        eligible: impl Fn(&MemberEntry) -> bool,
+    ) {
+        let fanout = ctx.config.cluster_fanout;
+        let targets = self
+            .current
+            .random_members(&self.me, fanout, ctx.rng, eligible);
+        let current = &self.current;
+        transport::send_flooded(
+            ctx,
+            &current.key,
+            self.cluster,
+            current.epoch,
+            message,
+            bytes,
+            &targets,
+        );
+    }
+
+    /// Floods an object this member made: to `cluster_fanout` random members and to the first
+    /// members of the leader order, who act on admissions and leaves.
+    pub(crate) fn flood_own(&mut self, flooded: &Flooded, ctx: &mut Ctx<'_>) {
+        let bytes = wire::encode_payload(flooded).unwrap_or_default();
+        // Our own copy coming back is recognised by its content (our admit or leave).
+        let message = transport::new_message_id(ctx);
+        let mut targets =
+            self.current
+                .random_members(&self.me, ctx.config.cluster_fanout, ctx.rng, |_| true);
+        for leader in self
+            .current
+            .leader_order(self.cluster, &self.leaving())
+            .into_iter()
+            .take(2)
+        {
+            if let Some(entry) = self.current.table.get(&leader)
+                && leader != self.me
+                && !targets.contains(&entry.addr)
+            {
+                targets.push(entry.addr);
+            }
+        }
+        let current = &self.current;
+        transport::send_flooded(
+            ctx,
+            &current.key,
+            self.cluster,
+            current.epoch,
+            message,
+            &bytes,
+            &targets,
+        );
+    }
+
+    fn on_admit(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        admit: Signed<Admit>,
+        message: MessageId,
+        bytes: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let state = self.state(used);
+        let body = &admit.body;
+        let Some(contact) = state.table.get(&body.contact) else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        if body.cluster != self.cluster || body.epoch != state.epoch {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if admit.verify(&contact.identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return;
+        }
+        let joiner = body.joiner.member_id();
+        let admitted = self
+            .current
+            .table
+            .get(&joiner)
+            .is_some_and(|e| e.epoch_key == body.join_key);
+        let known = self
+            .admits
+            .get(&joiner)
+            .is_some_and(|p| p.admit.body.join_key == body.join_key);
+        if admitted || known {
+            ctx.stats.dropped.duplicate += 1;
+            return;
+        }
+        debug!(%joiner, contact = %body.contact, "joiner admitted, rollout due");
+        crate::bounded_map::evict_oldest_if_full(
+            &mut self.admits,
+            ctx.config.max_pending_joins,
+            |p| p.since,
+        );
+        self.admits
+            .insert(joiner, PendingAdmit { admit, since: now });
+        self.relay(message, &bytes, ctx, |_| true);
+    }
+
+    fn on_leave(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        leave: Signed<Leave>,
+        message: MessageId,
+        bytes: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let state = self.state(used);
+        let body = &leave.body;
+        let Some(entry) = state.table.get(&body.member) else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        if body.cluster != self.cluster || body.epoch != state.epoch {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if leave.verify(&entry.identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return;
+        }
+        let member = body.member;
+        if self.leaves.contains_key(&member) || !self.current.table.contains_key(&member) {
+            ctx.stats.dropped.duplicate += 1;
+            return;
+        }
+        debug!(%member, "member leaves, rollout due");
+        self.leaves.insert(member, now);
+        self.relay(message, &bytes, ctx, |_| true);
+    }
+
+    /// Answers a rollout leader with a fresh epoch key for the epoch it opens.
+    fn on_key_request(&mut self, now: Timestamp, request: KeyRequest, ctx: &mut Ctx<'_>) {
+        let Some(leader) = self.current.table.get(&request.leader) else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        if request.target != self.current.epoch.next() || request.leader == self.me {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        let addr = leader.addr;
+        let order = self.current.leader_order(self.cluster, &self.leaving());
+        let position = |id: &MemberId| order.iter().position(|m| m == id);
+        if position(&request.leader) < position(&self.me) {
+            // A leader before us is at work: give it its full time before taking over, and
+            // stop leading ourselves.
+            self.quiet_until = self.quiet_until.max(now + ctx.config.rollout_timeout);
+            if self.leading.is_some() {
+                debug!(leader = %request.leader, "a better-ranked leader is at work, yielding");
+                self.leading = None;
+            }
+        }
+        let existing = self
+            .offered
+            .iter()
+            .find(|o| o.leader == request.leader && o.target == request.target);
+        let key = match existing {
+            Some(offer) => offer.secret.public(),
+            None => {
+                let secret = EpochSecret::generate(ctx.rng);
+                let key = secret.public();
+                if self.offered.len() >= MAX_OFFERED {
+                    self.offered.pop_front();
+                }
+                self.offered.push_back(Offer {
+                    leader: request.leader,
+                    target: request.target,
+                    secret,
+                });
+                key
+            }
+        };
+        let offer = Signed::sign(
+            ctx.identity,
+            KeyOffer {
+                cluster: self.cluster,
+                target: request.target,
+                leader: request.leader,
+                member: self.me,
+                key,
+            },
+        );
+        let current = &self.current;
+        transport::send_frame(
+            ctx,
+            &current.key,
+            self.cluster,
+            current.epoch,
+            addr,
+            FrameBody::KeyOffer(offer),
+        );
+    }
+
+    fn on_key_offer(&mut self, now: Timestamp, offer: Signed<KeyOffer>, ctx: &mut Ctx<'_>) {
+        let body = &offer.body;
+        let Some(entry) = self.current.table.get(&body.member) else {
+            ctx.stats.dropped.not_member += 1;
+            return;
+        };
+        let Some(leading) = &mut self.leading else {
+            ctx.stats.dropped.unexpected += 1;
+            return;
+        };
+        if body.cluster != self.cluster || body.target != leading.target || body.leader != self.me {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if offer.verify(&entry.identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return;
+        }
+        trace!(member = %body.member, "epoch key offered");
+        leading.offers.insert(body.member, body.key);
+        if let Some(entry) = self.current.table.get_mut(&offer.body.member) {
+            entry.last_heard = entry.last_heard.max(now);
+        }
+    }
+
+    /// Sends a heartbeat to every member when one is due.
+    pub(crate) fn heartbeat(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
+        if now < self.next_heartbeat {
+            return;
+        }
+        // A little jitter, so members' heartbeats do not fall into step.
+        let interval = ctx.config.heartbeat_interval;
+        let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
+        self.next_heartbeat = now + interval.mul_f64(1.0 - 0.1 * fraction);
+        self.heartbeat_counter += 1;
+        let heartbeat = Signed::sign(
+            ctx.identity,
+            Heartbeat {
+                cluster: self.cluster,
+                epoch: self.current.epoch,
+                member: self.me,
+                counter: self.heartbeat_counter,
+            },
+        );
+        let current = &self.current;
+        let targets: Vec<SocketAddr> = current
+            .table
+            .iter()
+            .filter(|(id, _)| **id != self.me)
+            .map(|(_, e)| e.addr)
+            .collect();
+        for to in targets {
+            transport::send_frame(
+                ctx,
+                &current.key,
+                self.cluster,
+                current.epoch,
+                to,
+                FrameBody::Heartbeat(heartbeat.clone()),
+            );
+        }
+    }
+
+    /// Makes and floods this member's signed leave.
+    pub(crate) fn leave(&mut self, ctx: &mut Ctx<'_>) {
+        let leave = Signed::sign(
+            ctx.identity,
+            Leave {
+                cluster: self.cluster,
+                epoch: self.current.epoch,
+                member: self.me,
+            },
+        );
+        self.flood_own(&Flooded::Leave(leave), ctx);
+    }
+}

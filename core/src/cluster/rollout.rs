@@ -1,0 +1,533 @@
+//! Key rollout: who leads it, how the leader collects fresh epoch keys and publishes the new
+//! epoch, and how members check and install it.
+//!
+//! The members of epoch `e` are ordered by [`EpochState::rank`], a keyed hash only members
+//! can compute. A rollout is due, in a member's view, when a membership change is pending,
+//! when a member has been silent for `member_timeout`, or when the epoch is
+//! `rollout_interval` old (and never before it is `rollout_settle` old). The member at position
+//! `p` of the order leads once the rollout has been due for `p × rollout_timeout`, unless a
+//! leader before it is seen at work. Members accept a rollout from the member at position
+//! `p > 0` only once the epoch is old enough for the `p` leaders before it to have timed out
+//! (with half a timeout of slack for clock skew between members); an earlier one is forged.
+//!
+//! Two rollouts of the same epoch converge: the one whose leader has the lower rank wins,
+//! and a member that installed the other reinstalls from the previous epoch, which it keeps
+//! for `rollout_grace`. A rollout of a higher epoch always wins.
+
+use std::collections::BTreeMap;
+
+use tracing::{debug, info};
+
+use super::epoch::{EpochState, MemberEntry, OpeningRollout};
+use super::member::{Continue, KeyUsed, Leading, Membership, Offer, Previous};
+use super::transport;
+use crate::crypto::{ClusterKey, EpochPublic, EpochSecret, seal_to};
+use crate::ids::{ClusterId, Epoch, MemberId};
+use crate::node::{Ctx, Event};
+use crate::time::Timestamp;
+use crate::wire::cluster::{FrameBody, KeyRequest, Rollout, RolloutEntry, Signed};
+use crate::wire::fragment::MessageId;
+use crate::wire::{BoundedBytes, BoundedVec};
+
+/// HPKE `info` of the cluster key sealed to each member in a rollout.
+const ROLLOUT_KEY_INFO: &[u8] = b"peerster/rollout-key/v1";
+
+/// Associated data of the cluster key sealed to `member`: it cannot be moved to another
+/// member's entry, epoch or cluster.
+fn sealed_key_aad(cluster: ClusterId, epoch: Epoch, member: &MemberId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(8 + 8 + MemberId::LEN);
+    aad.extend_from_slice(&cluster.0.to_be_bytes());
+    aad.extend_from_slice(&epoch.0.to_be_bytes());
+    aad.extend_from_slice(&member.0);
+    aad
+}
+
+/// Seals the cluster key of a new epoch to one member.
+pub(crate) fn seal_cluster_key(
+    ctx: &mut Ctx<'_>,
+    key: &ClusterKey,
+    cluster: ClusterId,
+    epoch: Epoch,
+    member: &MemberId,
+    epoch_key: &EpochPublic,
+) -> Option<BoundedBytes<{ crate::wire::cluster::SEALED_KEY_LEN }>> {
+    let aad = sealed_key_aad(cluster, epoch, member);
+    let sealed = seal_to(ctx.rng, epoch_key, ROLLOUT_KEY_INFO, &aad, key.as_bytes()).ok()?;
+    BoundedBytes::new(sealed).ok()
+}
+
+/// Opens this member's copy of a rollout's cluster key.
+pub(crate) fn open_cluster_key(
+    rollout: &Rollout,
+    entry: &RolloutEntry,
+    secret: &EpochSecret,
+) -> Option<ClusterKey> {
+    let member = entry.identity.member_id();
+    let aad = sealed_key_aad(rollout.cluster, rollout.epoch, &member);
+    let bytes = secret
+        .open(ROLLOUT_KEY_INFO, &aad, &entry.sealed_key)
+        .ok()?;
+    let bytes: [u8; ClusterKey::LEN] = bytes.try_into().ok()?;
+    Some(ClusterKey::from_bytes(bytes))
+}
+
+/// Checks what a rollout says about itself: members sorted by id without repeats, within the
+/// size bound, none joined after the epoch it opens.
+pub(crate) fn check_self_consistent(
+    rollout: &Signed<Rollout>,
+    max_members: usize,
+) -> Result<(), RolloutFault> {
+    let body = &rollout.body;
+    let ids: Vec<MemberId> = body
+        .members
+        .iter()
+        .map(|e| e.identity.member_id())
+        .collect();
+    if ids.is_empty() || !ids.windows(2).all(|w| w[0] < w[1]) {
+        return Err(RolloutFault::Forged);
+    }
+    let limit = body.limit.map_or(max_members, usize::from).min(max_members);
+    if ids.len() > limit || body.members.iter().any(|e| e.joined > body.epoch) {
+        return Err(RolloutFault::Forged);
+    }
+    Ok(())
+}
+
+/// Why a rollout was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RolloutFault {
+    /// Inconsistent, out of turn, or from a member that is leaving.
+    Forged,
+    /// Not signed by the member it names as leader.
+    BadSignature,
+    /// Its leader is not a member of the epoch it rolls out of.
+    NotMember,
+    /// Not for this cluster or not the next epoch.
+    Stale,
+}
+
+impl RolloutFault {
+    pub(crate) fn count(self, stats: &mut crate::Stats) {
+        match self {
+            RolloutFault::Forged => stats.dropped.forged_rollout += 1,
+            RolloutFault::BadSignature => stats.dropped.bad_signature += 1,
+            RolloutFault::NotMember => stats.dropped.not_member += 1,
+            RolloutFault::Stale => stats.dropped.stale += 1,
+        }
+    }
+}
+
+impl Membership {
+    /// When the rollout out of the current epoch is due, in this member's view.
+    pub(crate) fn rollout_due(&self, config: &crate::Config) -> Timestamp {
+        let mut due = self.installed_at + config.rollout_interval;
+        for admit in self.admits.values() {
+            due = due.min(admit.since);
+        }
+        for &since in self.leaves.values() {
+            due = due.min(since);
+        }
+        for (id, entry) in &self.current.table {
+            if *id != self.me {
+                due = due.min(entry.last_heard + config.member_timeout);
+            }
+        }
+        due.max(self.installed_at + config.rollout_settle)
+    }
+
+    /// When this member takes the lead of the rollout, unless it already leads it.
+    pub(crate) fn lead_at(&self, config: &crate::Config) -> Option<Timestamp> {
+        if self.leading.is_some() {
+            return None;
+        }
+        let order = self.current.leader_order(self.cluster, &self.leaving());
+        let position = order.iter().position(|id| *id == self.me)?;
+        let at = self.rollout_due(config) + config.rollout_timeout * position as u32;
+        Some(at.max(self.quiet_until))
+    }
+
+    /// The next deadline of the rollout machinery.
+    pub(crate) fn rollout_timeout(&self, config: &crate::Config) -> Option<Timestamp> {
+        match &self.leading {
+            Some(leading) => Some(leading.next_request.min(leading.finalize_at)),
+            None => self.lead_at(config),
+        }
+    }
+
+    /// Starts, drives and finishes the rollout this member leads.
+    pub(crate) fn handle_rollout_timers(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) -> Continue {
+        if self.lead_at(ctx.config).is_some_and(|at| now >= at) {
+            let target = self.current.epoch.next();
+            info!(cluster = %self.cluster, %target, "leading a key rollout");
+            self.leading = Some(Leading {
+                target,
+                offers: BTreeMap::new(),
+                next_request: now + ctx.config.offer_window / 3,
+                finalize_at: now + ctx.config.offer_window,
+            });
+            self.request_keys(ctx);
+        }
+        let Some(leading) = &mut self.leading else {
+            return Continue::Stay;
+        };
+        if now >= leading.finalize_at {
+            return self.publish(now, ctx);
+        }
+        if now >= leading.next_request {
+            leading.next_request = now + ctx.config.offer_window / 3;
+            self.request_keys(ctx);
+        }
+        Continue::Stay
+    }
+
+    /// Asks every member that has not offered a key yet for one.
+    fn request_keys(&self, ctx: &mut Ctx<'_>) {
+        let Some(leading) = &self.leading else {
+            return;
+        };
+        let request = KeyRequest {
+            leader: self.me,
+            target: leading.target,
+        };
+        let current = &self.current;
+        for (id, entry) in &current.table {
+            if *id == self.me || leading.offers.contains_key(id) || self.leaves.contains_key(id) {
+                continue;
+            }
+            transport::send_frame(
+                ctx,
+                &current.key,
+                self.cluster,
+                current.epoch,
+                entry.addr,
+                FrameBody::KeyRequest(request.clone()),
+            );
+        }
+    }
+
+    /// Builds, installs and floods the rollout this member leads.
+    fn publish(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) -> Continue {
+        let Some(leading) = self.leading.take() else {
+            return Continue::Stay;
+        };
+        let target = leading.target;
+        let my_secret = EpochSecret::generate(ctx.rng);
+        let my_key = my_secret.public();
+        self.offered.push_back(Offer {
+            leader: self.me,
+            target,
+            secret: my_secret,
+        });
+        let limit = self
+            .limit
+            .map_or(ctx.config.max_cluster_size, usize::from)
+            .min(ctx.config.max_cluster_size);
+        // Members that stay: not leaving, and heard from recently or offering a key now.
+        let mut members: BTreeMap<MemberId, (MemberEntry, EpochPublic)> = BTreeMap::new();
+        for (id, entry) in &self.current.table {
+            let silent = now >= entry.last_heard + ctx.config.member_timeout;
+            let offered = leading.offers.get(id);
+            if self.leaves.contains_key(id) || (*id != self.me && silent && offered.is_none()) {
+                continue;
+            }
+            let key = if *id == self.me {
+                my_key
+            } else {
+                offered.copied().unwrap_or(entry.epoch_key)
+            };
+            members.insert(*id, (entry.clone(), key));
+        }
+        // Joiners, while there is room; a joiner already a member with another key (a node
+        // that restarted) comes back as new.
+        let admits: Vec<_> = self.admits.values().map(|p| p.admit.body.clone()).collect();
+        for admit in admits {
+            let joiner = admit.joiner.member_id();
+            let rejoining = members.contains_key(&joiner);
+            if !rejoining && members.len() >= limit {
+                debug!(%joiner, "no room for an admitted joiner");
+                self.admits.remove(&joiner);
+                continue;
+            }
+            let entry = MemberEntry {
+                identity: admit.joiner,
+                epoch_key: admit.join_key,
+                addr: admit.addr.into(),
+                joined: target,
+                last_heard: now,
+                heartbeat_counter: 0,
+            };
+            members.insert(joiner, (entry, admit.join_key));
+        }
+        let key = ClusterKey::generate(ctx.rng);
+        let mut entries = Vec::with_capacity(members.len());
+        for (id, (entry, epoch_key)) in &members {
+            let Some(sealed_key) = seal_cluster_key(ctx, &key, self.cluster, target, id, epoch_key)
+            else {
+                debug!(member = %id, "cannot seal to a member's epoch key, leaving it out");
+                continue;
+            };
+            entries.push(RolloutEntry {
+                identity: entry.identity,
+                epoch_key: *epoch_key,
+                addr: entry.addr.into(),
+                joined: entry.joined,
+                sealed_key,
+            });
+        }
+        let rollout = Signed::sign(
+            ctx.identity,
+            Rollout {
+                cluster: self.cluster,
+                epoch: target,
+                leader: self.me,
+                limit: self.limit,
+                members: BoundedVec::truncating(entries),
+            },
+        );
+        ctx.stats.rollouts_led += 1;
+        let message = transport::new_message_id(ctx);
+        let base = self.current.clone();
+        let outcome = self.install(now, base, false, rollout, message, ctx);
+        // Every member of the epoch rolled out of gets it from the leader, and relays it.
+        if let Some(previous) = &self.previous
+            && let Some(opening) = &self.current.opening
+        {
+            let state = &previous.state;
+            let targets: Vec<_> = state
+                .table
+                .iter()
+                .filter(|(id, _)| **id != self.me)
+                .map(|(_, e)| e.addr)
+                .collect();
+            transport::send_flooded(
+                ctx,
+                &state.key,
+                self.cluster,
+                state.epoch,
+                opening.message,
+                &opening.bytes,
+                &targets,
+            );
+        }
+        outcome
+    }
+
+    /// Handles a rollout received in a frame opened with the `used` key.
+    pub(crate) fn on_rollout(
+        &mut self,
+        now: Timestamp,
+        used: KeyUsed,
+        rollout: Signed<Rollout>,
+        message: MessageId,
+        bytes: Vec<u8>,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        let epoch = rollout.body.epoch;
+        let (base, base_installed, concurrent) = match (used, &self.previous) {
+            (KeyUsed::Current, _) if epoch == self.current.epoch.next() => {
+                (&self.current, self.installed_at, false)
+            }
+            (KeyUsed::Previous, Some(previous)) if epoch == self.current.epoch => {
+                (&previous.state, previous.installed_at, true)
+            }
+            _ => {
+                ctx.stats.dropped.stale += 1;
+                return Continue::Stay;
+            }
+        };
+        if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx.config) {
+            fault.count(ctx.stats);
+            return Continue::Stay;
+        }
+        if concurrent {
+            let rank = base.rank(self.cluster, &rollout.body.leader);
+            let same = self
+                .current
+                .opening
+                .as_ref()
+                .is_some_and(|o| o.rollout == rollout);
+            if same || rank >= self.current.leader_rank {
+                // Ours, or one that loses to ours.
+                ctx.stats.dropped.duplicate += 1;
+                return Continue::Stay;
+            }
+            debug!(epoch = %epoch, leader = %rollout.body.leader, "a better-ranked rollout wins");
+        }
+        let base = base.clone();
+        let targets = base.random_members(&self.me, ctx.config.cluster_fanout, ctx.rng, |_| true);
+        let outcome = self.install(now, base.clone(), concurrent, rollout, message, ctx);
+        // Relay under the key it came in, to members of the epoch it rolls out of.
+        transport::send_flooded(
+            ctx,
+            &base.key,
+            self.cluster,
+            base.epoch,
+            message,
+            &bytes,
+            &targets,
+        );
+        outcome
+    }
+
+    /// Checks a rollout out of `base` (installed here at `base_installed`).
+    fn check(
+        &self,
+        now: Timestamp,
+        base: &EpochState,
+        base_installed: Timestamp,
+        rollout: &Signed<Rollout>,
+        config: &crate::Config,
+    ) -> Result<(), RolloutFault> {
+        let body = &rollout.body;
+        if body.cluster != self.cluster {
+            return Err(RolloutFault::Stale);
+        }
+        let leader = base
+            .table
+            .get(&body.leader)
+            .ok_or(RolloutFault::NotMember)?;
+        if self.leaves.contains_key(&body.leader) || body.limit != self.limit {
+            return Err(RolloutFault::Forged);
+        }
+        check_self_consistent(rollout, config.max_cluster_size)?;
+        let order = base.leader_order(self.cluster, &self.leaving());
+        let position = order
+            .iter()
+            .position(|id| *id == body.leader)
+            .ok_or(RolloutFault::Forged)?;
+        if position > 0 {
+            // The leaders before it have had their turns, give or take half a turn of skew
+            // between members' clocks of the epoch's start.
+            let turns = config.rollout_timeout * position as u32 - config.rollout_timeout / 2;
+            let earliest = base_installed + config.rollout_settle + turns;
+            if now < earliest {
+                return Err(RolloutFault::Forged);
+            }
+        }
+        rollout
+            .verify(&leader.identity)
+            .map_err(|_| RolloutFault::BadSignature)
+    }
+
+    /// Installs a checked rollout out of `base`. `concurrent` says it replaces a rollout of
+    /// the same epoch (and `base` is the previous epoch, kept as it is).
+    pub(crate) fn install(
+        &mut self,
+        now: Timestamp,
+        base: EpochState,
+        concurrent: bool,
+        rollout: Signed<Rollout>,
+        message: MessageId,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        let body = &rollout.body;
+        let Some(mine) = body
+            .members
+            .iter()
+            .find(|e| e.identity.member_id() == self.me)
+        else {
+            info!(cluster = %self.cluster, epoch = %body.epoch, "removed from the cluster");
+            ctx.out.emit(
+                ctx.stats,
+                Event::RemovedFromCluster {
+                    cluster: self.cluster,
+                },
+            );
+            return Continue::Removed;
+        };
+        let candidates = std::iter::once(&base.my_secret)
+            .chain(self.offered.iter().map(|o| &o.secret))
+            .chain(self.join_secret.iter());
+        let Some(secret) = candidates
+            .into_iter()
+            .find(|s| s.public() == mine.epoch_key)
+            .cloned()
+        else {
+            ctx.stats.dropped.forged_rollout += 1;
+            return Continue::Stay;
+        };
+        let Some(key) = open_cluster_key(body, mine, &secret) else {
+            ctx.stats.dropped.forged_rollout += 1;
+            return Continue::Stay;
+        };
+        let epoch = body.epoch;
+        let table: BTreeMap<MemberId, MemberEntry> = body
+            .members
+            .iter()
+            .map(|e| {
+                let id = e.identity.member_id();
+                let known = self.current.table.get(&id).filter(|k| k.joined == e.joined);
+                let entry = MemberEntry {
+                    identity: e.identity,
+                    epoch_key: e.epoch_key,
+                    addr: e.addr.into(),
+                    joined: e.joined,
+                    last_heard: known.map_or(now, |k| k.last_heard),
+                    heartbeat_counter: known.map_or(0, |k| k.heartbeat_counter),
+                };
+                (id, entry)
+            })
+            .collect();
+        let added: Vec<MemberId> = table
+            .keys()
+            .filter(|id| !self.current.table.contains_key(id))
+            .copied()
+            .collect();
+        let removed: Vec<MemberId> = self
+            .current
+            .table
+            .keys()
+            .filter(|id| !table.contains_key(id))
+            .copied()
+            .collect();
+        let state = EpochState {
+            epoch,
+            key,
+            table,
+            my_secret: secret,
+            leader_rank: base.rank(self.cluster, &body.leader),
+            opening: Some(OpeningRollout::new(message, rollout)),
+        };
+        if !concurrent {
+            self.previous = Some(Previous {
+                state: base,
+                installed_at: self.installed_at,
+                until: now + ctx.config.rollout_grace,
+            });
+            self.installed_at = now;
+        }
+        self.current = state;
+        if self
+            .join_secret
+            .as_ref()
+            .is_some_and(|s| s.public() != self.current.my_secret.public())
+        {
+            self.join_secret = None;
+        }
+        self.offered.retain(|o| o.target >= epoch);
+        self.leading = None;
+        self.quiet_until = Timestamp::ZERO;
+        self.caught_up.clear();
+        let table = &self.current.table;
+        self.admits.retain(|joiner, p| {
+            table
+                .get(joiner)
+                .is_none_or(|e| e.epoch_key != p.admit.body.join_key)
+        });
+        self.leaves.retain(|member, _| table.contains_key(member));
+        ctx.stats.rollouts_installed += 1;
+        info!(cluster = %self.cluster, %epoch, members = table.len(), "epoch installed");
+        ctx.out.emit(
+            ctx.stats,
+            Event::EpochChanged {
+                cluster: self.cluster,
+                epoch,
+                members: table.len(),
+                added,
+                removed,
+            },
+        );
+        self.welcome_admitted(ctx);
+        Continue::Stay
+    }
+}

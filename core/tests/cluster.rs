@@ -1,0 +1,296 @@
+//! Clusters on a handful of hand-wired nodes: found, join, post, leave, limits, forward
+//! secrecy. Whole-cluster behaviour under loss and churn is in the simulator tests.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Net, Verdict};
+use peerster_core::wire::cluster::RefusalReason;
+use peerster_core::{CommandError, Config, Event};
+
+/// `n` nodes, all connected to node 0 and announced, node 0 founding a cluster.
+fn net_with_founder(n: usize, seed: u64, config: Config) -> Net {
+    let mut net = Net::new(n, seed, config);
+    for i in 1..n {
+        let to = net.addrs[0];
+        let now = net.now;
+        net.nodes[i].connect(now, to);
+    }
+    for i in 0..n {
+        let now = net.now;
+        net.nodes[i].announce(now, &format!("node {i}")).unwrap();
+    }
+    net.run_for(Duration::from_secs(3));
+    let now = net.now;
+    net.nodes[0].create_cluster(now, None).unwrap();
+    net
+}
+
+fn epochs(net: &Net) -> Vec<Option<u64>> {
+    net.nodes
+        .iter()
+        .map(|n| n.cluster().map(|c| c.epoch.0))
+        .collect()
+}
+
+#[test]
+fn members_join_one_by_one_and_agree_on_the_table_and_epoch() {
+    let mut net = net_with_founder(5, 1, Config::default());
+    for i in 1..5 {
+        let now = net.now;
+        let contact = net.addrs[0];
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+        assert!(
+            net.events
+                .iter()
+                .any(|(n, e)| *n == i && matches!(e, Event::JoinedCluster { .. })),
+            "node {i} joined: {:?}",
+            epochs(&net)
+        );
+    }
+    net.run_for(Duration::from_secs(5));
+    let infos: Vec<_> = net.nodes.iter().map(|n| n.cluster().unwrap()).collect();
+    for info in &infos {
+        assert_eq!(info.id, infos[0].id);
+        assert_eq!(info.epoch, infos[0].epoch);
+        let table = |i: &peerster_core::ClusterInfo| -> Vec<_> {
+            i.members
+                .iter()
+                .map(|m| (m.id, m.epoch_key, m.addr, m.joined))
+                .collect()
+        };
+        assert_eq!(table(info), table(&infos[0]), "one member table");
+        assert_eq!(info.members.len(), 5);
+    }
+    assert_eq!(
+        infos[0].epoch.0,
+        4,
+        "one rollout per join: {:?}",
+        epochs(&net)
+    );
+}
+
+#[test]
+fn a_post_reaches_every_member_once_in_order() {
+    let mut net = net_with_founder(6, 2, Config::default());
+    for i in 1..6 {
+        let now = net.now;
+        let contact = net.addrs[i - 1];
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    assert!(
+        epochs(&net).iter().all(|e| *e == Some(5)),
+        "{:?}",
+        epochs(&net)
+    );
+    for k in 0..5 {
+        let now = net.now;
+        net.nodes[2].post(now, &format!("hello {k}")).unwrap();
+    }
+    net.run_for(Duration::from_secs(5));
+    for i in (0..6).filter(|&i| i != 2) {
+        let texts: Vec<&str> = net
+            .events
+            .iter()
+            .filter(|(n, _)| *n == i)
+            .filter_map(|(_, e)| match e {
+                Event::Post { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            ["hello 0", "hello 1", "hello 2", "hello 3", "hello 4"],
+            "node {i}"
+        );
+    }
+}
+
+#[test]
+fn a_post_too_long_is_refused_with_a_typed_error() {
+    let mut net = net_with_founder(1, 3, Config::default());
+    let now = net.now;
+    let long = "x".repeat(16 * 1024 + 1);
+    assert_eq!(
+        net.nodes[0].post(now, &long),
+        Err(CommandError::PostTooLong {
+            len: 16 * 1024 + 1,
+            max: 16 * 1024
+        })
+    );
+    assert!(net.nodes[0].post(now, &"y".repeat(16 * 1024)).is_ok());
+}
+
+#[test]
+fn the_member_limit_refuses_the_next_joiner() {
+    let mut net = Net::new(4, 4, Config::default());
+    for i in 1..4 {
+        let (now, to) = (net.now, net.addrs[0]);
+        net.nodes[i].connect(now, to);
+    }
+    for i in 0..4 {
+        let now = net.now;
+        net.nodes[i].announce(now, "n").unwrap();
+    }
+    net.run_for(Duration::from_secs(3));
+    let now = net.now;
+    net.nodes[0].create_cluster(now, Some(3)).unwrap();
+    for i in 1..4 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    assert!(net.events.iter().any(|(n, e)| *n == 3
+        && matches!(
+            e,
+            Event::JoinRefused {
+                reason: RefusalReason::Full,
+                ..
+            }
+        )));
+    assert!(net.nodes[3].cluster().is_none());
+    assert_eq!(net.nodes[0].cluster().unwrap().members.len(), 3);
+}
+
+#[test]
+fn a_signed_leave_rolls_the_key_at_once() {
+    let mut net = net_with_founder(4, 5, Config::default());
+    for i in 1..4 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    let before = net.nodes[0].cluster().unwrap().epoch;
+    let now = net.now;
+    let left = net.nodes[3].leave_cluster(now).unwrap();
+    assert_eq!(net.nodes[3].cluster(), None);
+    assert_eq!(
+        net.nodes[3].leave_cluster(now),
+        Err(CommandError::NotInCluster)
+    );
+    net.run_for(Duration::from_secs(5));
+    for i in 0..3 {
+        let info = net.nodes[i].cluster().unwrap();
+        assert_eq!(info.id, left);
+        assert_eq!(info.epoch, before.next(), "node {i}: one rollout, at once");
+        assert_eq!(info.members.len(), 3);
+    }
+}
+
+/// Whether a datagram is a sealed cluster frame.
+fn is_cluster_frame(payload: &[u8]) -> bool {
+    matches!(
+        peerster_core::wire::decode(payload),
+        Ok(peerster_core::wire::Packet::Sealed(_))
+    )
+}
+
+/// A short heartbeat and member timeout, so that silence is detected within a test.
+fn fast_config() -> Config {
+    Config {
+        heartbeat_interval: Duration::from_secs(2),
+        member_timeout: Duration::from_secs(10),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
+    let mut net = net_with_founder(4, 6, fast_config());
+    for i in 1..4 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    let before = net.nodes[0].cluster().unwrap().epoch;
+    // Node 3 is cut off: it keeps its state and keys, but nothing reaches or leaves it.
+    let cut = net.addrs[3];
+    net.hook = Box::new(move |f| {
+        if f.to == cut || f.from == cut {
+            Verdict::Drop
+        } else {
+            Verdict::Deliver
+        }
+    });
+    net.run_for(Duration::from_secs(20));
+    for i in 0..3 {
+        let info = net.nodes[i].cluster().unwrap();
+        assert!(info.epoch > before, "node {i} rolled the key");
+        assert!(
+            info.members.iter().all(|m| m.addr != cut),
+            "node {i} dropped it"
+        );
+    }
+    assert_eq!(
+        net.nodes[3].cluster().unwrap().epoch,
+        before,
+        "it missed it"
+    );
+    // Whatever the others send now, it records and tries: nothing opens.
+    let start = net.transcript.len();
+    let now = net.now;
+    net.nodes[1].post(now, "not for the silent one").unwrap();
+    net.run_for(Duration::from_secs(3));
+    let frames: Vec<_> = net.transcript[start..]
+        .iter()
+        .filter(|f| f.from != cut && is_cluster_frame(&f.payload))
+        .cloned()
+        .collect();
+    assert!(!frames.is_empty());
+    let stats = net.nodes[3].stats();
+    for flight in &frames {
+        let now = net.now;
+        net.nodes[3].handle_datagram(now, flight.from, &flight.payload);
+    }
+    let after = net.nodes[3].stats();
+    let sealed = frames.len() as u64;
+    assert_eq!(
+        after.dropped.undecryptable - stats.dropped.undecryptable,
+        sealed,
+        "every frame of the new epoch fails to open"
+    );
+    assert_eq!(after.posts_delivered, stats.posts_delivered);
+}
+
+#[test]
+fn a_newcomer_cannot_read_posts_of_earlier_epochs() {
+    let mut net = net_with_founder(4, 7, Config::default());
+    for i in 1..3 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    let start = net.transcript.len();
+    let now = net.now;
+    net.nodes[1].post(now, "before the newcomer").unwrap();
+    net.run_for(Duration::from_secs(3));
+    let recorded: Vec<_> = net.transcript[start..]
+        .iter()
+        .filter(|f| is_cluster_frame(&f.payload))
+        .cloned()
+        .collect();
+    assert!(!recorded.is_empty());
+    let (now, contact) = (net.now, net.addrs[2]);
+    net.nodes[3].join(now, contact).unwrap();
+    net.run_for(Duration::from_secs(8));
+    assert!(net.nodes[3].cluster().is_some(), "the newcomer joined");
+    let before = net.nodes[3].stats();
+    for flight in &recorded {
+        let now = net.now;
+        net.nodes[3].handle_datagram(now, flight.from, &flight.payload);
+    }
+    let after = net.nodes[3].stats();
+    assert_eq!(
+        after.dropped.undecryptable - before.dropped.undecryptable,
+        recorded.len() as u64
+    );
+    let posts: Vec<_> = net
+        .events
+        .iter()
+        .filter(|(n, e)| *n == 3 && matches!(e, Event::Post { .. }))
+        .collect();
+    assert!(posts.is_empty(), "{posts:?}");
+}
