@@ -224,11 +224,9 @@ fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
             "node {i} dropped it"
         );
     }
-    assert_eq!(
-        net.nodes[3].cluster().unwrap().epoch,
-        before,
-        "it missed it"
-    );
+    // On its side of the partition, the others went silent: it rolled them out in turn.
+    let alone = net.nodes[3].cluster().unwrap();
+    assert_eq!(alone.members.len(), 1, "{alone:?}");
     // Whatever the others send now, it records and tries: nothing opens.
     let start = net.transcript.len();
     let now = net.now;

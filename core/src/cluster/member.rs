@@ -100,6 +100,9 @@ pub(crate) struct Membership {
     pub(crate) quiet_until: Timestamp,
     pub(crate) heartbeat_counter: u64,
     pub(crate) next_heartbeat: Timestamp,
+    /// When a frame from another member last opened under the current key (or the current
+    /// epoch was installed).
+    pub(crate) last_opened: Timestamp,
     pub(crate) floods: Reassembler,
     /// Members that were sent the current rollout because they were behind, and when.
     pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
@@ -134,6 +137,7 @@ impl Membership {
             quiet_until: Timestamp::ZERO,
             heartbeat_counter: 0,
             next_heartbeat: now,
+            last_opened: now,
             floods: Reassembler::new(ReassemblyLimits {
                 max_messages: config.max_partial_floods,
                 max_message_bytes: MAX_FLOODED_BYTES,
@@ -195,6 +199,9 @@ impl Membership {
             ctx.stats.dropped.undecryptable += 1;
             return Continue::Stay;
         };
+        if used == KeyUsed::Current {
+            self.last_opened = now;
+        }
         match opened.body {
             FrameBody::Heartbeat(heartbeat) => self.on_heartbeat(now, used, heartbeat, ctx),
             FrameBody::Fragment(fragment) => {
@@ -620,6 +627,18 @@ impl Membership {
                 FrameBody::Heartbeat(heartbeat.clone()),
             );
         }
+    }
+
+    /// Whether this member has lost its cluster: nothing from the others has opened for twice
+    /// the member timeout, so the others have rolled the key without it (it missed the rollout
+    /// and its grace period) or are all gone.
+    pub(crate) fn lost(&self, now: Timestamp, config: &crate::Config) -> bool {
+        self.current.table.len() > 1 && now >= self.lost_at(config)
+    }
+
+    /// When [`Membership::lost`] becomes true if nothing opens meanwhile.
+    pub(crate) fn lost_at(&self, config: &crate::Config) -> Timestamp {
+        self.last_opened + config.member_timeout * 2
     }
 
     /// Makes and floods this member's signed leave.

@@ -41,6 +41,8 @@ pub struct ClusterInfo {
     pub limit: Option<u16>,
     /// When the current epoch was installed.
     pub epoch_since: Timestamp,
+    /// The epoch of the key rollout this node is leading now, if it is leading one.
+    pub leading: Option<Epoch>,
     /// The members, this node included, sorted by id.
     pub members: Vec<MemberInfo>,
 }
@@ -113,6 +115,7 @@ impl ClusterLayer {
             epoch: m.current.epoch,
             limit: m.limit,
             epoch_since: m.installed_at,
+            leading: m.leading.as_ref().map(|l| l.target),
             members,
         })
     }
@@ -484,6 +487,13 @@ impl ClusterLayer {
         };
         if m.previous.as_ref().is_some_and(|p| now >= p.until) {
             m.previous = None;
+        }
+        if m.lost(now, ctx.config) {
+            info!(cluster = %m.cluster, "nothing from the cluster opens any more: out of it");
+            ctx.out
+                .emit(ctx.stats, Event::RemovedFromCluster { cluster: m.cluster });
+            self.membership = None;
+            return;
         }
         m.floods.expire(now);
         m.expire_contacts(now, ctx);

@@ -5,10 +5,12 @@
 //! can compute. A rollout is due, in a member's view, when a membership change is pending,
 //! when a member has been silent for `member_timeout`, or when the epoch is
 //! `rollout_interval` old (and never before it is `rollout_settle` old). The member at position
-//! `p` of the order leads once the rollout has been due for `p × rollout_timeout`, unless a
-//! leader before it is seen at work. Members accept a rollout from the member at position
-//! `p > 0` only once the epoch is old enough for the `p` leaders before it to have timed out
-//! (with half a timeout of slack for clock skew between members); an earlier one is forged.
+//! `p` of the order leads once the rollout has been due for `k × rollout_timeout`, where `k` is
+//! the number of members before it not silent by then, unless a leader before it is seen at
+//! work. Members accept a rollout from a leader with `k > 1` live members before it (in their
+//! view) only once the epoch is old enough for `k - 1` of them to have timed out (with half a
+//! timeout of slack for skew between members' clocks of the epoch's start); an earlier one is
+//! forged. The first two members of the order may always lead.
 //!
 //! Two rollouts of the same epoch converge: the one whose leader has the lower rank wins,
 //! and a member that installed the other reinstalls from the previous epoch, which it keeps
@@ -142,8 +144,27 @@ impl Membership {
         }
         let order = self.current.leader_order(self.cluster, &self.leaving());
         let position = order.iter().position(|id| *id == self.me)?;
-        let at = self.rollout_due(config) + config.rollout_timeout * position as u32;
+        // Leaders before us that will have been silent for `member_timeout` by our latest
+        // turn do not get a turn: after a mass crash the survivors do not wait for each
+        // of the dead in order.
+        let due = self.rollout_due(config);
+        let latest = due + config.rollout_timeout * position as u32;
+        let turns = self.live_before(&order[..position], latest, config);
+        let at = due + config.rollout_timeout * turns as u32;
         Some(at.max(self.quiet_until))
+    }
+
+    /// How many of `members` this member will not have found silent by `at`.
+    fn live_before(&self, members: &[MemberId], at: Timestamp, config: &crate::Config) -> usize {
+        members
+            .iter()
+            .filter(|id| {
+                self.current
+                    .table
+                    .get(id)
+                    .is_none_or(|e| at < e.last_heard + config.member_timeout)
+            })
+            .count()
     }
 
     /// The next deadline of the rollout machinery.
@@ -395,10 +416,12 @@ impl Membership {
             .iter()
             .position(|id| *id == body.leader)
             .ok_or(RolloutFault::Forged)?;
-        if position > 0 {
-            // The leaders before it have had their turns, give or take half a turn of skew
-            // between members' clocks of the epoch's start.
-            let turns = config.rollout_timeout * position as u32 - config.rollout_timeout / 2;
+        // The leaders before it that are alive in our view must have had their turns. One of
+        // them is forgiven (our view of who is silent may differ from the leader's), and half
+        // a turn of skew between members' clocks of the epoch's start.
+        let live = self.live_before(&order[..position], now, config);
+        if live > 1 {
+            let turns = config.rollout_timeout * (live - 1) as u32 - config.rollout_timeout / 2;
             let earliest = base_installed + config.rollout_settle + turns;
             if now < earliest {
                 return Err(RolloutFault::Forged);
@@ -496,6 +519,7 @@ impl Membership {
             });
             self.installed_at = now;
         }
+        self.last_opened = now;
         self.current = state;
         if self
             .join_secret
