@@ -61,6 +61,8 @@ pub(crate) struct Chat {
     /// Posts held back, keyed by author and the position of the post they wait for.
     held: BTreeMap<(MemberId, PostPosition), HeldPost>,
     next_sync: Timestamp,
+    /// When a post was last made or received: syncs are frequent while posts flow.
+    last_activity: Timestamp,
     /// First table index of the next sync, when the table is larger than one sync covers.
     sync_start: usize,
 }
@@ -74,6 +76,7 @@ impl Chat {
             heads: BTreeMap::new(),
             held: BTreeMap::new(),
             next_sync: now,
+            last_activity: now,
             sync_start: 0,
         }
     }
@@ -82,6 +85,7 @@ impl Chat {
     /// and encoding for the caller to send.
     pub(crate) fn post(
         &mut self,
+        now: Timestamp,
         text: BoundedBytes<{ crate::wire::cluster::MAX_POST_BYTES }>,
         view: &ChatView<'_>,
         ctx: &mut Ctx<'_>,
@@ -106,6 +110,7 @@ impl Chat {
         );
         let message = transport::new_message_id(ctx);
         let bytes = wire::encode_payload(&Flooded::Post(post)).unwrap_or_default();
+        self.last_activity = now;
         self.store(ctx, view.me, position, message, bytes.clone());
         self.heads.insert(view.me, position);
         self.last_posted = Some(position);
@@ -130,6 +135,9 @@ impl Chat {
             return false;
         }
         self.store(ctx, author, position, message, bytes);
+        // Posts flow again: sync at the active pace from now on.
+        self.last_activity = now;
+        self.next_sync = self.next_sync.min(now + ctx.config.post_sync_interval);
         let ready = match (post.body.prev, self.heads.get(&author)) {
             (None, _) => true,
             (Some(prev), Some(head)) => prev == *head,
@@ -224,7 +232,13 @@ impl Chat {
             }
         }
         if now >= self.next_sync {
-            self.next_sync = now + ctx.config.post_sync_interval;
+            let active = now < self.last_activity + ctx.config.post_sync_idle_after;
+            self.next_sync = now
+                + if active {
+                    ctx.config.post_sync_interval
+                } else {
+                    ctx.config.post_sync_idle_interval
+                };
             let targets = view.current.random_members(&view.me, 1, ctx.rng, |_| true);
             if let Some(&to) = targets.first() {
                 let sync = self.sync_message(view, true);

@@ -81,15 +81,22 @@ pub struct Config {
     pub rollout_grace: Duration,
     /// Interval between the attempts of a join request. Default 2 s.
     pub join_retry: Duration,
-    /// How many times a join request is sent before the join fails. Default 8.
+    /// How many times a join request is sent before the join fails. Default 15.
     pub join_attempts: u32,
     /// Largest number of join requests a contact keeps track of at once. Default 32.
     pub max_pending_joins: usize,
     /// How many random members each member relays a new flooded object (post, rollout,
     /// admission, leave) to. Default 5.
     pub cluster_fanout: usize,
-    /// Interval between post anti-entropy exchanges with a random member. Default 2 s.
+    /// Interval between post anti-entropy exchanges with a random member while posts flow.
+    /// Default 2 s.
     pub post_sync_interval: Duration,
+    /// Interval between post anti-entropy exchanges once no post has been seen for
+    /// `post_sync_idle_after`. Default 15 s.
+    pub post_sync_idle_interval: Duration,
+    /// How long after the last post seen anti-entropy stays at `post_sync_interval`.
+    /// Default 60 s.
+    pub post_sync_idle_after: Duration,
     /// Most posts sent in answer to one anti-entropy exchange. Default 16.
     pub post_sync_budget: usize,
     /// Posts kept for anti-entropy. Default 1024.
@@ -143,10 +150,12 @@ impl Default for Config {
             offer_window: Duration::from_millis(1500),
             rollout_grace: Duration::from_secs(60),
             join_retry: Duration::from_secs(2),
-            join_attempts: 8,
+            join_attempts: 15,
             max_pending_joins: 32,
             cluster_fanout: 5,
             post_sync_interval: Duration::from_secs(2),
+            post_sync_idle_interval: Duration::from_secs(15),
+            post_sync_idle_after: Duration::from_secs(60),
             post_sync_budget: 16,
             max_post_history: 1024,
             max_held_posts: 256,
@@ -264,6 +273,7 @@ impl Config {
             ("offer_window", self.offer_window),
             ("join_retry", self.join_retry),
             ("post_sync_interval", self.post_sync_interval),
+            ("post_sync_idle_interval", self.post_sync_idle_interval),
             ("post_gap_timeout", self.post_gap_timeout),
         ] {
             if value.is_zero() {

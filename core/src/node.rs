@@ -270,7 +270,7 @@ impl Node {
         trace!(%from, kind = packet.kind(), "received");
         let (overlay, cluster, mut ctx) = self.split();
         match packet {
-            wire::Packet::Sealed(frame) => cluster.handle_sealed(now, &frame, &mut ctx),
+            wire::Packet::Sealed(frame) => cluster.handle_sealed(now, from, &frame, &mut ctx),
             wire::Packet::Join(frame) => cluster.handle_join(now, from, &frame, &mut ctx),
             packet => overlay.handle(now, from, datagram.len(), packet, &mut ctx),
         }
@@ -393,9 +393,9 @@ impl Node {
     /// Posts `text` (UTF-8, at most [`MAX_POST_BYTES`](crate::wire::cluster::MAX_POST_BYTES)
     /// bytes) to this node's cluster, confidentially. Returns the post's position in this
     /// node's sequence.
-    pub fn post(&mut self, _now: Timestamp, text: &str) -> Result<PostPosition, CommandError> {
+    pub fn post(&mut self, now: Timestamp, text: &str) -> Result<PostPosition, CommandError> {
         let (_, cluster, mut ctx) = self.split();
-        cluster.post(text, &mut ctx)
+        cluster.post(now, text, &mut ctx)
     }
 
     /// Answers a join request announced by [`Event::JoinRequested`] (with
@@ -413,6 +413,13 @@ impl Node {
     /// What this node knows of its cluster, if it is in one.
     pub fn cluster(&self) -> Option<ClusterInfo> {
         self.cluster.info()
+    }
+
+    /// The current cluster key, for fuzz targets and tests that seal frames this node opens.
+    /// Only with the `test-hooks` feature, which no build people run enables.
+    #[cfg(feature = "test-hooks")]
+    pub fn cluster_key(&self) -> Option<crate::crypto::ClusterKey> {
+        self.cluster.key()
     }
 
     /// How this node answers join requests.

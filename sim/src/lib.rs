@@ -40,6 +40,7 @@
 //! | [`spread`] | [`run_spread`]: how fast and at what cost announcements reach every node |
 
 pub mod address;
+pub mod cluster;
 pub mod digest;
 pub mod engine;
 pub mod network;
@@ -51,6 +52,7 @@ pub mod spread;
 pub mod topology;
 
 pub use address::{NodeIndex, address_of};
+pub use cluster::{ClusterReport, ClusterScenario, run_cluster};
 pub use engine::{SimConfig, SimStats, Simulation};
 pub use network::{GilbertElliott, LinkModel, Loss, Network};
 pub use observer::{Observer, Recorder, TraceEntry, Verdict};

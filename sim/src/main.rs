@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use peerster_core::wire;
 use peerster_core::{Config, Event};
+use peerster_sim::cluster::quantile;
 use peerster_sim::{
-    LinkModel, Network, Recorder, SimConfig, Simulation, SpreadScenario, Topology, TraceEntry,
-    run_spread,
+    ClusterScenario, LinkModel, Network, Recorder, SimConfig, Simulation, SpreadScenario, Topology,
+    TraceEntry, run_cluster, run_spread,
 };
 
 /// Runs Peerster nodes on a simulated network and prints what happened.
@@ -28,6 +29,38 @@ struct Cli {
 enum Command {
     /// Prints every datagram and event of a small run along a chain of nodes.
     Trace(TraceArgs),
+    /// Members join one cluster one by one, post, then idle: join convergence, post delivery
+    /// and latency, and the cost of an idle cluster.
+    Cluster(ClusterArgs),
+}
+
+/// A cluster run.
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Members at the end, the founder included.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=256))]
+    members: u16,
+    /// Seed of the whole run: the same seed replays the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One-way latency of every link, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    latency_ms: u64,
+    /// Largest extra delay drawn per datagram, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Share of datagrams every link loses, in percent.
+    #[arg(long, default_value_t = 0.0)]
+    loss_percent: f64,
+    /// Posts made after the last join, one per --post-interval-ms, each by a random member.
+    #[arg(long, default_value_t = 100)]
+    posts: usize,
+    /// Simulated milliseconds between two posts.
+    #[arg(long, default_value_t = 1000)]
+    post_interval_ms: u64,
+    /// Simulated minutes of idle cluster at the end, whose traffic is measured.
+    #[arg(long, default_value_t = 60)]
+    idle_min: u64,
 }
 
 /// The default run: how fast announcements spread, and at what cost.
@@ -89,6 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Trace(args)) => trace(args),
+        Some(Command::Cluster(args)) => cluster(args),
         None => spread(cli.spread),
     }
 }
@@ -158,6 +192,69 @@ fn spread(args: SpreadArgs) -> Result<(), Box<dyn std::error::Error>> {
     );
     if report.spread_time.is_none() {
         return Err("the announcements did not reach every node before the deadline".into());
+    }
+    Ok(())
+}
+
+fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let mut scenario = ClusterScenario::new(usize::from(args.members), args.seed);
+    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.posts = args.posts;
+    scenario.post_interval = Duration::from_millis(args.post_interval_ms);
+    scenario.idle = Duration::from_secs(args.idle_min * 60);
+    let report = run_cluster(&scenario)?;
+    let wall = started.elapsed();
+    let ms = |d: Option<Duration>| {
+        d.map_or("-".to_string(), |d| {
+            format!("{:.0} ms", d.as_secs_f64() * 1e3)
+        })
+    };
+
+    println!(
+        "{} members join one by one through random members, {} ms links (+ up to {} ms jitter, {} % loss), seed {}",
+        args.members, args.latency_ms, args.jitter_ms, args.loss_percent, args.seed
+    );
+    let mut times: Vec<Duration> = report.join_times.iter().flatten().copied().collect();
+    let failed = report.join_times.len() - times.len();
+    times.sort();
+    println!(
+        "  join to convergence (all members on one epoch and table): p50 {}, p90 {}, max {}, last join {}; {failed} joins failed",
+        ms(quantile(&times, 0.5)),
+        ms(quantile(&times, 0.9)),
+        ms(times.last().copied()),
+        ms(report.join_times.last().copied().flatten()),
+    );
+    println!(
+        "  {} posts: {:.3} % of (post, member) pairs delivered, {:.1} % of posts reached >= 99 % of members, {} order violations",
+        report.posts,
+        100.0 * report.delivery,
+        100.0 * report.posts_reaching_99,
+        report.order_violations
+    );
+    println!(
+        "  post latency p50 {}, p90 {}, p99 {}, max {}",
+        ms(report.post_latency(0.5)),
+        ms(report.post_latency(0.9)),
+        ms(report.post_latency(0.99)),
+        ms(report.post_latency(1.0)),
+    );
+    if let Some(bytes) = report.idle_bytes_per_member_hour {
+        println!(
+            "  idle cluster: {:.1} KB sent per member per hour (heartbeats and rollouts), {} joined, epoch {} at the end",
+            bytes / 1000.0,
+            report.joined,
+            report.epoch
+        );
+    }
+    println!(
+        "  {} events in {:.2} s of wall time; digest {:016x}",
+        report.stats.events,
+        wall.as_secs_f64(),
+        report.digest
+    );
+    if !report.converged || failed > 0 {
+        return Err("the cluster did not converge".into());
     }
     Ok(())
 }

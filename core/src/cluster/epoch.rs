@@ -79,38 +79,71 @@ pub(crate) struct EpochState {
     pub(crate) leader_rank: Rank,
     /// That rollout, if this epoch was opened by one.
     pub(crate) opening: Option<OpeningRollout>,
+    /// The cluster it belongs to.
+    cluster: ClusterId,
+    /// Every member's rank, lowest first: the leader order, computed once per epoch.
+    ranked: Vec<(Rank, MemberId)>,
+}
+
+/// The rank of `member` in the leader order out of `epoch` under `key`:
+/// HMAC-SHA256(cluster key, label ‖ cluster ‖ epoch ‖ member). Every member computes the same
+/// ranks; nobody without the key can.
+fn compute_rank(key: &ClusterKey, cluster: ClusterId, epoch: Epoch, member: &MemberId) -> Rank {
+    let mut message = Vec::with_capacity(RANK_LABEL.len() + 8 + 8 + MemberId::LEN);
+    message.extend_from_slice(RANK_LABEL);
+    message.extend_from_slice(&cluster.0.to_be_bytes());
+    message.extend_from_slice(&epoch.0.to_be_bytes());
+    message.extend_from_slice(&member.0);
+    // HKDF-Extract(salt = key, ikm = message) is HMAC(key, message).
+    let (prk, _) = Hkdf::<Sha256>::extract(Some(key.as_bytes()), &message);
+    prk.into()
 }
 
 impl EpochState {
-    /// The rank of `member` in the leader order out of this epoch:
-    /// HMAC-SHA256(cluster key, label ‖ cluster ‖ epoch ‖ member). Every member computes the
-    /// same ranks; nobody without the key can.
-    pub(crate) fn rank(&self, cluster: ClusterId, member: &MemberId) -> Rank {
-        let mut message = Vec::with_capacity(RANK_LABEL.len() + 8 + 8 + MemberId::LEN);
-        message.extend_from_slice(RANK_LABEL);
-        message.extend_from_slice(&cluster.0.to_be_bytes());
-        message.extend_from_slice(&self.epoch.0.to_be_bytes());
-        message.extend_from_slice(&member.0);
-        // HKDF-Extract(salt = key, ikm = message) is HMAC(key, message).
-        let (prk, _) = Hkdf::<Sha256>::extract(Some(self.key.as_bytes()), &message);
-        prk.into()
+    /// An epoch of `cluster` with its key and table; `leader_rank` and `opening` describe the
+    /// rollout that opened it.
+    pub(crate) fn new(
+        cluster: ClusterId,
+        epoch: Epoch,
+        key: ClusterKey,
+        table: BTreeMap<MemberId, MemberEntry>,
+        my_secret: EpochSecret,
+        leader_rank: Rank,
+        opening: Option<OpeningRollout>,
+    ) -> Self {
+        let mut ranked: Vec<(Rank, MemberId)> = table
+            .keys()
+            .map(|id| (compute_rank(&key, cluster, epoch, id), *id))
+            .collect();
+        ranked.sort_unstable();
+        EpochState {
+            epoch,
+            key,
+            table,
+            my_secret,
+            leader_rank,
+            opening,
+            cluster,
+            ranked,
+        }
+    }
+
+    /// The rank of `member` in the leader order out of this epoch.
+    pub(crate) fn rank(&self, member: &MemberId) -> Rank {
+        self.ranked.iter().find(|(_, id)| id == member).map_or_else(
+            || compute_rank(&self.key, self.cluster, self.epoch, member),
+            |(rank, _)| *rank,
+        )
     }
 
     /// The members in the order they lead the rollout out of this epoch, `excluded` (members
     /// known to be leaving) left out.
-    pub(crate) fn leader_order(
-        &self,
-        cluster: ClusterId,
-        excluded: &BTreeSet<MemberId>,
-    ) -> Vec<MemberId> {
-        let mut ranked: Vec<(Rank, MemberId)> = self
-            .table
-            .keys()
+    pub(crate) fn leader_order(&self, excluded: &BTreeSet<MemberId>) -> Vec<MemberId> {
+        self.ranked
+            .iter()
+            .map(|(_, id)| *id)
             .filter(|id| !excluded.contains(id))
-            .map(|id| (self.rank(cluster, id), *id))
-            .collect();
-        ranked.sort_unstable();
-        ranked.into_iter().map(|(_, id)| id).collect()
+            .collect()
     }
 
     /// Up to `k` distinct random members other than `me` that pass `eligible`, by address.
@@ -161,30 +194,31 @@ mod tests {
                 (identity.member_id(), entry)
             })
             .collect();
-        EpochState {
-            epoch: Epoch(3),
-            key: ClusterKey::from_bytes([key; 32]),
+        EpochState::new(
+            ClusterId(9),
+            Epoch(3),
+            ClusterKey::from_bytes([key; 32]),
             table,
-            my_secret: EpochSecret::generate(&mut rng),
-            leader_rank: FOUNDING_RANK,
-            opening: None,
-        }
+            EpochSecret::generate(&mut rng),
+            FOUNDING_RANK,
+            None,
+        )
     }
 
     #[test]
     fn the_leader_order_is_a_permutation_that_depends_on_the_key() {
         let a = state(1, 12);
         let b = state(2, 12);
-        let order_a = a.leader_order(ClusterId(9), &BTreeSet::new());
-        let order_b = b.leader_order(ClusterId(9), &BTreeSet::new());
+        let order_a = a.leader_order(&BTreeSet::new());
+        let order_b = b.leader_order(&BTreeSet::new());
         let mut sorted = order_a.clone();
         sorted.sort();
         assert_eq!(sorted, a.table.keys().copied().collect::<Vec<_>>());
         assert_ne!(order_a, order_b, "another key gives another order");
         // Deterministic, and excluding a member only removes it.
-        assert_eq!(order_a, a.leader_order(ClusterId(9), &BTreeSet::new()));
+        assert_eq!(order_a, a.leader_order(&BTreeSet::new()));
         let first = order_a[0];
-        let without = a.leader_order(ClusterId(9), &BTreeSet::from([first]));
+        let without = a.leader_order(&BTreeSet::from([first]));
         assert_eq!(without, order_a[1..]);
     }
 

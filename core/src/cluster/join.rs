@@ -72,6 +72,26 @@ impl PendingJoin {
     }
 }
 
+/// Copies of each welcome fragment sent at a time: the joiner needs every fragment, and
+/// losses compound over a fragmented message.
+const WELCOME_COPIES: usize = 2;
+
+/// Sends a joiner the rollout that admitted it, sealed to its join key.
+pub(crate) fn send_welcome(
+    ctx: &mut Ctx<'_>,
+    join_key: &EpochPublic,
+    to: SocketAddr,
+    opening: &super::epoch::OpeningRollout,
+) {
+    let fragments = transport::fragments(ctx, opening.message, &opening.bytes);
+    for _ in 0..WELCOME_COPIES {
+        for fragment in &fragments {
+            let welcome = JoinMessage::Welcome(fragment.clone());
+            transport::send_join(ctx, join_key, to, &welcome);
+        }
+    }
+}
+
 /// Sends a signed refusal of a join request.
 pub(crate) fn refuse(
     ctx: &mut Ctx<'_>,
@@ -252,14 +272,7 @@ impl Membership {
             return;
         };
         debug!(%joiner, epoch = %self.current.epoch, "welcoming a joiner");
-        for fragment in transport::fragments(ctx, opening.message, &opening.bytes) {
-            transport::send_join(
-                ctx,
-                &duty.join_key,
-                duty.addr,
-                &JoinMessage::Welcome(fragment),
-            );
-        }
+        send_welcome(ctx, &duty.join_key, duty.addr, opening);
     }
 
     /// Forgets contact duties older than the member timeout.

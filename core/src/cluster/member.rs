@@ -103,6 +103,8 @@ pub(crate) struct Membership {
     /// When a frame from another member last opened under the current key (or the current
     /// epoch was installed).
     pub(crate) last_opened: Timestamp,
+    /// When a member whose frame did not open was last sent a heartbeat.
+    pub(crate) last_poke: Timestamp,
     pub(crate) floods: Reassembler,
     /// Members that were sent the current rollout because they were behind, and when.
     pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
@@ -138,6 +140,7 @@ impl Membership {
             heartbeat_counter: 0,
             next_heartbeat: now,
             last_opened: now,
+            last_poke: Timestamp::ZERO,
             floods: Reassembler::new(ReassemblyLimits {
                 max_messages: config.max_partial_floods,
                 max_message_bytes: MAX_FLOODED_BYTES,
@@ -192,11 +195,13 @@ impl Membership {
     pub(crate) fn on_frame(
         &mut self,
         now: Timestamp,
+        from: SocketAddr,
         frame: &SealedFrame,
         ctx: &mut Ctx<'_>,
     ) -> Continue {
         let Some((used, opened)) = self.open(frame) else {
             ctx.stats.dropped.undecryptable += 1;
+            self.poke(now, from, ctx);
             return Continue::Stay;
         };
         if used == KeyUsed::Current {
@@ -399,7 +404,7 @@ impl Membership {
                 .random_members(&self.me, ctx.config.cluster_fanout, ctx.rng, |_| true);
         for leader in self
             .current
-            .leader_order(self.cluster, &self.leaving())
+            .leader_order(&self.leaving())
             .into_iter()
             .take(2)
         {
@@ -514,7 +519,7 @@ impl Membership {
             return;
         }
         let addr = leader.addr;
-        let order = self.current.leader_order(self.cluster, &self.leaving());
+        let order = self.current.leader_order(&self.leaving());
         let position = |id: &MemberId| order.iter().position(|m| m == id);
         if position(&request.leader) < position(&self.me) {
             // A leader before us is at work: give it its full time before taking over, and
@@ -591,6 +596,44 @@ impl Membership {
         }
     }
 
+    /// A member sent a frame this member cannot open: one of the two missed a rollout. A
+    /// heartbeat under our key tells it; if it is ahead, it answers with the rollout we missed
+    /// (it keeps our key for the grace period). At most one poke a second.
+    fn poke(&mut self, now: Timestamp, from: SocketAddr, ctx: &mut Ctx<'_>) {
+        let known = self
+            .current
+            .table
+            .iter()
+            .any(|(id, e)| e.addr == from && *id != self.me);
+        if !known || now < self.last_poke + core::time::Duration::from_secs(1) {
+            return;
+        }
+        self.last_poke = now;
+        let heartbeat = self.next_heartbeat_message(ctx);
+        let current = &self.current;
+        transport::send_frame(
+            ctx,
+            &current.key,
+            self.cluster,
+            current.epoch,
+            from,
+            FrameBody::Heartbeat(heartbeat),
+        );
+    }
+
+    fn next_heartbeat_message(&mut self, ctx: &mut Ctx<'_>) -> Signed<Heartbeat> {
+        self.heartbeat_counter += 1;
+        Signed::sign(
+            ctx.identity,
+            Heartbeat {
+                cluster: self.cluster,
+                epoch: self.current.epoch,
+                member: self.me,
+                counter: self.heartbeat_counter,
+            },
+        )
+    }
+
     /// Sends a heartbeat to every member when one is due.
     pub(crate) fn heartbeat(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
         if now < self.next_heartbeat {
@@ -600,16 +643,7 @@ impl Membership {
         let interval = ctx.config.heartbeat_interval;
         let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
         self.next_heartbeat = now + interval.mul_f64(1.0 - 0.1 * fraction);
-        self.heartbeat_counter += 1;
-        let heartbeat = Signed::sign(
-            ctx.identity,
-            Heartbeat {
-                cluster: self.cluster,
-                epoch: self.current.epoch,
-                member: self.me,
-                counter: self.heartbeat_counter,
-            },
-        );
+        let heartbeat = self.next_heartbeat_message(ctx);
         let current = &self.current;
         let targets: Vec<SocketAddr> = current
             .table

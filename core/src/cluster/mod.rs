@@ -7,7 +7,7 @@
 //! rules (leader order, concurrent rollouts, what a newcomer and a removed member can read).
 
 pub(crate) mod epoch;
-mod join;
+pub(crate) mod join;
 pub(crate) mod member;
 mod rollout;
 pub(crate) mod transport;
@@ -120,6 +120,12 @@ impl ClusterLayer {
         })
     }
 
+    /// The current cluster key (test hooks only).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn key(&self) -> Option<ClusterKey> {
+        self.membership.as_ref().map(|m| m.current.key.clone())
+    }
+
     /// Founds a cluster with this node as its only member, leaving the current one.
     pub(crate) fn create(
         &mut self,
@@ -145,14 +151,15 @@ impl ClusterLayer {
             last_heard: now,
             heartbeat_counter: 0,
         };
-        let state = EpochState {
-            epoch: Epoch(0),
-            key: ClusterKey::generate(ctx.rng),
-            table: BTreeMap::from([(me, entry)]),
-            my_secret: secret,
-            leader_rank: FOUNDING_RANK,
-            opening: None,
-        };
+        let state = EpochState::new(
+            cluster,
+            Epoch(0),
+            ClusterKey::generate(ctx.rng),
+            BTreeMap::from([(me, entry)]),
+            secret,
+            FOUNDING_RANK,
+            None,
+        );
         info!(%cluster, ?limit, "cluster founded");
         self.membership = Some(Membership::new(
             now,
@@ -218,6 +225,7 @@ impl ClusterLayer {
     /// Posts `text` to the cluster.
     pub(crate) fn post(
         &mut self,
+        now: Timestamp,
         text: &str,
         ctx: &mut Ctx<'_>,
     ) -> Result<PostPosition, CommandError> {
@@ -229,7 +237,7 @@ impl ClusterLayer {
             }
         })?;
         let (chat, view) = m.chat_parts();
-        let (position, message, bytes) = chat.post(text, &view, ctx);
+        let (position, message, bytes) = chat.post(now, text, &view, ctx);
         m.relay(message, &bytes, ctx, |e| e.joined <= position.epoch);
         Ok(position)
     }
@@ -247,12 +255,18 @@ impl ClusterLayer {
     }
 
     /// Handles a sealed cluster frame.
-    pub(crate) fn handle_sealed(&mut self, now: Timestamp, frame: &SealedFrame, ctx: &mut Ctx<'_>) {
+    pub(crate) fn handle_sealed(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        frame: &SealedFrame,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Some(m) = &mut self.membership else {
             ctx.stats.dropped.unexpected += 1;
             return;
         };
-        if m.on_frame(now, frame, ctx) == Continue::Removed {
+        if m.on_frame(now, from, frame, ctx) == Continue::Removed {
             self.membership = None;
         }
     }
@@ -430,15 +444,16 @@ impl ClusterLayer {
             })
             .collect();
         let (cluster, epoch, limit) = (body.cluster, body.epoch, body.limit);
-        let state = EpochState {
+        let state = EpochState::new(
+            cluster,
             epoch,
             key,
             table,
-            my_secret: secret.clone(),
+            secret.clone(),
             // Unknown to a newcomer, which cannot rank the leaders of an epoch it was not in.
-            leader_rank: [0xff; 32],
-            opening: Some(epoch::OpeningRollout::new(message, rollout)),
-        };
+            [0xff; 32],
+            Some(epoch::OpeningRollout::new(message, rollout)),
+        );
         if self
             .membership
             .as_ref()

@@ -142,15 +142,23 @@ impl Membership {
         if self.leading.is_some() {
             return None;
         }
-        let order = self.current.leader_order(self.cluster, &self.leaving());
+        let order = self.current.leader_order(&self.leaving());
         let position = order.iter().position(|id| *id == self.me)?;
-        // Leaders before us that will have been silent for `member_timeout` by our latest
-        // turn do not get a turn: after a mass crash the survivors do not wait for each
-        // of the dead in order.
+        // Our turn comes once every leader before us that is still alive has had one: at the
+        // first `due + k × rollout_timeout` by which at most `k` of them are not yet silent.
+        // After a mass crash the survivors do not wait for each of the dead in order.
         let due = self.rollout_due(config);
-        let latest = due + config.rollout_timeout * position as u32;
-        let turns = self.live_before(&order[..position], latest, config);
-        let at = due + config.rollout_timeout * turns as u32;
+        let mut silent_at: Vec<Timestamp> = order[..position]
+            .iter()
+            .filter_map(|id| self.current.table.get(id))
+            .map(|e| e.last_heard + config.member_timeout)
+            .collect();
+        silent_at.sort_unstable();
+        let at = (0..=position)
+            .map(|k| due + config.rollout_timeout * k as u32)
+            .enumerate()
+            .find(|&(k, t)| silent_at.len() - silent_at.partition_point(|&s| s <= t) <= k)
+            .map_or(due, |(_, t)| t);
         Some(at.max(self.quiet_until))
     }
 
@@ -329,6 +337,13 @@ impl Membership {
                 &opening.bytes,
                 &targets,
             );
+            // Newcomers get their welcome from the leader too, not only from their contact.
+            for entry in self.current.table.values() {
+                if entry.joined == target && !state.table.contains_key(&entry.identity.member_id())
+                {
+                    super::join::send_welcome(ctx, &entry.epoch_key, entry.addr, opening);
+                }
+            }
         }
         outcome
     }
@@ -361,15 +376,30 @@ impl Membership {
             return Continue::Stay;
         }
         if concurrent {
-            let rank = base.rank(self.cluster, &rollout.body.leader);
+            let rank = base.rank(&rollout.body.leader);
             let same = self
                 .current
                 .opening
                 .as_ref()
                 .is_some_and(|o| o.rollout == rollout);
             if same || rank >= self.current.leader_rank {
-                // Ours, or one that loses to ours.
+                // Ours, or one that loses to ours. Its leader's side must learn of ours: send
+                // ours to that leader, which switches and relays it.
                 ctx.stats.dropped.duplicate += 1;
+                if !same
+                    && let (Some(opening), Some(leader)) =
+                        (&self.current.opening, base.table.get(&rollout.body.leader))
+                {
+                    transport::send_flooded(
+                        ctx,
+                        &base.key,
+                        self.cluster,
+                        base.epoch,
+                        opening.message,
+                        &opening.bytes,
+                        &[leader.addr],
+                    );
+                }
                 return Continue::Stay;
             }
             debug!(epoch = %epoch, leader = %rollout.body.leader, "a better-ranked rollout wins");
@@ -411,7 +441,7 @@ impl Membership {
             return Err(RolloutFault::Forged);
         }
         check_self_consistent(rollout, config.max_cluster_size)?;
-        let order = base.leader_order(self.cluster, &self.leaving());
+        let order = base.leader_order(&self.leaving());
         let position = order
             .iter()
             .position(|id| *id == body.leader)
@@ -503,14 +533,16 @@ impl Membership {
             .filter(|id| !table.contains_key(id))
             .copied()
             .collect();
-        let state = EpochState {
+        let leader_rank = base.rank(&body.leader);
+        let state = EpochState::new(
+            self.cluster,
             epoch,
             key,
             table,
-            my_secret: secret,
-            leader_rank: base.rank(self.cluster, &body.leader),
-            opening: Some(OpeningRollout::new(message, rollout)),
-        };
+            secret,
+            leader_rank,
+            Some(OpeningRollout::new(message, rollout)),
+        );
         if !concurrent {
             self.previous = Some(Previous {
                 state: base,
