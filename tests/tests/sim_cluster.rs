@@ -78,10 +78,10 @@ impl Watch {
 
 impl Observer for Watch {
     fn on_send(&mut self, _: Timestamp, from: NodeIndex, to: SocketAddr, d: &[u8]) -> Verdict {
-        if let Some((node, addr)) = self.cut {
-            if from == node || to == addr {
-                return Verdict::Drop;
-            }
+        if let Some((node, addr)) = self.cut
+            && (from == node || to == addr)
+        {
+            return Verdict::Drop;
         }
         if self.recording && matches!(wire::decode(d), Ok(Packet::Sealed(_))) {
             self.frames.push((from, d.to_vec()));
