@@ -68,13 +68,13 @@ pub struct Config {
     /// The cluster key is rolled over at least this often. Default 10 min.
     pub rollout_interval: Duration,
     /// Shortest life of an epoch: a rollout waits this long after the previous one, so that
-    /// concurrent rollouts settle first. Default 2 s.
+    /// concurrent rollouts settle first. Default 1 s.
     pub rollout_settle: Duration,
     /// How long each member in the leader order has to finish a rollout before the next one
     /// takes over. Default 10 s.
     pub rollout_timeout: Duration,
     /// How long a rollout leader collects fresh epoch keys (asking twice more meanwhile) before
-    /// it publishes the rollout. Default 1.5 s.
+    /// it publishes the rollout, unless every member answered sooner. Default 1.5 s.
     pub offer_window: Duration,
     /// How long the previous epoch's key is kept after a rollout, to read frames still in
     /// flight and to bring members that missed the rollout up to date. Default 60 s.
@@ -89,7 +89,7 @@ pub struct Config {
     /// admission, leave) to. Default 5.
     pub cluster_fanout: usize,
     /// Interval between post anti-entropy exchanges with a random member while posts flow.
-    /// Default 2 s.
+    /// Default 1 s.
     pub post_sync_interval: Duration,
     /// Interval between post anti-entropy exchanges once no post has been seen for
     /// `post_sync_idle_after`. Default 15 s.
@@ -145,7 +145,7 @@ impl Default for Config {
             heartbeat_interval: Duration::from_secs(30),
             member_timeout: Duration::from_secs(300),
             rollout_interval: Duration::from_secs(600),
-            rollout_settle: Duration::from_secs(2),
+            rollout_settle: Duration::from_secs(1),
             rollout_timeout: Duration::from_secs(10),
             offer_window: Duration::from_millis(1500),
             rollout_grace: Duration::from_secs(60),
@@ -153,7 +153,7 @@ impl Default for Config {
             join_attempts: 15,
             max_pending_joins: 32,
             cluster_fanout: 5,
-            post_sync_interval: Duration::from_secs(2),
+            post_sync_interval: Duration::from_secs(1),
             post_sync_idle_interval: Duration::from_secs(15),
             post_sync_idle_after: Duration::from_secs(60),
             post_sync_budget: 16,

@@ -22,7 +22,7 @@ use crate::node::{CommandError, Ctx, Event};
 use crate::time::Timestamp;
 use crate::wire::PeerAddr;
 use crate::wire::cluster::{
-    Admit, Flooded, JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Signed,
+    Admit, Flooded, JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Signed, Welcome,
 };
 
 /// A join request this node is the contact for.
@@ -36,6 +36,8 @@ pub(crate) struct ContactDuty {
     pub(crate) since: Timestamp,
     /// When the last admit or welcome went out for it.
     pub(crate) last_answer: Timestamp,
+    /// The number of the last welcome sent ([`Welcome::seq`]), and the rollout it carried.
+    pub(crate) welcomed: Option<(u32, crate::wire::fragment::MessageId)>,
 }
 
 /// This node's join in progress.
@@ -81,12 +83,16 @@ pub(crate) fn send_welcome(
     ctx: &mut Ctx<'_>,
     join_key: &EpochPublic,
     to: SocketAddr,
+    seq: u32,
     opening: &super::epoch::OpeningRollout,
 ) {
     let fragments = transport::fragments(ctx, opening.message, &opening.bytes);
     for _ in 0..WELCOME_COPIES {
         for fragment in &fragments {
-            let welcome = JoinMessage::Welcome(fragment.clone());
+            let welcome = JoinMessage::Welcome(Welcome {
+                seq,
+                fragment: fragment.clone(),
+            });
             transport::send_join(ctx, join_key, to, &welcome);
         }
     }
@@ -139,6 +145,7 @@ impl Membership {
                 admitted: true,
                 since: now,
                 last_answer: Timestamp::ZERO,
+                welcomed: None,
             });
             if now >= duty.last_answer + pace {
                 duty.last_answer = now;
@@ -181,6 +188,7 @@ impl Membership {
                 admitted,
                 since: now,
                 last_answer: now,
+                welcomed: None,
             },
         );
         if admitted {
@@ -266,13 +274,20 @@ impl Membership {
     }
 
     /// Sends `joiner` the rollout that opened the current epoch, sealed to its join key.
-    fn welcome(&self, joiner: MemberId, ctx: &mut Ctx<'_>) {
-        let (Some(duty), Some(opening)) = (self.contacts.get(&joiner), &self.current.opening)
+    fn welcome(&mut self, joiner: MemberId, ctx: &mut Ctx<'_>) {
+        let (Some(duty), Some(opening)) = (self.contacts.get_mut(&joiner), &self.current.opening)
         else {
             return;
         };
-        debug!(%joiner, epoch = %self.current.epoch, "welcoming a joiner");
-        send_welcome(ctx, &duty.join_key, duty.addr, opening);
+        // The same rollout keeps its number; another one (we switched) gets the next.
+        let seq = match duty.welcomed {
+            Some((seq, message)) if message == opening.message => seq,
+            Some((seq, _)) => seq.saturating_add(1),
+            None => 1,
+        };
+        duty.welcomed = Some((seq, opening.message));
+        debug!(%joiner, epoch = %self.current.epoch, seq, "welcoming a joiner");
+        send_welcome(ctx, &duty.join_key, duty.addr, seq, opening);
     }
 
     /// Forgets contact duties older than the member timeout.

@@ -20,6 +20,12 @@ use crate::wire::cluster::{
 use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
 use crate::wire::{self, SealedFrame, frame};
 
+/// How often one member is poked at most (see [`Membership::poke`]).
+const POKE_PACE: core::time::Duration = core::time::Duration::from_secs(2);
+
+/// How many members are poked at most per [`POKE_PACE`].
+const POKES_PER_PACE: usize = 4;
+
 /// How many fresh epoch secrets a member keeps while rollouts are pending.
 const MAX_OFFERED: usize = 4;
 
@@ -93,6 +99,9 @@ pub(crate) struct Membership {
     pub(crate) offered: VecDeque<Offer>,
     /// The secret of the join key, while it is still this member's epoch key.
     pub(crate) join_secret: Option<EpochSecret>,
+    /// The number of the welcome installed, while `join_secret` is kept: only a higher one
+    /// from the contact replaces it.
+    pub(crate) welcome_seq: Option<u32>,
     pub(crate) admits: BTreeMap<MemberId, PendingAdmit>,
     pub(crate) leaves: BTreeMap<MemberId, Timestamp>,
     pub(crate) leading: Option<Leading>,
@@ -103,8 +112,8 @@ pub(crate) struct Membership {
     /// When a frame from another member last opened under the current key (or the current
     /// epoch was installed).
     pub(crate) last_opened: Timestamp,
-    /// When a member whose frame did not open was last sent a heartbeat.
-    pub(crate) last_poke: Timestamp,
+    /// Members whose frame did not open that were sent a heartbeat, and when.
+    pub(crate) pokes: BTreeMap<SocketAddr, Timestamp>,
     pub(crate) floods: Reassembler,
     /// Members that were sent the current rollout because they were behind, and when.
     pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
@@ -133,6 +142,7 @@ impl Membership {
             previous: None,
             offered: VecDeque::new(),
             join_secret: None,
+            welcome_seq: None,
             admits: BTreeMap::new(),
             leaves: BTreeMap::new(),
             leading: None,
@@ -140,7 +150,7 @@ impl Membership {
             heartbeat_counter: 0,
             next_heartbeat: now,
             last_opened: now,
-            last_poke: Timestamp::ZERO,
+            pokes: BTreeMap::new(),
             floods: Reassembler::new(ReassemblyLimits {
                 max_messages: config.max_partial_floods,
                 max_message_bytes: MAX_FLOODED_BYTES,
@@ -591,6 +601,15 @@ impl Membership {
         }
         trace!(member = %body.member, "epoch key offered");
         leading.offers.insert(body.member, body.key);
+        let me = self.me;
+        let everyone =
+            self.current.table.keys().all(|id| {
+                *id == me || leading.offers.contains_key(id) || self.leaves.contains_key(id)
+            });
+        if everyone {
+            // Nothing more to wait for: publish at once.
+            leading.finalize_at = now;
+        }
         if let Some(entry) = self.current.table.get_mut(&offer.body.member) {
             entry.last_heard = entry.last_heard.max(now);
         }
@@ -598,17 +617,20 @@ impl Membership {
 
     /// A member sent a frame this member cannot open: one of the two missed a rollout. A
     /// heartbeat under our key tells it; if it is ahead, it answers with the rollout we missed
-    /// (it keeps our key for the grace period). At most one poke a second.
+    /// (it keeps our key for the grace period). Each member is poked at most once per
+    /// [`POKE_PACE`], and at most [`POKES_PER_PACE`] members per pace in all, so that a member
+    /// behind asks several others at once (any one answer may be lost) without flooding.
     fn poke(&mut self, now: Timestamp, from: SocketAddr, ctx: &mut Ctx<'_>) {
         let known = self
             .current
             .table
             .iter()
             .any(|(id, e)| e.addr == from && *id != self.me);
-        if !known || now < self.last_poke + core::time::Duration::from_secs(1) {
+        self.pokes.retain(|_, &mut at| now < at + POKE_PACE);
+        if !known || self.pokes.contains_key(&from) || self.pokes.len() >= POKES_PER_PACE {
             return;
         }
-        self.last_poke = now;
+        self.pokes.insert(from, now);
         let heartbeat = self.next_heartbeat_message(ctx);
         let current = &self.current;
         transport::send_frame(

@@ -26,8 +26,9 @@ use crate::node::{CommandError, Ctx, Event};
 use crate::time::Timestamp;
 use crate::wire::cluster::{
     Flooded, JoinMessage, MAX_FLOODED_BYTES, MAX_POST_BYTES, PostPosition, RefusalReason, Signed,
+    Welcome,
 };
-use crate::wire::fragment::{Fragment, Reassembler, ReassemblyLimits};
+use crate::wire::fragment::{Reassembler, ReassemblyLimits};
 use crate::wire::{self, BoundedBytes, SealedFrame, SealedJoin, join_frame};
 
 /// What a node knows of its cluster, for hosts and user interfaces.
@@ -85,7 +86,10 @@ impl ClusterLayer {
                 max_messages: 4,
                 max_message_bytes: MAX_FLOODED_BYTES,
                 timeout: config.join_retry * config.join_attempts,
-                remember_completed: 64,
+                // A welcome sent again (the contact settled on another rollout, then back) must
+                // be read again; a repeated copy of one already installed is recognised by its
+                // content.
+                remember_completed: 0,
             }),
         }
     }
@@ -298,7 +302,7 @@ impl ClusterLayer {
         };
         match wire::decode_payload::<JoinMessage>(&payload) {
             Ok(JoinMessage::Refusal(refusal)) => self.on_refusal(refusal, ctx),
-            Ok(JoinMessage::Welcome(fragment)) => self.on_welcome_fragment(now, fragment, ctx),
+            Ok(JoinMessage::Welcome(welcome)) => self.on_welcome(now, welcome, ctx),
             Ok(JoinMessage::Request(_)) => ctx.stats.dropped.unexpected += 1,
             Err(_) => ctx.stats.dropped.malformed += 1,
         }
@@ -359,7 +363,8 @@ impl ClusterLayer {
         self.joining = None;
     }
 
-    fn on_welcome_fragment(&mut self, now: Timestamp, fragment: Fragment, ctx: &mut Ctx<'_>) {
+    fn on_welcome(&mut self, now: Timestamp, welcome: Welcome, ctx: &mut Ctx<'_>) {
+        let Welcome { seq, fragment } = welcome;
         let message = fragment.message;
         let bytes = match self.welcomes.insert(now, fragment) {
             Ok(Some(bytes)) => bytes,
@@ -383,10 +388,11 @@ impl ClusterLayer {
         let secret = match (&self.joining, &self.membership) {
             (Some(pending), _) => pending.secret.clone(),
             (None, Some(m)) => match &m.join_secret {
-                // A second welcome from our contact: it settled on another rollout.
+                // A later welcome from our contact: it settled on another rollout.
                 Some(secret)
                     if rollout.body.cluster == m.cluster
                         && rollout.body.epoch >= m.current.epoch
+                        && m.welcome_seq.is_some_and(|installed| seq > installed)
                         && m.current.opening.as_ref().map(|o| &o.rollout) != Some(&rollout) =>
                 {
                     secret.clone()
@@ -464,6 +470,7 @@ impl ClusterLayer {
         }
         let mut membership = Membership::new(now, cluster, limit, me, joined, state, ctx.config);
         membership.join_secret = Some(secret);
+        membership.welcome_seq = Some(seq);
         let members = membership.current.table.len();
         self.membership = Some(membership);
         if self.joining.take().is_some() {

@@ -31,6 +31,12 @@ use crate::wire::cluster::{FrameBody, KeyRequest, Rollout, RolloutEntry, Signed}
 use crate::wire::fragment::MessageId;
 use crate::wire::{BoundedBytes, BoundedVec};
 
+/// A leader sends its rollout directly to this many members of the epoch it rolls out of (to
+/// all of them in a smaller cluster); relays carry it to the rest. Every member needs every
+/// fragment, so a direct copy spares most members a wait for relays under loss; beyond this
+/// size the burst from the leader would outgrow what relaying costs.
+const DIRECT_ROLLOUT_MEMBERS: usize = 64;
+
 /// HPKE `info` of the cluster key sealed to each member in a rollout.
 const ROLLOUT_KEY_INFO: &[u8] = b"peerster/rollout-key/v1";
 
@@ -145,8 +151,9 @@ impl Membership {
         let order = self.current.leader_order(&self.leaving());
         let position = order.iter().position(|id| *id == self.me)?;
         // Our turn comes once every leader before us that is still alive has had one: at the
-        // first `due + k × rollout_timeout` by which at most `k` of them are not yet silent.
-        // After a mass crash the survivors do not wait for each of the dead in order.
+        // first time `t` with `t >= due + live(t) × rollout_timeout`, where `live(t)` counts
+        // the members before us not yet silent at `t`. After a mass crash the survivors do not
+        // wait for each of the dead in order.
         let due = self.rollout_due(config);
         let mut silent_at: Vec<Timestamp> = order[..position]
             .iter()
@@ -154,11 +161,16 @@ impl Membership {
             .map(|e| e.last_heard + config.member_timeout)
             .collect();
         silent_at.sort_unstable();
-        let at = (0..=position)
+        let live = |t: Timestamp| silent_at.len() - silent_at.partition_point(|&s| s <= t);
+        let mut candidates: Vec<Timestamp> = (0..=position)
             .map(|k| due + config.rollout_timeout * k as u32)
-            .enumerate()
-            .find(|&(k, t)| silent_at.len() - silent_at.partition_point(|&s| s <= t) <= k)
-            .map_or(due, |(_, t)| t);
+            .chain(silent_at.iter().copied().filter(|&s| s >= due))
+            .collect();
+        candidates.sort_unstable();
+        let at = candidates
+            .into_iter()
+            .find(|&t| due + config.rollout_timeout * live(t) as u32 <= t)
+            .unwrap_or(due);
         Some(at.max(self.quiet_until))
     }
 
@@ -317,17 +329,14 @@ impl Membership {
         let message = transport::new_message_id(ctx);
         let base = self.current.clone();
         let outcome = self.install(now, base, false, rollout, message, ctx);
-        // Every member of the epoch rolled out of gets it from the leader, and relays it.
+        // Members of the epoch rolled out of get it from the leader (every one of them in a
+        // cluster of up to `DIRECT_ROLLOUT_MEMBERS`), and relay it.
         if let Some(previous) = &self.previous
             && let Some(opening) = &self.current.opening
         {
             let state = &previous.state;
-            let targets: Vec<_> = state
-                .table
-                .iter()
-                .filter(|(id, _)| **id != self.me)
-                .map(|(_, e)| e.addr)
-                .collect();
+            let direct = ctx.config.cluster_fanout.max(DIRECT_ROLLOUT_MEMBERS);
+            let targets = state.random_members(&self.me, direct, ctx.rng, |_| true);
             transport::send_flooded(
                 ctx,
                 &state.key,
@@ -341,7 +350,7 @@ impl Membership {
             for entry in self.current.table.values() {
                 if entry.joined == target && !state.table.contains_key(&entry.identity.member_id())
                 {
-                    super::join::send_welcome(ctx, &entry.epoch_key, entry.addr, opening);
+                    super::join::send_welcome(ctx, &entry.epoch_key, entry.addr, 0, opening);
                 }
             }
         }
@@ -559,8 +568,17 @@ impl Membership {
             .is_some_and(|s| s.public() != self.current.my_secret.public())
         {
             self.join_secret = None;
+            self.welcome_seq = None;
         }
         self.offered.retain(|o| o.target >= epoch);
+        // A heartbeat of the new epoch soon, in place of the one scheduled: a member that
+        // missed the rollout cannot open it, pokes us, and gets the rollout.
+        let soon = ctx
+            .config
+            .heartbeat_interval
+            .min(core::time::Duration::from_secs(2));
+        let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
+        self.next_heartbeat = self.next_heartbeat.min(now + soon.mul_f64(fraction));
         self.leading = None;
         self.quiet_until = Timestamp::ZERO;
         self.caught_up.clear();

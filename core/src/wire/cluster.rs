@@ -301,8 +301,20 @@ pub enum JoinMessage {
     Request(Box<Signed<JoinRequest>>),
     /// "No", with the reason.
     Refusal(Signed<JoinRefusal>),
-    /// A piece of the signed [`Rollout`] that admitted the joiner, encoded as [`Flooded`].
-    Welcome(Fragment),
+    /// A piece of the signed [`Rollout`] that admitted the joiner.
+    Welcome(Welcome),
+}
+
+/// A piece of the welcome: the signed [`Rollout`] that admitted the joiner, encoded as
+/// [`Flooded`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// Which of its sender's welcomes to this joiner it is: a contact that settles on another
+    /// rollout (two leaders raced) numbers its next welcome higher, and the joiner follows the
+    /// highest, whatever order copies arrive in. A leader's welcome is number 0.
+    pub seq: u32,
+    /// The piece.
+    pub fragment: Fragment,
 }
 
 /// A join request, signed by the joiner.

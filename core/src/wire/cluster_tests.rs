@@ -177,7 +177,10 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                 },
             )),
         ),
-        ("join_welcome", JoinMessage::Welcome(fragment)),
+        (
+            "join_welcome",
+            JoinMessage::Welcome(Welcome { seq: 2, fragment }),
+        ),
     ];
     let mut out = Vec::new();
     for (name, body) in frames {
