@@ -6,7 +6,6 @@
 //! `PEERSTER_BENCH_QUICK=1` shortens the run (for CI smoke tests).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, XChaCha20Poly1305, XNonce};
@@ -22,65 +21,16 @@ type HpkeKem = hpke::kem::X25519HkdfSha256;
 type HpkeKdf = hpke::kdf::HkdfSha256;
 type HpkeAead = hpke::aead::ChaCha20Poly1305;
 
+mod harness;
+
+use harness::{Harness, Row, print_table};
+
 const MSG_LEN: usize = 1200;
 const INFO: &[u8] = b"peerster/bench/v1";
 const AAD: &[u8] = b"header";
 
-struct Harness {
-    batch_target: Duration,
-    warmup: Duration,
-    batches: usize,
-}
-
-impl Harness {
-    /// Median ns/op of `f` over `self.batches` batches.
-    fn measure(&self, mut f: impl FnMut()) -> f64 {
-        // Warm up and estimate the cost of one call.
-        let start = Instant::now();
-        let mut calls = 0u64;
-        while start.elapsed() < self.warmup || calls < 3 {
-            f();
-            calls += 1;
-        }
-        let per_call = start.elapsed().as_secs_f64() / calls as f64;
-        let iters = ((self.batch_target.as_secs_f64() / per_call) as u64).max(1);
-        let mut samples: Vec<f64> = (0..self.batches)
-            .map(|_| {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    f();
-                }
-                t.elapsed().as_nanos() as f64 / iters as f64
-            })
-            .collect();
-        samples.sort_by(|a, b| a.total_cmp(b));
-        samples[samples.len() / 2]
-    }
-}
-
-struct Row {
-    name: &'static str,
-    ours: f64,
-    bare: Option<(f64, &'static str)>,
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then just smoke-run.
-    let quick = std::env::var_os("PEERSTER_BENCH_QUICK").is_some()
-        || !std::env::args().any(|a| a == "--bench");
-    let h = if quick {
-        Harness {
-            batch_target: Duration::from_millis(2),
-            warmup: Duration::from_millis(2),
-            batches: 3,
-        }
-    } else {
-        Harness {
-            batch_target: Duration::from_millis(20),
-            warmup: Duration::from_millis(200),
-            batches: 15,
-        }
-    };
+    let h = Harness::from_args();
     let mut rows = Vec::new();
     let mut rng = ChaCha20Rng::from_seed([7; 32]);
     let mut msg = vec![0u8; MSG_LEN];
@@ -363,31 +313,5 @@ fn main() {
         )),
     });
 
-    print_table(&rows, quick);
-}
-
-fn print_table(rows: &[Row], quick: bool) {
-    println!();
-    println!(
-        "peerster-core crypto benchmark{} (median ns/op)",
-        if quick { " [quick smoke run]" } else { "" }
-    );
-    println!(
-        "{:<46} {:>11} {:>11} {:>7}  bare call",
-        "operation", "ours", "bare", "ratio"
-    );
-    println!("{}", "-".repeat(110));
-    for row in rows {
-        match row.bare {
-            Some((bare, what)) => println!(
-                "{:<46} {:>11.0} {:>11.0} {:>6.2}x  {}",
-                row.name,
-                row.ours,
-                bare,
-                row.ours / bare,
-                what
-            ),
-            None => println!("{:<46} {:>11.0} {:>11} {:>7}", row.name, row.ours, "-", "-"),
-        }
-    }
+    print_table("crypto", &rows, h.quick);
 }

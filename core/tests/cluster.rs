@@ -225,7 +225,15 @@ fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
         );
     }
     // On its side of the partition, the others went silent: it rolled them out in turn.
-    let alone = net.nodes[3].cluster().unwrap();
+    let alone = net.nodes[3].cluster().unwrap_or_else(|| {
+        panic!(
+            "{:?}",
+            net.events
+                .iter()
+                .filter(|(n, _)| *n == 3)
+                .collect::<Vec<_>>()
+        )
+    });
     assert_eq!(alone.members.len(), 1, "{alone:?}");
     // Whatever the others send now, it records and tries: nothing opens.
     let start = net.transcript.len();

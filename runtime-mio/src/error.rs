@@ -1,9 +1,12 @@
-//! [`RuntimeError`]: why the runtime could not start or had to stop.
+//! The runtime's errors: [`RuntimeError`] (why it could not start or had to stop),
+//! [`CommandFailure`] (a user command it reports and survives), [`InputError`] (a line of
+//! standard input it could not post) and [`RuntimeStopped`].
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use peerster_core::ConfigError;
+use peerster_core::{CommandError, ConfigError};
 use thiserror::Error;
 
 /// Why the runtime could not start, or stopped before it was asked to.
@@ -30,4 +33,71 @@ pub enum RuntimeError {
     /// The node refused its configuration.
     #[error("invalid node configuration: {0}")]
     Config(#[from] ConfigError),
+    /// The node refused to announce itself under the name asked for.
+    #[error("cannot announce this node: {0}")]
+    Announce(#[source] CommandError),
+    /// The node refused to found a cluster with the member limit asked for.
+    #[error("cannot create a cluster: {0}")]
+    CreateCluster(#[source] CommandError),
+    /// The thread that reads posts from standard input could not be started.
+    #[error("cannot read standard input: {0}")]
+    Stdin(io::Error),
 }
+
+/// A user command the node refused or that could not complete: reported to the user, and the
+/// node keeps running.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CommandFailure {
+    /// The node refused a post (not in a cluster, too long).
+    #[error("post refused: {0}")]
+    Post(#[source] CommandError),
+    /// The node refused a join for a reason waiting cannot fix.
+    #[error("cannot join through {contact}: {source}")]
+    Join {
+        /// The contact asked to let this node in.
+        contact: SocketAddr,
+        /// Why the node refused.
+        source: CommandError,
+    },
+    /// The contact of a join did not become a verified peer with a known announcement in
+    /// time, so the join request could not be sealed to it.
+    #[error("gave up joining through {contact} after {} s: {source}", waited.as_secs())]
+    JoinGaveUp {
+        /// The contact asked to let this node in.
+        contact: SocketAddr,
+        /// How long the runtime retried.
+        waited: Duration,
+        /// The node's last refusal.
+        source: CommandError,
+    },
+}
+
+/// A line of standard input that was not posted.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The line is not UTF-8, and posts are text.
+    #[error("line {line} of standard input is not UTF-8: not posted")]
+    NotUtf8 {
+        /// The line's number, from 1.
+        line: u64,
+    },
+    /// The line is longer than the reader holds in memory; it was skipped.
+    #[error("line {line} of standard input is longer than {max} bytes: not posted")]
+    TooLong {
+        /// The line's number, from 1.
+        line: u64,
+        /// The longest line read.
+        max: usize,
+    },
+    /// Reading failed; the reader stops, the node keeps running.
+    #[error("cannot read standard input: {0}")]
+    Read(io::Error),
+}
+
+/// The [`Runtime`](crate::Runtime) a [`CommandSender`](crate::CommandSender) sends to was
+/// dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("the runtime has stopped")]
+pub struct RuntimeStopped;

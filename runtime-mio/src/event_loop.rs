@@ -2,21 +2,28 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::Duration;
 
-use mio::{Events, Poll, Token};
+use mio::{Events, Poll, Token, Waker};
 use peerster_core::crypto::IdentityKey;
-use peerster_core::{Config, Event, Node, Stats, Transmit};
+use peerster_core::{Config, Event, Node, Stats, Timestamp, Transmit};
 use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
+use crate::commands::{self, Command, CommandSender};
+use crate::console::Console;
+use crate::display;
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
+use crate::join_retry::JoinRetry;
 use crate::report;
 use crate::shutdown::ShutdownHandle;
 use crate::signals::TermSignals;
 use crate::udp::{Received, Sent, Udp};
+
+mod user;
 
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -28,7 +35,8 @@ const RECV_BATCH: usize = 256;
 const BLOCKED_SEND_RECHECK: Duration = Duration::from_millis(100);
 
 /// A Peerster node on a UDP socket: owns the socket, the [`Node`], the [`Clock`] it reads time
-/// from, and the `mio` poll that sleeps until the next datagram or deadline.
+/// from, and the `mio` poll that sleeps until the next datagram, command or deadline. The
+/// user's commands and what the user is shown are in the `user` submodule.
 pub struct Runtime {
     poll: Poll,
     events: Events,
@@ -39,6 +47,14 @@ pub struct Runtime {
     shutdown: ShutdownHandle,
     signals: Option<TermSignals>,
     subscribers: Vec<SyncSender<Event>>,
+    /// Where events and failed commands are shown, if anywhere.
+    console: Option<Console>,
+    commands: Receiver<Command>,
+    command_sender: CommandSender,
+    /// Whether commands may still be waiting (a turn carries out a bounded batch).
+    commands_waiting: bool,
+    /// A join the node could not send yet.
+    join: Option<JoinRetry>,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -68,8 +84,9 @@ impl Runtime {
         let poll = Poll::new().map_err(RuntimeError::EventLoop)?;
         let udp =
             Udp::register(socket, poll.registry(), SOCKET).map_err(RuntimeError::EventLoop)?;
-        let shutdown =
-            ShutdownHandle::new(poll.registry(), WAKER).map_err(RuntimeError::EventLoop)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(RuntimeError::EventLoop)?);
+        let shutdown = ShutdownHandle::new(Arc::clone(&waker));
+        let (command_sender, commands) = commands::channel(waker);
         let clock = Clock::start();
         let node = Node::new(config, identity, os_seed()?, clock.now())?;
         info!(addr = %local_addr, id = %node.id(), wire = crate::WIRE_VERSION, "listening");
@@ -83,6 +100,11 @@ impl Runtime {
             shutdown,
             signals: None,
             subscribers: Vec::new(),
+            console: None,
+            commands,
+            command_sender,
+            commands_waiting: false,
+            join: None,
             blocked: None,
             readable: true,
         })
@@ -160,15 +182,14 @@ impl Runtime {
             match event.token() {
                 SOCKET => self.readable |= event.is_readable() || event.is_error(),
                 SIGNALS => signalled = true,
-                _ => {} // WAKER: the shutdown flag is checked by `run`.
+                // WAKER: the shutdown flag is checked by `run`, commands below.
+                _ => {}
             }
         }
         if signalled {
             self.handle_signals();
         }
-        if self.readable {
-            self.receive_batch();
-        }
+        let received = self.readable && self.receive_batch();
         let now = self.clock.now();
         if self
             .node
@@ -177,16 +198,28 @@ impl Runtime {
         {
             self.node.handle_timeout(now);
         }
+        self.take_commands();
+        if self
+            .join
+            .as_ref()
+            .is_some_and(|join| received || join.next_try() <= now)
+        {
+            self.retry_join(now);
+        }
         Ok(())
     }
 
-    /// How long the poll may sleep: not past the node's next deadline, not at all while
-    /// datagrams may be waiting.
+    /// How long the poll may sleep: not past the node's next deadline or the next try of a
+    /// waiting join, not at all while datagrams or commands may be waiting.
     fn poll_timeout(&self) -> Option<Duration> {
-        if self.readable {
+        if self.readable || self.commands_waiting {
             return Some(Duration::ZERO);
         }
-        let until_deadline = self.node.poll_timeout().map(|d| self.clock.until(d));
+        let deadline = earliest(
+            self.node.poll_timeout(),
+            self.join.as_ref().map(JoinRetry::next_try),
+        );
+        let until_deadline = deadline.map(|d| self.clock.until(d));
         if self.blocked.is_some() {
             return Some(
                 until_deadline.map_or(BLOCKED_SEND_RECHECK, |d| d.min(BLOCKED_SEND_RECHECK)),
@@ -213,11 +246,13 @@ impl Runtime {
         }
     }
 
-    /// Reads up to [`RECV_BATCH`] datagrams and hands each to the node.
-    fn receive_batch(&mut self) {
+    /// Reads up to [`RECV_BATCH`] datagrams and hands each to the node; whether there was one.
+    fn receive_batch(&mut self) -> bool {
+        let mut received = false;
         for _ in 0..RECV_BATCH {
             match self.udp.recv() {
                 Received::Datagram(from, datagram) => {
+                    received = true;
                     if datagram.len() > peerster_core::wire::MAX_DATAGRAM_SIZE {
                         debug!(%from, len = datagram.len(), "oversized datagram");
                     }
@@ -229,16 +264,29 @@ impl Runtime {
                 Received::Drained | Received::Failed => {
                     // After a failure, wait for the next readiness event rather than spin.
                     self.readable = false;
-                    return;
+                    break;
                 }
             }
         }
+        received
     }
 
-    /// Logs every node event and copies it to the subscribers that still listen.
+    /// Logs every node event, shows it on the console and copies it to the subscribers that
+    /// still listen.
     fn dispatch_events(&mut self) {
         while let Some(event) = self.node.poll_event() {
             report::event(&event);
+            if let Some(line) = display::event_line(&event) {
+                self.show(&line);
+            }
+            if let Event::PeerUnreachable { addr } = event
+                && self.join.as_ref().is_some_and(|j| j.contact() == addr)
+            {
+                // The contact of a waiting join did not answer yet: keep trying to reach it
+                // until the join gives up.
+                info!(%addr, "connecting again to the contact of the join");
+                self.node.connect(self.clock.now(), addr);
+            }
             self.subscribers.retain(|s| {
                 !matches!(
                     s.try_send(event.clone()),
@@ -257,6 +305,14 @@ impl Runtime {
             info!(signal = name, "shutting down");
             self.shutdown.shutdown();
         }
+    }
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

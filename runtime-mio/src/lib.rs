@@ -5,15 +5,20 @@
 //!
 //! The [`Runtime`] owns the socket, the node and the clock. Each turn of its loop it sends what
 //! the node wants sent, reports the node's events, sleeps in `mio`'s poll until the socket is
-//! readable or the node's next deadline ([`peerster_core::Node::poll_timeout`]) passes, then
-//! feeds the node every datagram waiting on the socket and the passing of time:
+//! readable, a [`Command`] arrives or the node's next deadline
+//! ([`peerster_core::Node::poll_timeout`]) passes, then feeds the node every datagram waiting
+//! on the socket, the passing of time and the commands:
 //!
 //! ```no_run
 //! use peerster_core::Config;
-//! use peerster_mio::Runtime;
+//! use peerster_mio::{Command, Console, Runtime};
 //!
 //! let mut runtime = Runtime::bind("127.0.0.1:0".parse()?, Config::default())?;
-//! runtime.connect("127.0.0.1:7000".parse()?);
+//! runtime.print_to(Console::stdio()); // one line per post or cluster change
+//! runtime.announce("alice")?; // so that others can join through this node
+//! runtime.join("127.0.0.1:7000".parse()?); // connects, then joins once the contact is known
+//! let commands = runtime.commands(); // from any thread:
+//! commands.send(Command::Post("hello".into()))?; // refused (shown) until the join completes
 //! let stop = runtime.shutdown_handle(); // `stop.shutdown()` from any thread ends `run`
 //! let stats = runtime.run()?;
 //! # drop(stop);
@@ -21,38 +26,101 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # `peerster run`
+//!
+//! [`run_node`] is the command: it announces the node (under `--name`, default
+//! [`DEFAULT_NAME`]), connects to the `--peer`s, founds a cluster (`--create-cluster`,
+//! `--limit N`) or joins the one of `--join ADDR`, and posts every non-empty line of standard
+//! input to the cluster (standard input is read whether or not it is a terminal; its end does
+//! not stop the node). Standard output gets one line per event the user cares about:
+//!
+//! ```text
+//! [node] 1f2e3d4c listening on 127.0.0.1:7001
+//! [cluster] created 5a6b7c8d9e0f1a2b, limit 8 members    (--create-cluster)
+//! [cluster] joined 5a6b7c8d9e0f1a2b, epoch 1, 2 members  (--join)
+//! [cluster] epoch 2, 3 members (+0a0b0c0d, -1a1b1c1d)
+//! [post] 0a0b0c0d: hello
+//! [cluster] join refused by 127.0.0.1:7000: the cluster is full
+//! [cluster] join failed: no answer from 127.0.0.1:7000
+//! [cluster] join request from 0a0b0c0d at 127.0.0.1:7002
+//! [cluster] removed from 5a6b7c8d9e0f1a2b
+//! [cluster] left 5a6b7c8d9e0f1a2b
+//! ```
+//!
+//! Ids are the short hex of [`peerster_core::ids::MemberId::short`]; control characters in a
+//! post are escaped (`\n`, `\u{1b}`), so that every event stays one line. A node's own posts
+//! are not shown (the core delivers only others' posts). Commands that fail are shown on
+//! standard error, and the node keeps running:
+//!
+//! ```text
+//! peerster: post refused: not in a cluster
+//! peerster: post refused: post of 20000 bytes is longer than 16384 bytes
+//! peerster: gave up joining through 127.0.0.1:7000 after 30 s: 127.0.0.1:7000 is not a verified peer with a known announcement
+//! peerster: line 3 of standard input is not UTF-8: not posted
+//! ```
+//!
+//! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
+//!
 //! Identity on disk, the control interface and the terminal UI come with later runtime issues;
 //! for now every run draws a fresh identity from the OS.
 
 mod clock;
+mod commands;
+mod console;
+mod display;
 mod entropy;
 mod error;
 mod event_loop;
+mod join_retry;
+mod options;
 mod report;
 mod shutdown;
 mod signals;
+mod stdin;
 mod udp;
 
 pub use clock::Clock;
+pub use commands::{Command, CommandSender};
+pub use console::Console;
 pub use entropy::{fresh_identity, os_seed};
-pub use error::RuntimeError;
+pub use error::{CommandFailure, InputError, RuntimeError, RuntimeStopped};
 pub use event_loop::Runtime;
+pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
 pub use shutdown::ShutdownHandle;
-
-use std::net::SocketAddr;
 
 use peerster_core::{Config, Stats};
 
 /// The wire version of the core this runtime drives, for `--version` output.
 pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 
-/// Runs a node on `listen` with a fresh identity, connects it to `peers`, and returns its
-/// counters once SIGINT or SIGTERM stops it: what `peerster run` does.
-pub fn run_node(listen: SocketAddr, peers: &[SocketAddr]) -> Result<Stats, RuntimeError> {
-    let mut runtime = Runtime::bind(listen, Config::default())?;
+/// Runs a node as `options` say, with a fresh identity, showing its events on standard output
+/// and posting the lines of standard input, and returns its counters once SIGINT or SIGTERM
+/// stops it: what `peerster run` does.
+pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
+    let mut runtime = Runtime::bind(options.listen, Config::default())?;
     runtime.stop_on_signals()?;
-    for &peer in peers {
-        runtime.connect(peer);
+    runtime
+        .announce(&options.name)
+        .map_err(RuntimeError::Announce)?;
+    runtime.print_to(Console::stdio());
+    let contact = match options.cluster {
+        ClusterStart::Join(contact) => Some(contact),
+        ClusterStart::None | ClusterStart::Create { .. } => None,
+    };
+    for &peer in &options.peers {
+        if Some(peer) != contact {
+            runtime.connect(peer);
+        }
     }
+    match options.cluster {
+        ClusterStart::None => {}
+        ClusterStart::Create { limit } => {
+            runtime
+                .create_cluster(limit)
+                .map_err(RuntimeError::CreateCluster)?;
+        }
+        ClusterStart::Join(contact) => runtime.join(contact),
+    }
+    stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
     runtime.run()
 }

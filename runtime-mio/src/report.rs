@@ -12,6 +12,10 @@ pub(crate) fn event(event: &Event) {
         Event::PeerVerified { addr, peer, .. } => info!(%addr, %peer, "peer verified"),
         Event::PeerUnreachable { addr } => info!(%addr, "peer unreachable"),
         Event::PeerLost { addr, peer } => info!(%addr, %peer, "peer lost"),
+        // The text is the user's to show (on the console), not the log's.
+        Event::Post {
+            author, position, ..
+        } => debug!(%author, epoch = %position.epoch, seq = position.seq, "post delivered"),
         other => info!(event = ?other, "node event"),
     }
 }

@@ -1,10 +1,9 @@
 //! [`ShutdownHandle`]: stops a running [`Runtime`](crate::Runtime) from another thread.
 
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mio::{Registry, Token, Waker};
+use mio::Waker;
 
 /// Asks a [`Runtime`](crate::Runtime) to return from [`run`](crate::Runtime::run); cheap to
 /// clone and usable from any thread.
@@ -15,12 +14,12 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
-    /// A handle that wakes the poll behind `registry` through `token`.
-    pub(crate) fn new(registry: &Registry, token: Token) -> io::Result<ShutdownHandle> {
-        Ok(ShutdownHandle {
+    /// A handle that wakes the poll through `waker` (the runtime's one waker, shared).
+    pub(crate) fn new(waker: Arc<Waker>) -> ShutdownHandle {
+        ShutdownHandle {
             requested: Arc::new(AtomicBool::new(false)),
-            waker: Arc::new(Waker::new(registry, token)?),
-        })
+            waker,
+        }
     }
 
     /// Asks the runtime to stop; it returns from `run` within one turn of its loop.

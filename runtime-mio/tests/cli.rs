@@ -1,19 +1,84 @@
-//! The `peerster` binary: two processes on loopback find each other and exit cleanly on
-//! SIGINT and SIGTERM.
+//! The `peerster` binary: processes on loopback find each other, form a cluster, carry posts
+//! from standard input to the other members' standard output, and exit cleanly on SIGINT and
+//! SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A running `peerster` process and the lines it has logged so far.
+/// The lines one output stream of a process has written so far, read on a thread.
+struct Lines {
+    name: &'static str,
+    receiver: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    fn read(name: &'static str, stream: impl Read + Send + 'static) -> Lines {
+        let (sender, receiver) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            name,
+            receiver,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits, at most [`WAIT`], for a line containing every one of `parts`.
+    fn wait_for(&mut self, parts: &[&str]) -> String {
+        let matches = |line: &str| parts.iter().all(|p| line.contains(p));
+        if let Some(line) = self.seen.iter().find(|l| matches(l)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.receiver.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if matches(&line) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "no line with {parts:?} on {} within {WAIT:?}; got:\n{}",
+                    self.name,
+                    self.seen.join("\n")
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "{} closed before a line with {parts:?}; got:\n{}",
+                    self.name,
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Collects what the stream still writes until it closes (the process exited).
+    fn drain(&mut self) {
+        while let Ok(line) = self.receiver.recv_timeout(Duration::from_secs(1)) {
+            self.seen.push(line);
+        }
+    }
+}
+
+/// A running `peerster` process: its standard input, and the lines of its output (`out`) and
+/// its log (`err`).
 struct Peerster {
     child: Child,
-    lines: Receiver<String>,
-    log: Vec<String>,
+    stdin: Option<ChildStdin>,
+    out: Lines,
+    err: Lines,
 }
 
 impl Peerster {
@@ -23,65 +88,33 @@ impl Peerster {
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("peerster starts");
-        let stderr = child.stderr.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let stdin = child.stdin.take();
+        let out = Lines::read("stdout", child.stdout.take().unwrap());
+        let err = Lines::read("stderr", child.stderr.take().unwrap());
         Peerster {
             child,
-            lines,
-            log: Vec::new(),
+            stdin,
+            out,
+            err,
         }
     }
 
-    /// Waits, at most [`WAIT`], for a logged line containing every one of `parts`.
-    fn wait_for_line(&mut self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + WAIT;
-        if let Some(line) = self
-            .log
-            .iter()
-            .find(|l| parts.iter().all(|p| l.contains(p)))
-        {
-            return line.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.log.push(line.clone());
-                    if parts.iter().all(|p| line.contains(p)) {
-                        return line;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "no line with {parts:?} within {WAIT:?}; log:\n{}",
-                        self.log.join("\n")
-                    )
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!(
-                        "exited before logging {parts:?}; log:\n{}",
-                        self.log.join("\n")
-                    )
-                }
-            }
-        }
+    /// Waits for the first output line and gives the node's short id and address.
+    fn id_and_addr(&mut self) -> (String, String) {
+        let line = self.out.wait_for(&["[node] ", " listening on "]);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words.len(), 5, "{line}");
+        (words[1].to_string(), words[4].to_string())
     }
 
-    /// The address the node logged it listens on.
-    fn listen_addr(&mut self) -> String {
-        let line = self.wait_for_line(&["listening", "addr="]);
+    /// The address the node listens on, as it logged it.
+    fn logged_addr(&mut self) -> String {
+        let line = self.err.wait_for(&["listening", "addr="]);
         let addr = line
             .split("addr=")
             .nth(1)
@@ -89,6 +122,28 @@ impl Peerster {
             .split_whitespace()
             .next();
         addr.unwrap().to_string()
+    }
+
+    /// Writes `line` and a line break to the node's standard input.
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        writeln!(stdin, "{line}").expect("write to stdin");
+        stdin.flush().unwrap();
+    }
+
+    /// Closes the node's standard input.
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Asserts that the process is still running.
+    fn assert_running(&mut self) {
+        let status = self.child.try_wait().unwrap();
+        assert!(
+            status.is_none(),
+            "exited with {status:?}; log:\n{}",
+            self.err.seen.join("\n")
+        );
     }
 
     /// Sends `signal` (a `kill` option such as `-INT`) and waits, bounded, for the exit.
@@ -99,10 +154,9 @@ impl Peerster {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                // The pipe closes at exit: collect the rest of the log.
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(1)) {
-                    self.log.push(line);
-                }
+                // The pipes close at exit: collect the rest of the output.
+                self.out.drain();
+                self.err.drain();
                 return status;
             }
             assert!(
@@ -125,22 +179,25 @@ impl Drop for Peerster {
 #[test]
 fn two_processes_verify_each_other_and_exit_cleanly() {
     let mut a = Peerster::run(&["--listen", "127.0.0.1:0"]);
-    let a_addr = a.listen_addr();
+    let a_addr = a.logged_addr();
     let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--peer", &a_addr]);
-    let b_addr = b.listen_addr();
+    let b_addr = b.logged_addr();
 
-    b.wait_for_line(&["peer verified", &format!("addr={a_addr}")]);
-    a.wait_for_line(&["peer verified", &format!("addr={b_addr}")]);
+    b.err
+        .wait_for(&["peer verified", &format!("addr={a_addr}")]);
+    a.err
+        .wait_for(&["peer verified", &format!("addr={b_addr}")]);
 
     let status = a.signal_and_wait("-INT");
     assert!(status.success(), "A exited with {status}");
-    a.wait_for_line(&["shutting down", "SIGINT"]);
-    a.wait_for_line(&["node stopped", "peers=1", "handshakes_completed=1"]);
+    a.err.wait_for(&["shutting down", "SIGINT"]);
+    a.err
+        .wait_for(&["node stopped", "peers=1", "handshakes_completed=1"]);
 
     let status = b.signal_and_wait("-TERM");
     assert!(status.success(), "B exited with {status}");
-    b.wait_for_line(&["shutting down", "SIGTERM"]);
-    b.wait_for_line(&["node stopped", "handshakes_completed=1"]);
+    b.err.wait_for(&["shutting down", "SIGTERM"]);
+    b.err.wait_for(&["node stopped", "handshakes_completed=1"]);
 }
 
 #[test]
@@ -159,4 +216,112 @@ fn a_taken_port_is_a_clear_error() {
         stderr.contains(&format!("cannot listen on UDP {addr}")),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_joiner_and_the_founder_exchange_posts_from_stdin() {
+    let mut a = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--create-cluster",
+        "--name",
+        "alice",
+    ]);
+    let (a_id, a_addr) = a.id_and_addr();
+    let created = a.out.wait_for(&["[cluster] created "]);
+    let cluster = created.rsplit(' ').next().unwrap().to_string();
+
+    let mut b = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--join",
+        &a_addr,
+        "--name",
+        "bob",
+    ]);
+    let (b_id, _) = b.id_and_addr();
+    b.out
+        .wait_for(&[&format!("[cluster] joined {cluster}, epoch 1, 2 members")]);
+    a.out
+        .wait_for(&[&format!("[cluster] epoch 1, 2 members (+{b_id})")]);
+
+    b.type_line("hello from bob");
+    a.out.wait_for(&[&format!("[post] {b_id}: hello from bob")]);
+    a.type_line("hi bob\u{1b}[2J");
+    b.out
+        .wait_for(&[&format!(r"[post] {a_id}: hi bob\u{{1b}}[2J")]);
+
+    // End of input does not stop B: it still receives posts.
+    b.close_stdin();
+    a.type_line("still there?");
+    b.out.wait_for(&[&format!("[post] {a_id}: still there?")]);
+    b.assert_running();
+
+    for (node, id) in [(&mut a, &a_id), (&mut b, &b_id)] {
+        let status = node.signal_and_wait("-INT");
+        assert!(status.success(), "exited with {status}");
+        // A node's own posts are not shown to it, and nothing was refused.
+        let own = format!("[post] {id}: ");
+        assert!(!node.out.seen.iter().any(|l| l.starts_with(&own)));
+        assert!(!node.err.seen.iter().any(|l| l.starts_with("peerster: ")));
+    }
+}
+
+#[test]
+fn a_joiner_waits_for_a_contact_that_starts_late() {
+    let hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a_addr = hole.local_addr().unwrap().to_string();
+    drop(hole);
+    let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    b.err
+        .wait_for(&["joining a cluster", &format!("contact={a_addr}")]);
+
+    // B's first handshake found nobody; its retries find A, and its join follows.
+    let mut a = Peerster::run(&["--listen", &a_addr, "--create-cluster"]);
+    b.out.wait_for(&["[cluster] joined ", "epoch 1, 2 members"]);
+    a.out.wait_for(&["[cluster] epoch 1, 2 members"]);
+    assert!(!b.err.seen.iter().any(|l| l.starts_with("peerster: ")));
+}
+
+#[test]
+fn a_full_cluster_refuses_and_a_post_outside_a_cluster_is_reported() {
+    let mut a = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--create-cluster",
+        "--limit",
+        "1",
+    ]);
+    let (_, a_addr) = a.id_and_addr();
+    a.out.wait_for(&["[cluster] created ", ", limit 1 members"]);
+
+    let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    b.out.wait_for(&[&format!(
+        "[cluster] join refused by {a_addr}: the cluster is full"
+    )]);
+
+    b.type_line("anyone?");
+    b.err
+        .wait_for(&["peerster: post refused: not in a cluster"]);
+    b.assert_running();
+    a.assert_running();
+}
+
+#[test]
+fn conflicting_cluster_flags_are_refused() {
+    let output = Command::new(env!("CARGO_BIN_EXE_peerster"))
+        .args([
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--create-cluster",
+            "--join",
+        ])
+        .arg("127.0.0.1:9")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
 }

@@ -1,13 +1,15 @@
-//! Two runtimes in one process on loopback ports find each other, and a runtime survives
-//! garbage and oversized datagrams.
+//! Two runtimes in one process on loopback ports find each other and form a cluster, and a
+//! runtime survives garbage and oversized datagrams.
 
+use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use peerster_core::{Config, Event, Stats, wire::MAX_DATAGRAM_SIZE};
-use peerster_mio::{Runtime, RuntimeError, ShutdownHandle};
+use peerster_mio::{Command, Console, Runtime, RuntimeError, ShutdownHandle};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -20,14 +22,21 @@ struct Running {
 }
 
 fn start(peers: &[SocketAddr]) -> Running {
+    start_with(|runtime| {
+        for &peer in peers {
+            runtime.connect(peer);
+        }
+    })
+}
+
+/// Starts a runtime on a loopback port after `setup` has given it its first commands.
+fn start_with(setup: impl FnOnce(&mut Runtime)) -> Running {
     let mut runtime = Runtime::bind("127.0.0.1:0".parse().unwrap(), Config::default()).unwrap();
     let addr = runtime.local_addr();
     assert!(addr.ip().is_loopback() && addr.port() != 0);
     let events = runtime.subscribe(64);
     let stop = runtime.shutdown_handle();
-    for &peer in peers {
-        runtime.connect(peer);
-    }
+    setup(&mut runtime);
     let thread = thread::spawn(move || {
         let result = runtime.run();
         (runtime, result)
@@ -137,4 +146,94 @@ fn binding_a_taken_port_names_the_address() {
     let error = Runtime::bind(addr, Config::default()).unwrap_err();
     assert!(matches!(error, RuntimeError::Bind { .. }));
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
+}
+
+/// A console sink the test reads back.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[test]
+fn a_runtime_joins_another_and_posts_through_commands() {
+    let (a_out, a_err) = (Sink::default(), Sink::default());
+    let a = start_with(|runtime| {
+        runtime.print_to(Console::new(a_out.clone(), a_err.clone()));
+        runtime.announce("a").unwrap();
+        runtime.create_cluster(None).unwrap();
+    });
+    let (b_out, b_err) = (Sink::default(), Sink::default());
+    let mut commands = None;
+    let b = start_with(|runtime| {
+        runtime.print_to(Console::new(b_out.clone(), b_err.clone()));
+        runtime.announce("b").unwrap();
+        commands = Some(runtime.commands());
+        // Not in a cluster yet: refused, shown on the console's error sink.
+        commands
+            .as_ref()
+            .unwrap()
+            .send(Command::Post("too early".into()))
+            .unwrap();
+        runtime.join(a.addr);
+    });
+    let commands = commands.unwrap();
+    b.wait_for("B joining", |e| {
+        matches!(e, Event::JoinedCluster { members: 2, .. })
+    });
+    a.wait_for("A's new epoch", |e| {
+        matches!(e, Event::EpochChanged { members: 2, .. })
+    });
+
+    commands.send(Command::Post("hello".into())).unwrap();
+    a.wait_for(
+        "B's post",
+        |e| matches!(e, Event::Post { text, .. } if text == "hello"),
+    );
+
+    let (a, _) = a.stop();
+    let (b, _) = b.stop();
+    let (a_id, a_addr, b_id) = (a.node().id(), a.local_addr(), b.node().id());
+    drop(b);
+    assert!(
+        commands.send(Command::Post("after".into())).is_err(),
+        "the runtime is gone"
+    );
+    assert!(
+        b_err
+            .text()
+            .contains("peerster: post refused: not in a cluster"),
+        "{}",
+        b_err.text()
+    );
+    assert!(a_err.text().is_empty(), "{}", a_err.text());
+    let a_out = a_out.text();
+    assert!(a_out.starts_with(&format!("[node] {a_id} listening on {a_addr}\n")));
+    assert!(a_out.contains("[cluster] created "), "{a_out}");
+    assert!(
+        a_out.contains(&format!("[cluster] epoch 1, 2 members (+{b_id})\n")),
+        "{a_out}"
+    );
+    assert!(
+        a_out.contains(&format!("[post] {b_id}: hello\n")),
+        "{a_out}"
+    );
+    assert!(
+        b_out.text().contains("[cluster] joined "),
+        "{}",
+        b_out.text()
+    );
 }

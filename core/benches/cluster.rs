@@ -1,0 +1,215 @@
+//! Cluster benchmark: what a post and a heartbeat cost a node end to end, next to the bare
+//! primitives they are made of, in one process.
+//!
+//! Run with `cargo bench -p peerster-core --bench cluster`. Two real nodes form a cluster;
+//! each operation goes through the public `Node` API (encode, pad, seal, open, check,
+//! deliver), and the baseline is the same signatures and AEAD calls made directly.
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signer, SigningKey, Verifier};
+use peerster_core::crypto::IdentityKey;
+use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
+use peerster_core::wire::{self, Packet, frame};
+use peerster_core::{Config, Event, Node, Timestamp};
+
+mod harness;
+
+use harness::{Harness, Row, print_table};
+
+/// Two nodes, wired by hand, in one cluster: node 0 founded it, node 1 joined.
+struct Pair {
+    nodes: [Node; 2],
+    addrs: [SocketAddr; 2],
+    now: Timestamp,
+}
+
+impl Pair {
+    fn new() -> Pair {
+        let now = Timestamp::ZERO;
+        let nodes = [1u8, 2].map(|i| {
+            Node::new(
+                Config::default(),
+                IdentityKey::from_secret_bytes([i; 32]),
+                [i; 32],
+                now,
+            )
+            .expect("default config is valid")
+        });
+        let addrs = ["10.0.0.1:7000", "10.0.0.2:7000"].map(|a| a.parse().expect("address"));
+        let mut pair = Pair { nodes, addrs, now };
+        for node in &mut pair.nodes {
+            node.announce(now, "bench").expect("short name");
+        }
+        pair.nodes[1].connect(now, addrs[0]);
+        pair.settle();
+        pair.nodes[0].create_cluster(now, None).expect("no limit");
+        pair.nodes[1].join(now, addrs[0]).expect("contact known");
+        pair.settle();
+        assert!(pair.nodes[1].cluster().is_some(), "node 1 joined");
+        pair
+    }
+
+    /// Delivers every datagram and fires every timer for 5 simulated seconds.
+    fn settle(&mut self) {
+        let until = self.now + Duration::from_secs(5);
+        loop {
+            let mut idle = true;
+            for from in 0..2 {
+                while let Some(t) = self.nodes[from].poll_transmit() {
+                    idle = false;
+                    if let Some(to) = self.addrs.iter().position(|a| *a == t.destination) {
+                        self.nodes[to].handle_datagram(self.now, self.addrs[from], &t.payload);
+                    }
+                }
+                while self.nodes[from].poll_event().is_some() {}
+            }
+            if idle {
+                let next = self.nodes.iter().filter_map(Node::poll_timeout).min();
+                match next {
+                    Some(t) if t <= until => {
+                        self.now = t.max(self.now);
+                        let now = self.now;
+                        self.nodes.iter_mut().for_each(|n| n.handle_timeout(now));
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
+fn main() {
+    let h = Harness::from_args();
+    let mut rows = Vec::new();
+    let mut pair = Pair::new();
+    let text = "x".repeat(200);
+
+    // ---- A post: signed, sealed, flooded, opened, checked, delivered, relayed ---------------
+    let now = pair.now;
+    let post_ns = h.measure(|| {
+        pair.nodes[0].post(now, black_box(&text)).expect("member");
+        while let Some(t) = pair.nodes[0].poll_transmit() {
+            pair.nodes[1].handle_datagram(now, pair.addrs[0], &t.payload);
+        }
+        let mut delivered = false;
+        while let Some(event) = pair.nodes[1].poll_event() {
+            delivered |= matches!(event, Event::Post { .. });
+        }
+        assert!(delivered);
+        while pair.nodes[1].poll_transmit().is_some() {}
+    });
+    // The bare calls a post costs: the author signs and seals; the member opens, verifies
+    // and seals again to relay.
+    let signing = SigningKey::from_bytes(&[3; 32]);
+    let verifying = signing.verifying_key();
+    let aead = XChaCha20Poly1305::new(&[5u8; 32].into());
+    let nonce = XNonce::from([9; 24]);
+    let frame = vec![0u8; 256 - 44];
+    let bare_post_ns = h.measure(|| {
+        let signature = signing.sign(black_box(text.as_bytes()));
+        let sealed = aead
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &frame,
+                    aad: b"peerster/frame/v1",
+                },
+            )
+            .expect("seal");
+        let opened = aead
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: &sealed,
+                    aad: b"peerster/frame/v1",
+                },
+            )
+            .expect("open");
+        verifying
+            .verify(text.as_bytes(), &signature)
+            .expect("valid");
+        black_box(
+            aead.encrypt(
+                &nonce,
+                Payload {
+                    msg: &opened,
+                    aad: b"peerster/frame/v1",
+                },
+            )
+            .expect("seal"),
+        );
+    });
+    rows.push(Row {
+        name: "post of 200 B, author to member, relayed",
+        ours: post_ns,
+        bare: Some((bare_post_ns, "sign + seal + open + verify + seal")),
+    });
+
+    // ---- A heartbeat received: opened and its signature checked ------------------------------
+    // Catch one of node 0's heartbeats to node 1 (the `test-hooks` feature, on for the
+    // crate's benchmarks, gives the key to tell it from other frames).
+    let mut heartbeat = None;
+    for _ in 0..200 {
+        pair.now += Duration::from_secs(1);
+        let now = pair.now;
+        pair.nodes[0].handle_timeout(now);
+        let key = pair.nodes[0].cluster_key().expect("member");
+        while let Some(t) = pair.nodes[0].poll_transmit() {
+            let Ok(Packet::Sealed(sealed)) = wire::decode(&t.payload) else {
+                continue;
+            };
+            let opened = frame::open_frame(&key, &sealed).expect("own frame");
+            let frame: ClusterFrame = wire::decode_payload(&opened).expect("own frame");
+            if matches!(frame.body, FrameBody::Heartbeat(_)) && heartbeat.is_none() {
+                heartbeat = Some(t.payload);
+            }
+        }
+        if heartbeat.is_some() {
+            break;
+        }
+    }
+    let heartbeat = heartbeat.expect("node 0 sends heartbeats");
+    let now = pair.now;
+    let from = pair.addrs[0];
+    // The same heartbeat again and again: opened and verified each time, then refused as a
+    // replay, which is what a heartbeat costs its receiver.
+    let heartbeat_ns = h.measure(|| {
+        pair.nodes[1].handle_datagram(now, from, black_box(&heartbeat));
+    });
+    let message = [7u8; 60];
+    let signature = signing.sign(&message);
+    let sealed = aead
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: &frame,
+                aad: b"peerster/frame/v1",
+            },
+        )
+        .expect("seal");
+    let bare_heartbeat_ns = h.measure(|| {
+        black_box(
+            aead.decrypt(
+                &nonce,
+                Payload {
+                    msg: black_box(&sealed),
+                    aad: b"peerster/frame/v1",
+                },
+            )
+            .expect("open"),
+        );
+        verifying.verify(&message, &signature).expect("valid");
+    });
+    rows.push(Row {
+        name: "heartbeat received (open, verify, refuse replay)",
+        ours: heartbeat_ns,
+        bare: Some((bare_heartbeat_ns, "open 256 B + verify")),
+    });
+
+    print_table("cluster", &rows, h.quick);
+}

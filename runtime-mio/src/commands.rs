@@ -1,0 +1,54 @@
+//! [`CommandSender`]: user commands from other threads (standard input now, the control
+//! socket later) into the event loop.
+//!
+//! A command travels on a bounded `std::sync::mpsc` channel, then the sender wakes the poll
+//! through the runtime's one `mio::Waker` (mio allows one per poll; it is shared with the
+//! [`ShutdownHandle`](crate::ShutdownHandle)), and the loop drains the channel every turn. A
+//! pipe registered with the poll would also work, but it is Unix-only, needs its own framing
+//! and a file descriptor pair per source; the channel carries typed commands, and its bound
+//! makes a fast producer wait instead of growing memory.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+
+use mio::Waker;
+
+use crate::error::RuntimeStopped;
+
+/// Commands waiting for the loop at most; a producer beyond this blocks until it catches up.
+const CAPACITY: usize = 64;
+
+/// A user command for the node a [`Runtime`](crate::Runtime) drives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Post this text to the node's cluster ([`peerster_core::Node::post`]).
+    Post(String),
+}
+
+/// Sends [`Command`]s to a running [`Runtime`](crate::Runtime) from any thread; cheap to
+/// clone.
+#[derive(Clone, Debug)]
+pub struct CommandSender {
+    sender: SyncSender<Command>,
+    waker: Arc<Waker>,
+}
+
+impl CommandSender {
+    /// Queues `command` for the loop and wakes it; blocks while 64 commands wait. Fails once
+    /// the runtime is dropped.
+    pub fn send(&self, command: Command) -> Result<(), RuntimeStopped> {
+        self.sender.send(command).map_err(|_| RuntimeStopped)?;
+        if let Err(error) = self.waker.wake() {
+            // The command is queued; the loop will take it at its next wake-up.
+            tracing::warn!(%error, "could not wake the event loop");
+        }
+        Ok(())
+    }
+}
+
+/// A command channel whose sender wakes the poll behind `waker`.
+pub(crate) fn channel(waker: Arc<Waker>) -> (CommandSender, Receiver<Command>) {
+    let (sender, receiver) = mpsc::sync_channel(CAPACITY);
+    (CommandSender { sender, waker }, receiver)
+}
