@@ -300,3 +300,91 @@ fn a_newcomer_cannot_read_posts_of_earlier_epochs() {
         .collect();
     assert!(posts.is_empty(), "{posts:?}");
 }
+
+#[test]
+fn with_ask_admission_the_user_decides() {
+    let config = Config {
+        admission: peerster_core::Admission::Ask,
+        ..Config::default()
+    };
+    let mut net = net_with_founder(3, 8, config);
+    let (now, contact) = (net.now, net.addrs[0]);
+    net.nodes[1].join(now, contact).unwrap();
+    net.run_for(Duration::from_secs(1));
+    let asked: Vec<_> = net
+        .events
+        .iter()
+        .filter_map(|(n, e)| match e {
+            Event::JoinRequested { joiner, .. } if *n == 0 => Some(*joiner),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [net.nodes[1].id()]);
+    assert!(net.nodes[1].cluster().is_none(), "nobody answered yet");
+    let now = net.now;
+    net.nodes[0].answer_join(now, asked[0], true).unwrap();
+    assert_eq!(
+        net.nodes[0].answer_join(now, asked[0], true),
+        Err(CommandError::NoSuchJoinRequest { joiner: asked[0] }),
+        "answered once"
+    );
+    net.run_for(Duration::from_secs(5));
+    assert!(net.nodes[1].cluster().is_some(), "accepted");
+
+    let (now, contact) = (net.now, net.addrs[0]);
+    net.nodes[2].join(now, contact).unwrap();
+    net.run_for(Duration::from_secs(1));
+    let now = net.now;
+    let third = net.nodes[2].id();
+    net.nodes[0].answer_join(now, third, false).unwrap();
+    net.run_for(Duration::from_secs(2));
+    assert!(net.events.iter().any(|(n, e)| *n == 2
+        && matches!(
+            e,
+            Event::JoinRefused {
+                reason: RefusalReason::Declined,
+                ..
+            }
+        )));
+    assert!(net.nodes[2].cluster().is_none());
+    assert_eq!(net.nodes[0].cluster().unwrap().members.len(), 2);
+}
+
+#[test]
+fn a_member_that_was_away_catches_up_on_posts_in_order() {
+    let mut net = net_with_founder(4, 9, Config::default());
+    for i in 1..4 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    // Node 3 is away for 20 s (well within the member timeout) while node 1 posts.
+    let away = net.addrs[3];
+    net.hook = Box::new(move |f| {
+        if f.to == away || f.from == away {
+            Verdict::Drop
+        } else {
+            Verdict::Deliver
+        }
+    });
+    for k in 0..6 {
+        let now = net.now;
+        net.nodes[1].post(now, &format!("while away {k}")).unwrap();
+        net.run_for(Duration::from_secs(3));
+    }
+    net.hook = Box::new(|_| Verdict::Deliver);
+    net.run_for(Duration::from_secs(20));
+    let texts: Vec<&str> = net
+        .events
+        .iter()
+        .filter_map(|(n, e)| match e {
+            Event::Post { text, .. } if *n == 3 => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (0..6).map(|k| format!("while away {k}")).collect();
+    assert_eq!(
+        texts, expected,
+        "caught up by anti-entropy, once each, in order"
+    );
+}

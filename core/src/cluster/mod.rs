@@ -44,6 +44,9 @@ pub struct ClusterInfo {
     pub epoch_since: Timestamp,
     /// The epoch of the key rollout this node is leading now, if it is leading one.
     pub leading: Option<Epoch>,
+    /// The order in which members lead the rollout out of the current epoch (members known
+    /// to be leaving left out): who rolls the key next, and who takes over if it fails.
+    pub leader_order: Vec<MemberId>,
     /// The members, this node included, sorted by id.
     pub members: Vec<MemberInfo>,
 }
@@ -120,6 +123,7 @@ impl ClusterLayer {
             limit: m.limit,
             epoch_since: m.installed_at,
             leading: m.leading.as_ref().map(|l| l.target),
+            leader_order: m.current.leader_order(&m.leaving()),
             members,
         })
     }

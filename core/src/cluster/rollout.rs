@@ -104,12 +104,11 @@ pub(crate) fn check_self_consistent(
 /// Why a rollout was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RolloutFault {
-    /// Inconsistent, out of turn, or from a member that is leaving.
+    /// Inconsistent, out of turn, from a member that is leaving, or led by no member of the
+    /// epoch it rolls out of.
     Forged,
     /// Not signed by the member it names as leader.
     BadSignature,
-    /// Its leader is not a member of the epoch it rolls out of.
-    NotMember,
     /// Not for this cluster or not the next epoch.
     Stale,
 }
@@ -119,7 +118,6 @@ impl RolloutFault {
         match self {
             RolloutFault::Forged => stats.dropped.forged_rollout += 1,
             RolloutFault::BadSignature => stats.dropped.bad_signature += 1,
-            RolloutFault::NotMember => stats.dropped.not_member += 1,
             RolloutFault::Stale => stats.dropped.stale += 1,
         }
     }
@@ -442,10 +440,8 @@ impl Membership {
         if body.cluster != self.cluster {
             return Err(RolloutFault::Stale);
         }
-        let leader = base
-            .table
-            .get(&body.leader)
-            .ok_or(RolloutFault::NotMember)?;
+        // Signed by no member of the epoch: a stranger, or a member removed before it.
+        let leader = base.table.get(&body.leader).ok_or(RolloutFault::Forged)?;
         if self.leaves.contains_key(&body.leader) || body.limit != self.limit {
             return Err(RolloutFault::Forged);
         }
