@@ -339,3 +339,21 @@ fn joining_another_cluster_leaves_the_first_which_rolls_its_key() {
         );
     });
 }
+
+/// The same cluster scenario and seed give the same run, byte for byte; another seed another.
+#[test]
+fn a_cluster_run_is_determined_by_its_seed() {
+    let run = |seed| {
+        let mut scenario = ClusterScenario::new(8, seed);
+        scenario.link = LinkModel::ideal(Duration::from_millis(5))
+            .with_jitter(Duration::from_millis(5))
+            .with_uniform_loss(0.1);
+        scenario.posts = 10;
+        scenario.settle = Duration::from_secs(10);
+        run_cluster(&scenario).expect("valid scenario")
+    };
+    let (a, b, c) = (run(21), run(21), run(22));
+    assert_eq!(a.digest, b.digest);
+    assert_eq!(a, b);
+    assert_ne!(a.digest, c.digest);
+}
