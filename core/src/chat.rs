@@ -242,15 +242,7 @@ impl Chat {
             let targets = view.current.random_members(&view.me, 1, ctx.rng, |_| true);
             if let Some(&to) = targets.first() {
                 let sync = self.sync_message(view, true);
-                let current = view.current;
-                transport::send_frame(
-                    ctx,
-                    &current.key,
-                    view.cluster,
-                    current.epoch,
-                    to,
-                    FrameBody::PostSync(sync),
-                );
+                send_sync(ctx, view, to, sync);
             }
         }
     }
@@ -371,14 +363,14 @@ impl Chat {
         }
         if behind && sync.reply_wanted {
             let reply = self.window(view, first, last, false);
-            transport::send_frame(
-                ctx,
-                &current.key,
-                view.cluster,
-                current.epoch,
-                to,
-                FrameBody::PostSync(reply),
-            );
+            send_sync(ctx, view, to, reply);
         }
     }
+}
+
+/// Sends `sync` to `to` in a frame of the current epoch.
+fn send_sync(ctx: &mut Ctx<'_>, view: &ChatView<'_>, to: std::net::SocketAddr, sync: PostSync) {
+    let current = view.current;
+    let body = FrameBody::PostSync(sync);
+    transport::send_frame(ctx, &current.key, view.cluster, current.epoch, to, body);
 }

@@ -75,6 +75,7 @@ pub mod ids;
 mod node;
 mod outbox;
 mod overlay;
+mod sample;
 pub mod stats;
 pub mod time;
 pub mod wire;

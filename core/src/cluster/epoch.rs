@@ -154,20 +154,13 @@ impl EpochState {
         rng: &mut impl Rng,
         eligible: impl Fn(&MemberEntry) -> bool,
     ) -> Vec<SocketAddr> {
-        let mut candidates: Vec<SocketAddr> = self
+        let candidates: Vec<SocketAddr> = self
             .table
             .iter()
             .filter(|(id, entry)| *id != me && eligible(entry))
             .map(|(_, entry)| entry.addr)
             .collect();
-        let k = k.min(candidates.len());
-        // A partial Fisher-Yates shuffle: the first k places get a uniform sample.
-        for i in 0..k {
-            let j = i + (rng.next_u64() % (candidates.len() - i) as u64) as usize;
-            candidates.swap(i, j);
-        }
-        candidates.truncate(k);
-        candidates
+        crate::sample::sample(candidates, k, rng)
     }
 }
 

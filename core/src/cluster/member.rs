@@ -15,7 +15,7 @@ use crate::node::Ctx;
 use crate::time::Timestamp;
 use crate::wire::cluster::{
     Admit, ClusterFrame, Flooded, FrameBody, Heartbeat, KeyOffer, KeyRequest, Leave,
-    MAX_FLOODED_BYTES, Signed,
+    MAX_FLOODED_BYTES, Signed, SignedBody,
 };
 use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
 use crate::wire::{self, SealedFrame, frame};
@@ -253,18 +253,19 @@ impl Membership {
         heartbeat: Signed<Heartbeat>,
         ctx: &mut Ctx<'_>,
     ) {
-        let state = self.state(used);
         let body = &heartbeat.body;
-        let Some(entry) = state.table.get(&body.member) else {
-            ctx.stats.dropped.not_member += 1;
-            return;
-        };
-        if body.cluster != self.cluster || body.epoch != state.epoch || body.member == self.me {
-            ctx.stats.dropped.stale += 1;
+        if body.member == self.me {
+            ctx.stats.dropped.unexpected += 1;
             return;
         }
-        if heartbeat.verify(&entry.identity).is_err() {
-            ctx.stats.dropped.bad_signature += 1;
+        if !self.check_signed(
+            used,
+            &body.member,
+            body.cluster,
+            body.epoch,
+            &heartbeat,
+            ctx,
+        ) {
             return;
         }
         let member = body.member;
@@ -281,6 +282,34 @@ impl Membership {
             // The sender has not installed the current epoch: it missed the rollout.
             self.catch_up(now, member, ctx);
         }
+    }
+
+    /// Checks a message that `signer` signed in (`cluster`, `epoch`) against the epoch whose
+    /// key opened it: the signer is a member of that epoch, cluster and epoch are that epoch's,
+    /// and the signature holds. Counts the reason when not.
+    fn check_signed<T: SignedBody>(
+        &self,
+        used: KeyUsed,
+        signer: &MemberId,
+        cluster: ClusterId,
+        epoch: Epoch,
+        signed: &Signed<T>,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let state = self.state(used);
+        let Some(entry) = state.table.get(signer) else {
+            ctx.stats.dropped.not_member += 1;
+            return false;
+        };
+        if cluster != self.cluster || epoch != state.epoch {
+            ctx.stats.dropped.stale += 1;
+            return false;
+        }
+        if signed.verify(&entry.identity).is_err() {
+            ctx.stats.dropped.bad_signature += 1;
+            return false;
+        }
+        true
     }
 
     /// Sends the rollout that opened the current epoch to `member`, which is still in the
@@ -446,18 +475,8 @@ impl Membership {
         bytes: Vec<u8>,
         ctx: &mut Ctx<'_>,
     ) {
-        let state = self.state(used);
         let body = &admit.body;
-        let Some(contact) = state.table.get(&body.contact) else {
-            ctx.stats.dropped.not_member += 1;
-            return;
-        };
-        if body.cluster != self.cluster || body.epoch != state.epoch {
-            ctx.stats.dropped.stale += 1;
-            return;
-        }
-        if admit.verify(&contact.identity).is_err() {
-            ctx.stats.dropped.bad_signature += 1;
+        if !self.check_signed(used, &body.contact, body.cluster, body.epoch, &admit, ctx) {
             return;
         }
         let joiner = body.joiner.member_id();
@@ -494,18 +513,8 @@ impl Membership {
         bytes: Vec<u8>,
         ctx: &mut Ctx<'_>,
     ) {
-        let state = self.state(used);
         let body = &leave.body;
-        let Some(entry) = state.table.get(&body.member) else {
-            ctx.stats.dropped.not_member += 1;
-            return;
-        };
-        if body.cluster != self.cluster || body.epoch != state.epoch {
-            ctx.stats.dropped.stale += 1;
-            return;
-        }
-        if leave.verify(&entry.identity).is_err() {
-            ctx.stats.dropped.bad_signature += 1;
+        if !self.check_signed(used, &body.member, body.cluster, body.epoch, &leave, ctx) {
             return;
         }
         let member = body.member;

@@ -470,19 +470,12 @@ pub(crate) fn random_peers(
     k: usize,
     rng: &mut impl Rng,
 ) -> Vec<SocketAddr> {
-    let mut candidates: Vec<SocketAddr> = peers
+    let candidates: Vec<SocketAddr> = peers
         .keys()
         .copied()
         .filter(|a| Some(*a) != except)
         .collect();
-    let k = k.min(candidates.len());
-    // A partial Fisher-Yates shuffle: the first k places get a uniform sample.
-    for i in 0..k {
-        let j = i + (rng.next_u64() % (candidates.len() - i) as u64) as usize;
-        candidates.swap(i, j);
-    }
-    candidates.truncate(k);
-    candidates
+    crate::sample::sample(candidates, k, rng)
 }
 
 /// Pings `peer`, reusing the outstanding nonce if the last ping is unanswered (so a late pong
