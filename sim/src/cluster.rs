@@ -43,6 +43,9 @@ pub struct ClusterScenario {
     pub idle: Duration,
     /// How often (simulated) the run checks for convergence: the resolution of join times.
     pub check_every: Duration,
+    /// One more node joins at the very end, into the settled cluster: the time a join takes
+    /// when no other rollout is recent.
+    pub late_join: bool,
 }
 
 impl ClusterScenario {
@@ -62,6 +65,7 @@ impl ClusterScenario {
             settle: Duration::from_secs(60),
             idle: Duration::ZERO,
             check_every: Duration::from_millis(10),
+            late_join: true,
         }
     }
 }
@@ -92,6 +96,9 @@ pub struct ClusterReport {
     pub order_violations: usize,
     /// Bytes each member sent per hour during the idle period, on average.
     pub idle_bytes_per_member_hour: Option<f64>,
+    /// Time from the late joiner's join command to convergence, if it joined (see
+    /// [`ClusterScenario::late_join`]).
+    pub late_join_time: Option<Duration>,
     /// The engine's counters.
     pub stats: SimStats,
     /// The run's digest: the same scenario and seed give the same digest.
@@ -228,15 +235,16 @@ pub fn join_through<O: Observer>(
 /// Runs `scenario` and reports what it measured.
 pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigError> {
     let n = scenario.members;
-    let mut setup = SimConfig::new(n, scenario.seed);
+    let nodes = n + usize::from(scenario.late_join);
+    let mut setup = SimConfig::new(nodes, scenario.seed);
     setup.config = scenario.config.clone();
     setup.network = Network::new(scenario.link);
     let mut sim = Simulation::with_observer(setup, PostLog::default())?;
-    if n > 1 {
-        let topology = Topology::random_connected(n, scenario.degree.min(n - 1), sim.rng());
+    if nodes > 1 {
+        let topology = Topology::random_connected(nodes, scenario.degree.min(nodes - 1), sim.rng());
         sim.connect_topology(&topology);
     }
-    for i in 0..n {
+    for i in 0..nodes {
         sim.command(i, |node, now| {
             // A short ASCII name is always within the bound.
             let _ = node.announce(now, &format!("member-{i}"));
@@ -333,6 +341,21 @@ pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigEr
     };
 
     let converged_at_end = converged(&sim, &members);
+    let late_join_time = if scenario.late_join && !members.is_empty() {
+        let contact = members[(sim.rng().next_u64() % members.len() as u64) as usize];
+        let mut with_joiner = members.clone();
+        with_joiner.push(n);
+        join_through(
+            &mut sim,
+            n,
+            contact,
+            &with_joiner,
+            scenario.join_deadline,
+            scenario.check_every,
+        )
+    } else {
+        None
+    };
     let epoch = sim.node(0).and_then(Node::cluster).map_or(0, |c| c.epoch.0);
     Ok(ClusterReport {
         members: n,
@@ -354,6 +377,7 @@ pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigEr
         post_latencies: latencies,
         order_violations,
         idle_bytes_per_member_hour,
+        late_join_time,
         stats: sim.stats(),
         digest: sim.digest(),
     })

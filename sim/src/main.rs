@@ -239,6 +239,13 @@ fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
         ms(report.post_latency(0.99)),
         ms(report.post_latency(1.0)),
     );
+    if let Some(t) = report.late_join_time {
+        println!(
+            "  a join into the settled {}-member cluster converged in {}",
+            report.joined,
+            ms(Some(t))
+        );
+    }
     if let Some(bytes) = report.idle_bytes_per_member_hour {
         println!(
             "  idle cluster: {:.1} KB sent per member per hour (heartbeats and rollouts), {} joined, epoch {} at the end",
