@@ -241,7 +241,7 @@ impl Chat {
                 };
             let targets = view.current.random_members(&view.me, 1, ctx.rng, |_| true);
             if let Some(&to) = targets.first() {
-                let sync = self.sync_message(view, true);
+                let sync = self.sync_message(view, &ctx.config.pad_buckets, true);
                 send_sync(ctx, view, to, sync);
             }
         }
@@ -258,7 +258,12 @@ impl Chat {
     }
 
     /// This member's heads for the next window of the table.
-    fn sync_message(&mut self, view: &ChatView<'_>, reply_wanted: bool) -> PostSync {
+    fn sync_message(
+        &mut self,
+        view: &ChatView<'_>,
+        buckets: &[usize],
+        reply_wanted: bool,
+    ) -> PostSync {
         let len = view.current.table.len();
         let first = if self.sync_start >= len {
             0
@@ -266,11 +271,39 @@ impl Chat {
             self.sync_start
         };
         let last = (first + PostSync::MAX).min(len).saturating_sub(1);
-        self.sync_start = last + 1;
-        self.window(view, first, last, reply_wanted)
+        let sync = self.window(view, buckets, first, last, reply_wanted);
+        self.sync_start = usize::from(sync.last) + 1;
+        sync
     }
 
-    fn window(&self, view: &ChatView<'_>, first: usize, last: usize, reply: bool) -> PostSync {
+    fn window(
+        &self,
+        view: &ChatView<'_>,
+        buckets: &[usize],
+        first: usize,
+        last: usize,
+        reply: bool,
+    ) -> PostSync {
+        // Heads of large epoch numbers take more room: narrow the window until the sync fits
+        // the largest padding bucket (`last` only moves down, so the window stays valid).
+        let mut last = last;
+        loop {
+            let sync = self.window_unchecked(view, first, last, reply);
+            let (cluster, epoch) = (view.cluster, view.current.epoch);
+            if last == first || transport::fits_one_frame(buckets, cluster, epoch, &sync) {
+                return sync;
+            }
+            last = first + (last - first) / 2;
+        }
+    }
+
+    fn window_unchecked(
+        &self,
+        view: &ChatView<'_>,
+        first: usize,
+        last: usize,
+        reply: bool,
+    ) -> PostSync {
         let heads = view
             .current
             .table
@@ -362,7 +395,7 @@ impl Chat {
             );
         }
         if behind && sync.reply_wanted {
-            let reply = self.window(view, first, last, false);
+            let reply = self.window(view, &ctx.config.pad_buckets, first, last, false);
             send_sync(ctx, view, to, reply);
         }
     }

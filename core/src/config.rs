@@ -217,9 +217,11 @@ pub enum ConfigError {
         /// The configured rollout timeout.
         timeout: Duration,
     },
-    /// The padding buckets are empty, unsorted, too small or larger than a datagram.
+    /// The padding buckets are empty, unsorted, too small or larger than a datagram, or the
+    /// largest is below [`Config::MIN_LARGEST_PAD_BUCKET`].
     #[error(
-        "`pad_buckets` must be strictly increasing sizes between {min} and {max} bytes, got {got:?}"
+        "`pad_buckets` must be strictly increasing sizes between {min} and {max} bytes, the \
+         largest at least 320, got {got:?}"
     )]
     PadBuckets {
         /// The buckets as configured.
@@ -235,6 +237,10 @@ impl Config {
     /// The smallest padding bucket allowed: room for the frame's header, nonce, tag and a
     /// small payload.
     pub const MIN_PAD_BUCKET: usize = 160;
+
+    /// The smallest the largest padding bucket may be: it must hold every message that travels
+    /// in a single frame (a join request, a key offer, a heartbeat).
+    pub const MIN_LARGEST_PAD_BUCKET: usize = 320;
 
     /// Checks that the bounds and timers are usable together.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -309,7 +315,11 @@ impl Config {
             .pad_buckets
             .iter()
             .all(|&b| (Self::MIN_PAD_BUCKET..=MAX_DATAGRAM_SIZE).contains(&b));
-        if self.pad_buckets.is_empty() || !sorted || !in_range {
+        let large_enough = self
+            .pad_buckets
+            .last()
+            .is_some_and(|&b| b >= Self::MIN_LARGEST_PAD_BUCKET);
+        if !large_enough || !sorted || !in_range {
             return Err(ConfigError::PadBuckets {
                 got: self.pad_buckets.clone(),
                 min: Self::MIN_PAD_BUCKET,
@@ -347,14 +357,46 @@ mod tests {
             config.validate(),
             Err(ConfigError::PadBuckets { .. })
         ));
+        for buckets in [vec![256, 1500], vec![160, 256], vec![]] {
+            config = Config {
+                pad_buckets: buckets,
+                ..Config::default()
+            };
+            assert!(matches!(
+                config.validate(),
+                Err(ConfigError::PadBuckets { .. })
+            ));
+        }
         config = Config {
-            pad_buckets: vec![256, 1500],
+            pad_buckets: vec![Config::MIN_PAD_BUCKET, Config::MIN_LARGEST_PAD_BUCKET],
             ..Config::default()
         };
-        assert!(matches!(
-            config.validate(),
-            Err(ConfigError::PadBuckets { .. })
-        ));
+        assert_eq!(config.validate(), Ok(()));
+        for (field, config) in [
+            (
+                "member_timeout",
+                Config {
+                    member_timeout: Duration::from_secs(30),
+                    ..Config::default()
+                },
+            ),
+            (
+                "offer_window",
+                Config {
+                    offer_window: Duration::from_secs(10),
+                    ..Config::default()
+                },
+            ),
+            (
+                "max_cluster_size",
+                Config {
+                    max_cluster_size: 257,
+                    ..Config::default()
+                },
+            ),
+        ] {
+            assert!(config.validate().is_err(), "{field}");
+        }
         config = Config {
             peer_timeout: Duration::from_secs(1),
             ..Config::default()

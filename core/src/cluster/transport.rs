@@ -7,7 +7,7 @@ use tracing::warn;
 use crate::crypto::{ClusterKey, EpochPublic};
 use crate::ids::{ClusterId, Epoch};
 use crate::node::Ctx;
-use crate::wire::cluster::{ClusterFrame, FrameBody, JoinMessage};
+use crate::wire::cluster::{ClusterFrame, FrameBody, JoinMessage, PostSync};
 use crate::wire::fragment::{self, FRAGMENT_OVERHEAD, Fragment, MessageId};
 use crate::wire::{self, frame, join_frame};
 
@@ -28,6 +28,22 @@ pub(crate) fn fragment_payload(buckets: &[usize]) -> usize {
         .min(join)
         .saturating_sub(FRAGMENT_OVERHEAD)
         .clamp(1, fragment::MAX_FRAGMENT_BYTES)
+}
+
+/// Whether a [`PostSync`] fits one frame of the largest of `buckets`.
+pub(crate) fn fits_one_frame(
+    buckets: &[usize],
+    cluster: ClusterId,
+    epoch: Epoch,
+    sync: &PostSync,
+) -> bool {
+    let frame = ClusterFrame {
+        cluster,
+        epoch,
+        body: FrameBody::PostSync(sync.clone()),
+    };
+    let largest = buckets.last().copied().unwrap_or(wire::MAX_DATAGRAM_SIZE);
+    wire::encode_payload(&frame).is_ok_and(|p| p.len() <= frame::payload_capacity(largest))
 }
 
 /// Seals `body` under `key` as a frame of (`cluster`, `epoch`) and queues it for `to`.

@@ -328,3 +328,78 @@ proptest! {
         prop_assert_eq!(decode_payload::<Flooded>(&bytes).unwrap(), rollout);
     }
 }
+
+#[test]
+fn every_single_frame_message_fits_the_smallest_allowed_largest_bucket() {
+    use crate::config::Config;
+    use crate::wire::{frame, join_frame};
+    let alice = identity(1);
+    let a = alice.public().member_id();
+    let big = Epoch(u64::MAX);
+    let far = ClusterId(u64::MAX);
+    let ipv6 = std::net::SocketAddr::from(([0xffff, 0, 0, 0, 0, 0, 0, 1], 65535)).into();
+    let bucket = Config::MIN_LARGEST_PAD_BUCKET;
+    let frames = [
+        FrameBody::Heartbeat(Signed::sign(
+            &alice,
+            Heartbeat {
+                cluster: far,
+                epoch: big,
+                member: a,
+                counter: u64::MAX,
+            },
+        )),
+        FrameBody::KeyRequest(KeyRequest {
+            leader: a,
+            target: big,
+        }),
+        FrameBody::KeyOffer(Signed::sign(
+            &alice,
+            KeyOffer {
+                cluster: far,
+                target: big,
+                leader: a,
+                member: a,
+                key: EpochPublic([0xff; 32]),
+            },
+        )),
+    ];
+    for body in frames {
+        let payload = encode_payload(&ClusterFrame {
+            cluster: far,
+            epoch: big,
+            body,
+        })
+        .unwrap();
+        assert!(
+            payload.len() <= frame::payload_capacity(bucket),
+            "{} bytes",
+            payload.len()
+        );
+    }
+    let request = JoinMessage::Request(Box::new(Signed::sign(
+        &alice,
+        JoinRequest {
+            joiner: alice.public(),
+            contact: a,
+            contact_addr: ipv6,
+            join_key: EpochPublic([0xff; 32]),
+        },
+    )));
+    let refusal = JoinMessage::Refusal(Signed::sign(
+        &alice,
+        JoinRefusal {
+            contact: a,
+            join_key: EpochPublic([0xff; 32]),
+            reason: RefusalReason::Declined,
+        },
+    ));
+    for message in [request, refusal] {
+        let payload = encode_payload(&message).unwrap();
+        assert!(
+            payload.len() <= join_frame::payload_capacity(bucket),
+            "{} bytes",
+            payload.len()
+        );
+    }
+}
