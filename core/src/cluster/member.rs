@@ -114,6 +114,10 @@ pub(crate) struct Membership {
     pub(crate) last_opened: Timestamp,
     /// Members whose frame did not open that were sent a heartbeat, and when.
     pub(crate) pokes: BTreeMap<SocketAddr, Timestamp>,
+    /// Until when this member may be behind and keeps poking (see `keep_poking`).
+    pub(crate) behind_until: Timestamp,
+    /// When it next pokes a random member while it may be behind.
+    pub(crate) next_repoke: Timestamp,
     pub(crate) floods: Reassembler,
     /// Members that were sent the current rollout because they were behind, and when.
     pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
@@ -151,6 +155,8 @@ impl Membership {
             next_heartbeat: now,
             last_opened: now,
             pokes: BTreeMap::new(),
+            behind_until: Timestamp::ZERO,
+            next_repoke: Timestamp::ZERO,
             floods: Reassembler::new(ReassemblyLimits {
                 max_messages: config.max_partial_floods,
                 max_message_bytes: MAX_FLOODED_BYTES,
@@ -211,7 +217,11 @@ impl Membership {
     ) -> Continue {
         let Some((used, opened)) = self.open(frame) else {
             ctx.stats.dropped.undecryptable += 1;
-            self.poke(now, from, ctx);
+            if self.poke(now, from, ctx) {
+                // Keep asking for a while even if no more such frames come (an idle cluster
+                // sends few): an answer may be lost.
+                self.behind_until = now + ctx.config.rollout_timeout;
+            }
             return Continue::Stay;
         };
         if used == KeyUsed::Current {
@@ -629,7 +639,8 @@ impl Membership {
     /// (it keeps our key for the grace period). Each member is poked at most once per
     /// [`POKE_PACE`], and at most [`POKES_PER_PACE`] members per pace in all, so that a member
     /// behind asks several others at once (any one answer may be lost) without flooding.
-    fn poke(&mut self, now: Timestamp, from: SocketAddr, ctx: &mut Ctx<'_>) {
+    /// Returns whether `from` is another member of the current table.
+    fn poke(&mut self, now: Timestamp, from: SocketAddr, ctx: &mut Ctx<'_>) -> bool {
         let known = self
             .current
             .table
@@ -637,7 +648,7 @@ impl Membership {
             .any(|(id, e)| e.addr == from && *id != self.me);
         self.pokes.retain(|_, &mut at| now < at + POKE_PACE);
         if !known || self.pokes.contains_key(&from) || self.pokes.len() >= POKES_PER_PACE {
-            return;
+            return known;
         }
         self.pokes.insert(from, now);
         let heartbeat = self.next_heartbeat_message(ctx);
@@ -650,6 +661,25 @@ impl Membership {
             from,
             FrameBody::Heartbeat(heartbeat),
         );
+        true
+    }
+
+    /// While this member may be behind (a member's frame did not open lately), pokes one
+    /// random member every [`POKE_PACE`].
+    pub(crate) fn keep_poking(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
+        if now >= self.behind_until || now < self.next_repoke {
+            return;
+        }
+        self.next_repoke = now + POKE_PACE;
+        let pick = self.current.random_members(&self.me, 1, ctx.rng, |_| true);
+        if let Some(&to) = pick.first() {
+            self.poke(now, to, ctx);
+        }
+    }
+
+    /// When [`Membership::keep_poking`] next has something to do.
+    pub(crate) fn repoke_at(&self) -> Option<Timestamp> {
+        (self.next_repoke < self.behind_until).then_some(self.next_repoke)
     }
 
     fn next_heartbeat_message(&mut self, ctx: &mut Ctx<'_>) -> Signed<Heartbeat> {

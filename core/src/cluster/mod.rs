@@ -524,6 +524,7 @@ impl ClusterLayer {
         m.floods.expire(now);
         m.expire_contacts(now, ctx);
         m.heartbeat(now, ctx);
+        m.keep_poking(now, ctx);
         if m.handle_rollout_timers(now, ctx) == Continue::Removed {
             self.membership = None;
             return;
@@ -546,6 +547,8 @@ impl ClusterLayer {
                     .values()
                     .map(|d| d.since + config.member_timeout)
                     .min(),
+                (m.current.table.len() > 1).then(|| m.lost_at(config)),
+                m.repoke_at(),
             ]
             .into_iter()
             .flatten()

@@ -567,6 +567,7 @@ impl Membership {
             self.welcome_seq = None;
         }
         self.offered.retain(|o| o.target >= epoch);
+        self.behind_until = Timestamp::ZERO;
         // A heartbeat of the new epoch soon, in place of the one scheduled: a member that
         // missed the rollout cannot open it, pokes us, and gets the rollout.
         let soon = ctx
