@@ -44,6 +44,16 @@ fn overlay_packets_regressions_stay_fixed() {
 }
 
 #[test]
+fn cluster_payloads_regressions_stay_fixed() {
+    replay("cluster_payloads", harness::cluster_payloads);
+}
+
+#[test]
+fn cluster_member_regressions_stay_fixed() {
+    replay("cluster_member", harness::cluster_member);
+}
+
+#[test]
 fn harness_runs_on_handmade_inputs() {
     // The harness itself must work on ordinary inputs, or the replays above prove nothing.
     harness::decode(&[1, 3, 5]);
@@ -52,4 +62,217 @@ fn harness_runs_on_handmade_inputs() {
     harness::node_datagram(&(0..=255).collect::<Vec<u8>>());
     harness::overlay_packets(&[0; 64]);
     harness::overlay_packets(&(0..=255).rev().collect::<Vec<u8>>());
+    cluster_payloads_on_handmade_inputs();
+    cluster_member_on_handmade_inputs();
+}
+
+/// Valid payloads of each kind, plain and sealed, and a few fragment sequences.
+fn cluster_payloads_on_handmade_inputs() {
+    use peerster_core::crypto::{EpochSecret, IdentityKey};
+    use peerster_core::ids::{ClusterId, Epoch};
+    use peerster_core::wire::cluster::{
+        ClusterFrame, Flooded, FrameBody, Heartbeat, JoinMessage, JoinRefusal, Leave,
+        RefusalReason, Signed,
+    };
+    use peerster_core::wire::encode_payload;
+
+    let identity = IdentityKey::from_secret_bytes([3; 32]);
+    let member = identity.public().member_id();
+    let (cluster, epoch) = (ClusterId(7), Epoch(2));
+    let frame = ClusterFrame {
+        cluster,
+        epoch,
+        body: FrameBody::Heartbeat(Signed::sign(
+            &identity,
+            Heartbeat {
+                cluster,
+                epoch,
+                member,
+                counter: 9,
+            },
+        )),
+    };
+    let flooded = Flooded::Leave(Signed::sign(
+        &identity,
+        Leave {
+            cluster,
+            epoch,
+            member,
+        },
+    ));
+    let join = JoinMessage::Refusal(Signed::sign(
+        &identity,
+        JoinRefusal {
+            contact: member,
+            join_key: EpochSecret::from_bytes([4; 32]).public(),
+            reason: RefusalReason::Full,
+        },
+    ));
+    let payloads = [
+        encode_payload(&frame).unwrap(),
+        encode_payload(&flooded).unwrap(),
+        encode_payload(&join).unwrap(),
+    ];
+    for (selector, payload) in (0u8..).zip(&payloads) {
+        for seal in [0, 0x10] {
+            harness::cluster_payloads(&[&[selector | seal][..], payload].concat());
+        }
+    }
+    harness::cluster_payloads(&[3]);
+    harness::cluster_payloads(&[3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    harness::cluster_payloads(&(3..=255).collect::<Vec<u8>>());
+}
+
+/// A member of a two-node cluster told what a live cluster tells it: a heartbeat, a post, a
+/// rollout, a join request, timers, commands and exchanges with the other node.
+fn cluster_member_on_handmade_inputs() {
+    use harness::{
+        Action, AddrChoice, BodySpec, ClusterChoice, Command, Cutting, EpochChoice, FloodSpec,
+        IdentityChoice, JoinSpec, KeyChoice, LimitChoice, MemberChoice, MemberSetup, MemberStep,
+        PublicKeyChoice, Signer,
+    };
+
+    harness::cluster_member(&[]);
+    harness::cluster_member(&[0; 64]);
+    harness::cluster_member(&(0..=255).collect::<Vec<u8>>());
+
+    let step = |action| MemberStep {
+        advance_ms: 10,
+        action,
+    };
+    let cutting = || Cutting {
+        message: 1,
+        per_fragment: 0,
+        skip: 0,
+        reverse: false,
+    };
+    let flood = |object, message| {
+        step(Action::Flood {
+            key: KeyChoice::Current,
+            from: AddrChoice::Peer,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            object,
+            cutting: Cutting {
+                message,
+                ..cutting()
+            },
+        })
+    };
+    let scenario = || {
+        vec![
+            step(Action::Frame {
+                key: KeyChoice::Current,
+                from: AddrChoice::Peer,
+                cluster: ClusterChoice::Real,
+                epoch: EpochChoice::Current,
+                body: BodySpec::Heartbeat {
+                    signer: Signer::Named,
+                    cluster: ClusterChoice::Real,
+                    epoch: EpochChoice::Current,
+                    member: MemberChoice::Peer,
+                    counter: 1000,
+                },
+            }),
+            flood(
+                FloodSpec::Post {
+                    signer: Signer::Named,
+                    cluster: ClusterChoice::Real,
+                    author: MemberChoice::Peer,
+                    epoch: EpochChoice::Current,
+                    seq: 0,
+                    prev: None,
+                    text: b"hello".to_vec(),
+                },
+                1,
+            ),
+            flood(
+                FloodSpec::Rollout {
+                    signer: Signer::Named,
+                    cluster: ClusterChoice::Real,
+                    epoch: EpochChoice::Next,
+                    leader: MemberChoice::Peer,
+                    limit: LimitChoice::Same,
+                    drop: 0,
+                    extra: Vec::new(),
+                    unsorted: false,
+                },
+                2,
+            ),
+            // A heartbeat under the key of the epoch just left: the sender is behind.
+            step(Action::Frame {
+                key: KeyChoice::Previous(0),
+                from: AddrChoice::Peer,
+                cluster: ClusterChoice::Real,
+                epoch: EpochChoice::Previous,
+                body: BodySpec::Heartbeat {
+                    signer: Signer::Named,
+                    cluster: ClusterChoice::Real,
+                    epoch: EpochChoice::Previous,
+                    member: MemberChoice::Peer,
+                    counter: 1001,
+                },
+            }),
+            step(Action::Join {
+                to: PublicKeyChoice::MyNodeKey,
+                from: AddrChoice::Stranger(9),
+                message: JoinSpec::Request {
+                    signer: Signer::Named,
+                    joiner: IdentityChoice::Pool(2),
+                    contact: MemberChoice::Me,
+                    contact_addr: AddrChoice::Member(0),
+                    join_key: PublicKeyChoice::Pool(0),
+                },
+            }),
+            step(Action::Command(Command::AnswerJoin {
+                joiner: MemberChoice::Pool(2),
+                accept: true,
+            })),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Timeout { advance_ms: 20_000 }),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Timeout { advance_ms: 2_000 }),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Command(Command::Post {
+                text: "hi".into(),
+                repeat: 0,
+            })),
+            step(Action::Frame {
+                key: KeyChoice::Current,
+                from: AddrChoice::Peer,
+                cluster: ClusterChoice::Real,
+                epoch: EpochChoice::Current,
+                body: BodySpec::PostSync {
+                    member: MemberChoice::Peer,
+                    first: 0,
+                    last: 1,
+                    heads: Vec::new(),
+                    reply_wanted: true,
+                },
+            }),
+            step(Action::Replay {
+                index: 0,
+                from: AddrChoice::Peer,
+                flip: None,
+            }),
+            step(Action::Command(Command::Leave)),
+            step(Action::Command(Command::Create { limit: Some(3) })),
+            step(Action::Command(Command::Join {
+                contact: AddrChoice::Peer,
+            })),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Timeout { advance_ms: 5_000 }),
+            step(Action::Exchange { rounds: 3 }),
+        ]
+    };
+    for (founder, admission) in [(false, 0), (true, 1)] {
+        let setup = MemberSetup {
+            founder,
+            limit: 0,
+            admission,
+        };
+        let stats = harness::run_cluster_member(&setup, scenario());
+        assert_eq!(stats.posts_delivered, 1, "the peer's post is delivered");
+        assert!(stats.rollouts_installed >= 1, "the peer's rollout installs");
+    }
 }

@@ -44,14 +44,44 @@ pub enum Step {
         /// Last byte of the address.
         to: u8,
     },
+    /// The user founds a cluster.
+    CreateCluster {
+        /// The member limit.
+        limit: Option<u16>,
+    },
+    /// The user asks to join through one of 256 addresses.
+    Join {
+        /// Last byte of the contact's address.
+        contact: u8,
+    },
+    /// The user posts to the cluster.
+    Post {
+        /// The text.
+        text: String,
+    },
+    /// The user leaves the cluster.
+    LeaveCluster,
+    /// The user announces the node.
+    Announce {
+        /// The display name.
+        name: String,
+    },
+    /// The user answers a join request.
+    AnswerJoin {
+        /// The joiner's id.
+        joiner: [u8; 16],
+        /// Accept it.
+        accept: bool,
+    },
 }
 
 fn addr(i: u8) -> SocketAddr {
     SocketAddr::from(([10, 0, 0, i], 7000))
 }
 
-/// A sequence of arbitrary datagrams, timer firings and connects into one `Node`: never a
-/// panic, every output within the datagram limit, and every input counted.
+/// A sequence of arbitrary datagrams, timer firings, connects and cluster commands into one
+/// `Node`: never a panic, every output well-formed and within the datagram limit (sealed
+/// frames one padding bucket long), its cluster view consistent, and every input counted.
 pub fn node_datagram(data: &[u8]) {
     let mut input = Unstructured::new(data);
     let Ok(steps) = Vec::<Step>::arbitrary(&mut input) else {
@@ -77,11 +107,31 @@ pub fn node_datagram(data: &[u8]) {
                 node.handle_timeout(now);
             }
             Step::Connect { to } => node.connect(now, addr(to)),
+            // Commands may be refused (no peer, not in a cluster): only panics matter.
+            Step::CreateCluster { limit } => {
+                let _ = node.create_cluster(now, limit);
+            }
+            Step::Join { contact } => {
+                let _ = node.join(now, addr(contact));
+            }
+            Step::Post { text } => {
+                let _ = node.post(now, &text);
+            }
+            Step::LeaveCluster => {
+                let _ = node.leave_cluster(now);
+            }
+            Step::Announce { name } => {
+                let _ = node.announce(now, &name);
+            }
+            Step::AnswerJoin { joiner, accept } => {
+                let _ = node.answer_join(now, peerster_core::ids::MemberId(joiner), accept);
+            }
         }
         while let Some(t) = node.poll_transmit() {
-            assert!(t.payload.len() <= MAX_DATAGRAM_SIZE);
+            check_transmit(&t.payload, &node.config().pad_buckets);
         }
         while node.poll_event().is_some() {}
+        check_cluster(&node, now);
     }
     assert_eq!(node.stats().datagrams_received, received);
 }
@@ -264,4 +314,1725 @@ pub fn overlay_packets(data: &[u8]) {
         assert!(a.announcements().count() <= config.max_announcements);
         assert!(a.peers().count() <= config.max_peers);
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Clusters
+// ------------------------------------------------------------------------------------------
+
+/// Checks one datagram a node sent: within the datagram limit, a well-formed packet, and a
+/// sealed cluster frame or join frame exactly one of the padding buckets long.
+fn check_transmit(payload: &[u8], buckets: &[usize]) {
+    use peerster_core::wire::Packet;
+
+    assert!(
+        payload.len() <= MAX_DATAGRAM_SIZE,
+        "a datagram of {} bytes",
+        payload.len()
+    );
+    let packet = wire::decode(payload).expect("a node sends only well-formed packets");
+    if matches!(packet, Packet::Sealed(_) | Packet::Join(_)) {
+        assert!(
+            buckets.contains(&payload.len()),
+            "a {} packet of {} bytes, not one of the buckets {buckets:?}",
+            packet.kind(),
+            payload.len()
+        );
+    }
+}
+
+/// What a node says of its cluster holds together: it is in its own member table, the table
+/// is sorted by id without repeats and within the limits, nobody joined after the current
+/// epoch, and a rollout it leads opens the next epoch.
+fn check_cluster(node: &Node, now: Timestamp) {
+    let Some(info) = node.cluster() else {
+        return;
+    };
+    let me = node.id();
+    assert!(
+        info.members.iter().any(|m| m.id == me),
+        "the node is not in its own member table: {info:?}"
+    );
+    assert!(
+        info.members.windows(2).all(|w| w[0].id < w[1].id),
+        "member table not sorted by id, or with repeats: {info:?}"
+    );
+    if let Some(limit) = info.limit {
+        assert!(
+            info.members.len() <= usize::from(limit),
+            "{} members over the limit {limit}",
+            info.members.len()
+        );
+    }
+    assert!(info.members.len() <= node.config().max_cluster_size);
+    for member in &info.members {
+        assert_eq!(member.id, member.identity.member_id());
+        assert!(
+            member.joined <= info.epoch,
+            "a member joined in epoch {} after the current {}",
+            member.joined,
+            info.epoch
+        );
+    }
+    if let Some(leading) = info.leading {
+        assert_eq!(
+            leading,
+            info.epoch.next(),
+            "leading a rollout to another epoch"
+        );
+    }
+    assert!(info.epoch_since <= now, "an epoch installed in the future");
+}
+
+/// Any bytes into the decoders of what travels inside cluster and join frames: never a panic,
+/// and whatever decodes re-encodes to the same bytes (one encoding per payload). The first byte
+/// picks the type (`% 4`: [`ClusterFrame`], [`Flooded`], [`JoinMessage`], or a sequence of
+/// fragments into a reassembler); with bit `0x10` set, a payload that decodes also goes through
+/// a sealed frame of the smallest bucket that holds it and back.
+///
+/// [`ClusterFrame`]: peerster_core::wire::cluster::ClusterFrame
+/// [`Flooded`]: peerster_core::wire::cluster::Flooded
+/// [`JoinMessage`]: peerster_core::wire::cluster::JoinMessage
+pub fn cluster_payloads(data: &[u8]) {
+    use peerster_core::wire::cluster::{ClusterFrame, Flooded, JoinMessage};
+
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let seal = selector & 0x10 != 0;
+    match selector % 4 {
+        0 => payload_round_trip::<ClusterFrame>(bytes, seal, false),
+        1 => payload_round_trip::<Flooded>(bytes, seal, false),
+        2 => payload_round_trip::<JoinMessage>(bytes, seal, true),
+        _ => fragments(bytes),
+    }
+}
+
+fn payload_round_trip<T>(bytes: &[u8], seal: bool, join: bool)
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + core::fmt::Debug + PartialEq,
+{
+    use peerster_core::crypto::{ClusterKey, EpochSecret};
+    use peerster_core::wire::{Packet, frame, join_frame};
+    use rand_core::SeedableRng;
+
+    let Ok(value) = wire::decode_payload::<T>(bytes) else {
+        return;
+    };
+    let again = wire::encode_payload(&value).expect("a decoded payload re-encodes");
+    assert_eq!(again, bytes, "two encodings of one payload: {value:?}");
+    let twice = wire::decode_payload::<T>(&again).expect("a re-encoded payload decodes");
+    assert_eq!(twice, value);
+    if !seal {
+        return;
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([0x42; 32]);
+    let buckets = Config::default().pad_buckets;
+    if join {
+        let secret = EpochSecret::from_bytes([0x43; 32]);
+        let Some(bucket) = buckets
+            .iter()
+            .copied()
+            .find(|&b| join_frame::payload_capacity(b) >= bytes.len())
+        else {
+            let largest = MAX_DATAGRAM_SIZE;
+            assert!(join_frame::seal_join(&secret.public(), &mut rng, largest, bytes).is_err());
+            return;
+        };
+        let datagram = join_frame::seal_join(&secret.public(), &mut rng, bucket, bytes)
+            .expect("a payload within the bucket's capacity seals");
+        assert_eq!(datagram.len(), bucket);
+        let Ok(Packet::Join(sealed)) = wire::decode(&datagram) else {
+            panic!("a join frame does not decode as one");
+        };
+        let opened = join_frame::open_join(&secret, &sealed).expect("the recipient opens it");
+        assert_eq!(opened, bytes);
+    } else {
+        let key = ClusterKey::from_bytes([0x44; 32]);
+        let Ok(bucket) = frame::smallest_bucket(&buckets, bytes.len()) else {
+            assert!(frame::seal_frame(&key, &mut rng, MAX_DATAGRAM_SIZE, bytes).is_err());
+            return;
+        };
+        let datagram = frame::seal_frame(&key, &mut rng, bucket, bytes)
+            .expect("a payload within the bucket's capacity seals");
+        assert_eq!(datagram.len(), bucket);
+        let Ok(Packet::Sealed(sealed)) = wire::decode(&datagram) else {
+            panic!("a sealed frame does not decode as one");
+        };
+        let opened = frame::open_frame(&key, &sealed).expect("the key opens it");
+        assert_eq!(opened, bytes);
+    }
+}
+
+/// One input to a [`Reassembler`](peerster_core::wire::fragment::Reassembler).
+#[derive(Debug, Arbitrary)]
+enum FragmentStep {
+    /// An arbitrary fragment.
+    Piece {
+        message: u8,
+        index: u16,
+        count: u16,
+        len: u16,
+        fill: u8,
+        advance_ms: u16,
+    },
+    /// A message split and fed back, rotated.
+    Split {
+        message: u8,
+        payload: Vec<u8>,
+        per_fragment: u16,
+        rotate: u16,
+    },
+    /// The clock moves on and old partial messages expire.
+    Expire { advance_ms: u16 },
+}
+
+/// Fragments into a reassembler with small bounds: never a panic, no message over the byte
+/// bound, no more partial messages than allowed; `split` then reassembly in any rotation gives
+/// the payload back exactly once.
+fn fragments(bytes: &[u8]) {
+    use peerster_core::wire::BoundedBytes;
+    use peerster_core::wire::fragment::{
+        Fragment, MAX_FRAGMENT_BYTES, Reassembler, ReassemblyLimits, split,
+    };
+
+    let limits = ReassemblyLimits {
+        max_messages: 4,
+        max_message_bytes: 4096,
+        timeout: Duration::from_secs(1),
+        remember_completed: 8,
+    };
+    let mut input = Unstructured::new(bytes);
+    let Ok(steps) = Vec::<FragmentStep>::arbitrary(&mut input) else {
+        return;
+    };
+    let mut now = Timestamp::ZERO;
+    let mut reassembler = Reassembler::new(limits);
+    for step in steps.into_iter().take(256) {
+        match step {
+            FragmentStep::Piece {
+                message,
+                index,
+                count,
+                len,
+                fill,
+                advance_ms,
+            } => {
+                now += Duration::from_millis(advance_ms.into());
+                let len = usize::from(len) % (MAX_FRAGMENT_BYTES + 1);
+                let fragment = Fragment {
+                    message: [message; 16],
+                    index,
+                    count,
+                    bytes: BoundedBytes::new(vec![fill; len]).expect("within the bound"),
+                };
+                if let Ok(Some(whole)) = reassembler.insert(now, fragment) {
+                    assert!(whole.len() <= limits.max_message_bytes);
+                }
+            }
+            FragmentStep::Split {
+                message,
+                payload,
+                per_fragment,
+                rotate,
+            } => {
+                let per = usize::from(per_fragment);
+                let Some(mut pieces) = split([message; 16], &payload, per) else {
+                    assert!(per == 0 || per > MAX_FRAGMENT_BYTES || payload.len() / per >= 65535);
+                    continue;
+                };
+                let count = pieces.len();
+                assert!(count >= 1);
+                let joined: Vec<u8> = pieces.iter().flat_map(|p| p.bytes.to_vec()).collect();
+                assert_eq!(joined, payload, "split loses or reorders bytes");
+                for (i, piece) in pieces.iter().enumerate() {
+                    assert_eq!(usize::from(piece.index), i);
+                    assert_eq!(usize::from(piece.count), count);
+                    assert!(piece.bytes.len() <= per);
+                }
+                pieces.rotate_left(usize::from(rotate) % count);
+                // A fresh reassembler: the message is new to it.
+                let mut fresh = Reassembler::new(ReassemblyLimits {
+                    max_message_bytes: usize::MAX,
+                    ..limits
+                });
+                let mut whole = None;
+                for piece in pieces {
+                    if let Some(done) = fresh.insert(now, piece).expect("a piece of a split") {
+                        assert!(whole.is_none(), "a message delivered twice");
+                        whole = Some(done);
+                    }
+                }
+                assert_eq!(whole.as_deref(), Some(&payload[..]));
+                assert_eq!(fresh.pending(), 0);
+            }
+            FragmentStep::Expire { advance_ms } => {
+                now += Duration::from_millis(advance_ms.into());
+                reassembler.expire(now);
+                assert!(reassembler.next_expiry().is_none_or(|t| t > now));
+            }
+        }
+        assert!(reassembler.pending() <= limits.max_messages);
+    }
+}
+
+/// Keys and identities every `cluster_member` run uses, derived once (the derivation is
+/// deterministic, so caching it changes no run).
+struct Fixtures {
+    /// Identities: 0 and 1 are the two real nodes, the others outsiders.
+    identities: Vec<IdentityKey>,
+    /// The public node key of each identity.
+    node_keys: Vec<peerster_core::crypto::EpochPublic>,
+    /// X25519 keys outsiders use as join keys or epoch keys.
+    secrets: Vec<peerster_core::crypto::EpochSecret>,
+}
+
+fn fixtures() -> &'static Fixtures {
+    use peerster_core::crypto::EpochSecret;
+    static FIXTURES: std::sync::OnceLock<Fixtures> = std::sync::OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let identities: Vec<IdentityKey> = (0..4u8)
+            .map(|i| IdentityKey::from_secret_bytes([0xa0 + i; 32]))
+            .collect();
+        let node_keys = identities.iter().map(|i| i.node_key().public()).collect();
+        let secrets = (0..3u8)
+            .map(|i| EpochSecret::from_bytes([0xc0 + i; 32]))
+            .collect();
+        Fixtures {
+            identities,
+            node_keys,
+            secrets,
+        }
+    })
+}
+
+/// The address of real node `i` (0 or 1).
+fn real_addr(i: usize) -> SocketAddr {
+    SocketAddr::from(([10, 0, 0, 1 + i as u8], 7000))
+}
+
+/// One input to a real node while the cluster forms, recorded to be replayed.
+#[derive(Clone, Debug)]
+enum SetupInput {
+    Datagram {
+        now: Timestamp,
+        from: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    Timeout {
+        now: Timestamp,
+    },
+    Join {
+        now: Timestamp,
+        contact: SocketAddr,
+    },
+    AnswerJoin {
+        now: Timestamp,
+        joiner: peerster_core::ids::MemberId,
+    },
+}
+
+/// How the cluster formed: each real node's inputs, and what came of them.
+struct Formation {
+    inputs: [Vec<SetupInput>; 2],
+    now: Timestamp,
+    info: [Option<peerster_core::ClusterInfo>; 2],
+    stats: [peerster_core::Stats; 2],
+}
+
+/// Real node `i` as it starts: announced, node 0 founding a cluster with member `limit`,
+/// node 1 connecting to node 0.
+fn setup_node(i: usize, limit: Option<u16>, admission: peerster_core::Admission) -> Node {
+    let now = Timestamp::ZERO;
+    let config = Config {
+        admission,
+        ..Config::default()
+    };
+    let identity = fixtures().identities[i].clone();
+    let mut node = Node::new(config, identity, [0x50 + i as u8; 32], now).expect("valid config");
+    node.announce(now, "fuzz").expect("a short name");
+    if i == 0 {
+        node.create_cluster(now, limit).expect("a valid limit");
+    } else {
+        node.connect(now, real_addr(0));
+    }
+    node
+}
+
+/// Gives `node` one recorded input. Returns whether a command succeeded.
+fn apply_setup_input(node: &mut Node, input: &SetupInput) -> bool {
+    match input {
+        SetupInput::Datagram { now, from, bytes } => {
+            node.handle_datagram(*now, *from, bytes);
+            true
+        }
+        SetupInput::Timeout { now } => {
+            node.handle_timeout(*now);
+            true
+        }
+        SetupInput::Join { now, contact } => node.join(*now, *contact).is_ok(),
+        SetupInput::AnswerJoin { now, joiner } => node.answer_join(*now, *joiner, true).is_ok(),
+    }
+}
+
+/// Forms a cluster of the two real nodes: node 1 joins through node 0 once it has verified
+/// node 0 and holds its announcement. Datagrams move by hand with no delay; when none is in
+/// flight the clock jumps to the next deadline. Records every node's inputs.
+fn form_cluster(limit: Option<u16>, admission: [peerster_core::Admission; 2]) -> Formation {
+    use peerster_core::Event;
+
+    let mut nodes = [0, 1].map(|i| setup_node(i, limit, admission[i]));
+    let mut inputs: [Vec<SetupInput>; 2] = [Vec::new(), Vec::new()];
+    let mut now = Timestamp::ZERO;
+    let mut joining = false;
+    for _ in 0..256 {
+        if nodes[1].cluster().is_some() {
+            while nodes[0].poll_transmit().is_some() {}
+            while nodes[0].poll_event().is_some() {}
+            return Formation {
+                info: [nodes[0].cluster(), nodes[1].cluster()],
+                stats: [nodes[0].stats(), nodes[1].stats()],
+                inputs,
+                now,
+            };
+        }
+        if !joining {
+            let join = SetupInput::Join {
+                now,
+                contact: real_addr(0),
+            };
+            if nodes[1].join(now, real_addr(0)).is_ok() {
+                inputs[1].push(join);
+                joining = true;
+            }
+        }
+        let mut moved = false;
+        for i in 0..2 {
+            let outgoing: Vec<_> = std::iter::from_fn(|| nodes[i].poll_transmit()).collect();
+            for t in outgoing {
+                if t.destination == real_addr(1 - i) {
+                    let input = SetupInput::Datagram {
+                        now,
+                        from: real_addr(i),
+                        bytes: t.payload,
+                    };
+                    apply_setup_input(&mut nodes[1 - i], &input);
+                    inputs[1 - i].push(input);
+                    moved = true;
+                }
+            }
+            let events: Vec<_> = std::iter::from_fn(|| nodes[i].poll_event()).collect();
+            for event in events {
+                if let Event::JoinRequested { joiner, .. } = event {
+                    let input = SetupInput::AnswerJoin { now, joiner };
+                    assert!(apply_setup_input(&mut nodes[i], &input));
+                    inputs[i].push(input);
+                }
+            }
+        }
+        if !moved {
+            now = nodes
+                .iter()
+                .filter_map(Node::poll_timeout)
+                .min()
+                .expect("nodes have deadlines")
+                .max(now);
+            for i in 0..2 {
+                if nodes[i].poll_timeout().is_some_and(|t| t <= now) {
+                    let input = SetupInput::Timeout { now };
+                    apply_setup_input(&mut nodes[i], &input);
+                    inputs[i].push(input);
+                }
+            }
+        }
+    }
+    panic!("the cluster did not form");
+}
+
+/// The formation for a member limit and the nodes' admission policies, recorded on first use.
+/// Cached across runs: `Node` is deterministic, and [`replay_node`] checks that a replay ends
+/// where the recording did.
+fn formation(limit: Option<u16>, admission: [peerster_core::Admission; 2]) -> &'static Formation {
+    type Key = (Option<u16>, [peerster_core::Admission; 2]);
+    static FORMATIONS: std::sync::Mutex<Vec<(Key, &'static Formation)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = (limit, admission);
+    let mut formations = FORMATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, formation)) = formations.iter().find(|(k, _)| *k == key) {
+        return formation;
+    }
+    let formation: &'static Formation = Box::leak(Box::new(form_cluster(limit, admission)));
+    formations.push((key, formation));
+    formation
+}
+
+/// Real node `i` of a formation, rebuilt by replaying its inputs.
+fn replay_node(
+    i: usize,
+    limit: Option<u16>,
+    admission: [peerster_core::Admission; 2],
+    formation: &Formation,
+) -> Node {
+    let mut node = setup_node(i, limit, admission[i]);
+    for input in &formation.inputs[i] {
+        assert!(
+            apply_setup_input(&mut node, input),
+            "a recorded command succeeds again"
+        );
+        // What it sent then was delivered then.
+        while node.poll_transmit().is_some() {}
+        while node.poll_event().is_some() {}
+    }
+    assert_eq!(node.cluster(), formation.info[i], "the replay diverged");
+    assert_eq!(node.stats(), formation.stats[i], "the replay diverged");
+    node
+}
+
+/// Which cluster id a message names: the real one, 15 times in 16.
+#[derive(Debug)]
+pub enum ClusterChoice {
+    /// The node's cluster.
+    Real,
+    /// Another id.
+    Other(u64),
+}
+
+impl<'a> Arbitrary<'a> for ClusterChoice {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(if u.ratio(15u8, 16)? {
+            ClusterChoice::Real
+        } else {
+            ClusterChoice::Other(u.arbitrary()?)
+        })
+    }
+}
+
+/// Which epoch a message names, relative to the node's current one.
+#[derive(Debug, Arbitrary)]
+pub enum EpochChoice {
+    /// The current epoch.
+    Current,
+    /// The next epoch.
+    Next,
+    /// The previous epoch.
+    Previous,
+    /// Any epoch.
+    Other(u64),
+}
+
+/// Which member id a message names.
+#[derive(Debug, Arbitrary)]
+pub enum MemberChoice {
+    /// The fuzzed node.
+    Me,
+    /// The other real node.
+    Peer,
+    /// One of the node's member table.
+    Table(u8),
+    /// One of the fixture identities.
+    Pool(u8),
+    /// Any id.
+    Raw([u8; 16]),
+}
+
+/// Which identity a message names.
+#[derive(Debug, Arbitrary)]
+pub enum IdentityChoice {
+    /// One of the fixture identities (0 and 1 are the real nodes).
+    Pool(u8),
+    /// Any bytes (an outsider if they are a valid key).
+    Raw([u8; 32]),
+}
+
+/// Which X25519 public key a message names or is sealed to.
+#[derive(Debug, Arbitrary)]
+pub enum PublicKeyChoice {
+    /// The fuzzed node's node key.
+    MyNodeKey,
+    /// The fuzzed node's epoch key (from its member table).
+    MyEpochKey,
+    /// The epoch key of a member of the table.
+    Member(u8),
+    /// The node key of a fixture identity.
+    NodeKey(u8),
+    /// One of the fixture outsiders' keys.
+    Pool(u8),
+    /// Any bytes.
+    Raw([u8; 32]),
+}
+
+/// Who signs a message.
+#[derive(Debug, Arbitrary)]
+pub enum Signer {
+    /// The identity the message names as its author, if a fixture.
+    Named,
+    /// One of the fixture identities.
+    Pool(u8),
+    /// Arbitrary signature bytes.
+    Raw([u8; 64]),
+}
+
+/// Where a datagram comes from.
+#[derive(Debug, Arbitrary)]
+pub enum AddrChoice {
+    /// The other real node.
+    Peer,
+    /// The address of a member of the table.
+    Member(u8),
+    /// An address no member has.
+    Stranger(u8),
+}
+
+/// Which key seals a frame.
+#[derive(Debug, Arbitrary)]
+pub enum KeyChoice {
+    /// The node's current cluster key.
+    Current,
+    /// A cluster key the node held before.
+    Previous(u8),
+    /// Any key.
+    Random([u8; 32]),
+}
+
+/// A member limit a rollout names.
+#[derive(Debug, Arbitrary)]
+pub enum LimitChoice {
+    /// The cluster's.
+    Same,
+    /// Another.
+    Other(Option<u16>),
+}
+
+/// A frame body, built from fuzzer choices.
+#[derive(Debug, Arbitrary)]
+pub enum BodySpec {
+    /// A heartbeat.
+    Heartbeat {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// Epoch named inside.
+        epoch: EpochChoice,
+        /// The member it is from.
+        member: MemberChoice,
+        /// Its counter.
+        counter: u64,
+    },
+    /// A fragment with arbitrary fields.
+    Fragment {
+        /// Message id (repeated over 16 bytes).
+        message: u8,
+        /// Index.
+        index: u16,
+        /// Count.
+        count: u16,
+        /// Content.
+        bytes: Vec<u8>,
+    },
+    /// A key request.
+    KeyRequest {
+        /// The leader named.
+        leader: MemberChoice,
+        /// The target epoch.
+        target: EpochChoice,
+    },
+    /// A key offer.
+    KeyOffer {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// The target epoch.
+        target: EpochChoice,
+        /// The leader it is offered to.
+        leader: MemberChoice,
+        /// The member offering.
+        member: MemberChoice,
+        /// The key offered.
+        key: PublicKeyChoice,
+    },
+    /// A post sync.
+    PostSync {
+        /// The sender named.
+        member: MemberChoice,
+        /// First index.
+        first: u16,
+        /// Last index.
+        last: u16,
+        /// Heads: (index, epoch, seq).
+        heads: Vec<(u16, EpochChoice, u32)>,
+        /// Reply wanted.
+        reply_wanted: bool,
+    },
+}
+
+/// One member of a rollout beyond those kept from the table.
+#[derive(Debug, Arbitrary)]
+pub struct EntrySpec {
+    /// Its identity.
+    pub identity: IdentityChoice,
+    /// Its epoch key.
+    pub epoch_key: PublicKeyChoice,
+    /// Its address.
+    pub addr: AddrChoice,
+    /// The epoch it joined in.
+    pub joined: EpochChoice,
+    /// Whether the new key is sealed to it properly (else garbage).
+    pub garbage_key: bool,
+}
+
+/// A flooded object, built from fuzzer choices.
+#[derive(Debug, Arbitrary)]
+pub enum FloodSpec {
+    /// A post.
+    Post {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// The author.
+        author: MemberChoice,
+        /// Epoch of its position.
+        epoch: EpochChoice,
+        /// Sequence number of its position.
+        seq: u32,
+        /// The previous post's position.
+        prev: Option<(EpochChoice, u32)>,
+        /// The text (not necessarily UTF-8).
+        text: Vec<u8>,
+    },
+    /// A rollout.
+    Rollout {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// The epoch it opens.
+        epoch: EpochChoice,
+        /// Its leader.
+        leader: MemberChoice,
+        /// Its member limit.
+        limit: LimitChoice,
+        /// Table members left out (bit i: the i-th member).
+        drop: u8,
+        /// Members added.
+        extra: Vec<EntrySpec>,
+        /// Leave the entries in the order built, repeats included.
+        unsorted: bool,
+    },
+    /// An admission.
+    Admit {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// Epoch named inside.
+        epoch: EpochChoice,
+        /// The contact.
+        contact: MemberChoice,
+        /// The joiner.
+        joiner: IdentityChoice,
+        /// The joiner's key.
+        join_key: PublicKeyChoice,
+        /// The joiner's address.
+        addr: AddrChoice,
+    },
+    /// A leave.
+    Leave {
+        /// Who signs it.
+        signer: Signer,
+        /// Cluster named inside.
+        cluster: ClusterChoice,
+        /// Epoch named inside.
+        epoch: EpochChoice,
+        /// The member leaving.
+        member: MemberChoice,
+    },
+}
+
+/// How a flooded object is cut into fragments and which of them are delivered.
+#[derive(Debug, Arbitrary)]
+pub struct Cutting {
+    /// Message id (repeated over 16 bytes).
+    pub message: u8,
+    /// Bytes per fragment (0: as many as fit).
+    pub per_fragment: u16,
+    /// Fragments not delivered (bit i: the i-th of the first eight).
+    pub skip: u8,
+    /// Deliver the fragments last first.
+    pub reverse: bool,
+}
+
+/// A join message, built from fuzzer choices.
+#[derive(Debug, Arbitrary)]
+pub enum JoinSpec {
+    /// A join request.
+    Request {
+        /// Who signs it.
+        signer: Signer,
+        /// The joiner.
+        joiner: IdentityChoice,
+        /// The contact named.
+        contact: MemberChoice,
+        /// The contact address named.
+        contact_addr: AddrChoice,
+        /// The joiner's join key.
+        join_key: PublicKeyChoice,
+    },
+    /// A refusal.
+    Refusal {
+        /// Who signs it.
+        signer: Signer,
+        /// The contact named.
+        contact: MemberChoice,
+        /// The join key named.
+        join_key: PublicKeyChoice,
+        /// The reason (mod 3).
+        reason: u8,
+    },
+    /// The fragments of a welcome (any flooded object, a rollout being the real one).
+    Welcome {
+        /// Which of its sender's welcomes it is.
+        seq: u32,
+        /// What it carries.
+        object: FloodSpec,
+        /// How it is cut.
+        cutting: Cutting,
+    },
+    /// One welcome fragment with arbitrary fields.
+    RawWelcome {
+        /// Which of its sender's welcomes it is.
+        seq: u32,
+        /// Message id (repeated over 16 bytes).
+        message: u8,
+        /// Index.
+        index: u16,
+        /// Count.
+        count: u16,
+        /// Content.
+        bytes: Vec<u8>,
+    },
+}
+
+/// A user command.
+#[derive(Debug, Arbitrary)]
+pub enum Command {
+    /// Post a text (repeated `1 + repeat % 8` times).
+    Post {
+        /// The text.
+        text: String,
+        /// Repetitions.
+        repeat: u8,
+    },
+    /// Leave the cluster.
+    Leave,
+    /// Found a new cluster.
+    Create {
+        /// Member limit.
+        limit: Option<u16>,
+    },
+    /// Join through an address.
+    Join {
+        /// The contact.
+        contact: AddrChoice,
+    },
+    /// Answer a join request.
+    AnswerJoin {
+        /// The joiner.
+        joiner: MemberChoice,
+        /// Accept it.
+        accept: bool,
+    },
+    /// Connect to an address.
+    Connect {
+        /// Where.
+        to: AddrChoice,
+    },
+    /// Announce again.
+    Announce {
+        /// The name.
+        name: String,
+    },
+}
+
+/// What one step does to the fuzzed member.
+#[derive(Debug, Arbitrary)]
+pub enum Action {
+    /// A cluster frame with a built body.
+    Frame {
+        /// The sealing key.
+        key: KeyChoice,
+        /// The sender's address.
+        from: AddrChoice,
+        /// The frame's cluster.
+        cluster: ClusterChoice,
+        /// The frame's epoch.
+        epoch: EpochChoice,
+        /// The body.
+        body: BodySpec,
+    },
+    /// A flooded object in fragment frames.
+    Flood {
+        /// The sealing key.
+        key: KeyChoice,
+        /// The sender's address.
+        from: AddrChoice,
+        /// The frames' cluster.
+        cluster: ClusterChoice,
+        /// The frames' epoch.
+        epoch: EpochChoice,
+        /// The object.
+        object: FloodSpec,
+        /// How it is cut.
+        cutting: Cutting,
+    },
+    /// Arbitrary datagram bytes.
+    Raw {
+        /// The sender's address.
+        from: AddrChoice,
+        /// The datagram.
+        bytes: Vec<u8>,
+    },
+    /// A join frame.
+    Join {
+        /// The key it is sealed to.
+        to: PublicKeyChoice,
+        /// The sender's address.
+        from: AddrChoice,
+        /// The message.
+        message: JoinSpec,
+    },
+    /// One of the last datagrams a real node sent, delivered again, perhaps with a byte
+    /// changed.
+    Replay {
+        /// Which (from the newest).
+        index: u8,
+        /// The sender's address.
+        from: AddrChoice,
+        /// (position, xor) of a changed byte.
+        flip: Option<(u16, u8)>,
+    },
+    /// The clock moves on and the node's timers fire.
+    Timeout {
+        /// Milliseconds.
+        advance_ms: u32,
+    },
+    /// A user command.
+    Command(Command),
+    /// Datagrams between the fuzzed node and the other real node, both ways, some rounds.
+    Exchange {
+        /// Rounds (`1 + rounds % 4`).
+        rounds: u8,
+    },
+}
+
+/// One step: a little time passes (no timer fires), then the action.
+#[derive(Debug, Arbitrary)]
+pub struct MemberStep {
+    /// Milliseconds since the previous step.
+    pub advance_ms: u16,
+    /// What happens.
+    pub action: Action,
+}
+
+/// The setup a `cluster_member` input chooses.
+#[derive(Debug, Arbitrary)]
+pub struct MemberSetup {
+    /// Fuzz the founder (else the node that joined).
+    pub founder: bool,
+    /// The member limit (`% 4`: none, 2, 3, 8).
+    pub limit: u8,
+    /// How the fuzzed node answers join requests (`% 3`: accept all, ask, refuse all).
+    pub admission: u8,
+}
+
+/// The fuzzed member and what the harness knows around it.
+struct MemberWorld {
+    now: Timestamp,
+    /// The fuzzed node.
+    node: Node,
+    /// The other real node, rebuilt from the formation when first needed.
+    peer: Option<Node>,
+    me: usize,
+    formation: &'static Formation,
+    limit: Option<u16>,
+    admission: [peerster_core::Admission; 2],
+    buckets: Vec<usize>,
+    rng: rand_chacha::ChaCha20Rng,
+    /// Cluster keys the fuzzed node held, oldest first.
+    keys: Vec<peerster_core::crypto::ClusterKey>,
+    /// Datagrams the fuzzed node has been given.
+    received: u64,
+    /// Datagrams from the fuzzed node to the other real node, not delivered yet.
+    to_peer: std::collections::VecDeque<Vec<u8>>,
+    /// The last datagrams the real nodes sent, newest last.
+    recent: std::collections::VecDeque<Vec<u8>>,
+}
+
+/// Bytes of a flooded object per fragment, so that a fragment in a cluster frame (or a join
+/// frame) fits the largest bucket.
+const FRAGMENT_ROOM: usize = 1107;
+
+impl MemberWorld {
+    fn info(&self) -> Option<peerster_core::ClusterInfo> {
+        self.node.cluster()
+    }
+
+    fn cluster_id(&self, choice: &ClusterChoice) -> peerster_core::ids::ClusterId {
+        use peerster_core::ids::ClusterId;
+        match choice {
+            ClusterChoice::Real => self.info().map_or(ClusterId(0), |i| i.id),
+            ClusterChoice::Other(id) => ClusterId(*id),
+        }
+    }
+
+    fn epoch(&self, choice: &EpochChoice) -> peerster_core::ids::Epoch {
+        use peerster_core::ids::Epoch;
+        let current = self.info().map_or(0, |i| i.epoch.0);
+        Epoch(match choice {
+            EpochChoice::Current => current,
+            EpochChoice::Next => current.saturating_add(1),
+            EpochChoice::Previous => current.saturating_sub(1),
+            EpochChoice::Other(e) => *e,
+        })
+    }
+
+    fn member(&self, choice: &MemberChoice) -> peerster_core::ids::MemberId {
+        use peerster_core::ids::MemberId;
+        let fx = fixtures();
+        match choice {
+            MemberChoice::Me => self.node.id(),
+            MemberChoice::Peer => fx.identities[1 - self.me].public().member_id(),
+            MemberChoice::Table(i) => {
+                let members = self.info().map(|i| i.members).unwrap_or_default();
+                members
+                    .get(usize::from(*i) % members.len().max(1))
+                    .map_or(self.node.id(), |m| m.id)
+            }
+            MemberChoice::Pool(i) => fx.identities[usize::from(*i) % fx.identities.len()]
+                .public()
+                .member_id(),
+            MemberChoice::Raw(bytes) => MemberId(*bytes),
+        }
+    }
+
+    fn identity(&self, choice: &IdentityChoice) -> peerster_core::crypto::PublicIdentity {
+        use peerster_core::crypto::PublicIdentity;
+        let fx = fixtures();
+        match choice {
+            IdentityChoice::Pool(i) => {
+                fx.identities[usize::from(*i) % fx.identities.len()].public()
+            }
+            IdentityChoice::Raw(bytes) => {
+                PublicIdentity::from_bytes(*bytes).unwrap_or_else(|_| fx.identities[2].public())
+            }
+        }
+    }
+
+    fn public_key(&self, choice: &PublicKeyChoice) -> peerster_core::crypto::EpochPublic {
+        use peerster_core::crypto::EpochPublic;
+        let fx = fixtures();
+        let members = self.info().map(|i| i.members).unwrap_or_default();
+        match choice {
+            PublicKeyChoice::MyNodeKey => fx.node_keys[self.me],
+            PublicKeyChoice::MyEpochKey => members
+                .iter()
+                .find(|m| m.id == self.node.id())
+                .map_or(fx.node_keys[self.me], |m| m.epoch_key),
+            PublicKeyChoice::Member(i) => members
+                .get(usize::from(*i) % members.len().max(1))
+                .map_or(fx.node_keys[1 - self.me], |m| m.epoch_key),
+            PublicKeyChoice::NodeKey(i) => fx.node_keys[usize::from(*i) % fx.node_keys.len()],
+            PublicKeyChoice::Pool(i) => fx.secrets[usize::from(*i) % fx.secrets.len()].public(),
+            PublicKeyChoice::Raw(bytes) => EpochPublic(*bytes),
+        }
+    }
+
+    fn addr(&self, choice: &AddrChoice) -> SocketAddr {
+        match choice {
+            AddrChoice::Peer => real_addr(1 - self.me),
+            AddrChoice::Member(i) => {
+                let members = self.info().map(|i| i.members).unwrap_or_default();
+                members
+                    .get(usize::from(*i) % members.len().max(1))
+                    .map_or(real_addr(1 - self.me), |m| m.addr)
+            }
+            AddrChoice::Stranger(i) => SocketAddr::from(([10, 0, 1, *i], 7000)),
+        }
+    }
+
+    fn cluster_key(&mut self, choice: &KeyChoice) -> peerster_core::crypto::ClusterKey {
+        use peerster_core::crypto::ClusterKey;
+        match choice {
+            KeyChoice::Current => self
+                .node
+                .cluster_key()
+                .unwrap_or_else(|| ClusterKey::generate(&mut self.rng)),
+            KeyChoice::Previous(i) => {
+                let n = self.keys.len();
+                // 0 is the one before the newest.
+                let back = 2 + usize::from(*i) % n.max(1);
+                self.keys
+                    .get(n.saturating_sub(back))
+                    .cloned()
+                    .unwrap_or_else(|| ClusterKey::generate(&mut self.rng))
+            }
+            KeyChoice::Random(bytes) => ClusterKey::from_bytes(*bytes),
+        }
+    }
+
+    fn sign<T: peerster_core::wire::cluster::SignedBody>(
+        &self,
+        signer: &Signer,
+        author: peerster_core::ids::MemberId,
+        body: T,
+    ) -> peerster_core::wire::cluster::Signed<T> {
+        use peerster_core::crypto::Signature;
+        use peerster_core::wire::cluster::Signed;
+        let fx = fixtures();
+        let key = match signer {
+            Signer::Named => fx
+                .identities
+                .iter()
+                .find(|k| k.public().member_id() == author)
+                .unwrap_or(&fx.identities[1 - self.me]),
+            Signer::Pool(i) => &fx.identities[usize::from(*i) % fx.identities.len()],
+            Signer::Raw(bytes) => {
+                return Signed {
+                    body,
+                    signature: Signature::from_bytes(*bytes),
+                };
+            }
+        };
+        Signed::sign(key, body)
+    }
+
+    fn body(&mut self, spec: BodySpec) -> peerster_core::wire::cluster::FrameBody {
+        use peerster_core::wire::cluster::{
+            AuthorHead, FrameBody, Heartbeat, KeyOffer, KeyRequest, PostPosition, PostSync,
+        };
+        use peerster_core::wire::fragment::{Fragment, MAX_FRAGMENT_BYTES};
+        use peerster_core::wire::{BoundedBytes, BoundedVec};
+        match spec {
+            BodySpec::Heartbeat {
+                signer,
+                cluster,
+                epoch,
+                member,
+                counter,
+            } => {
+                let member = self.member(&member);
+                let heartbeat = Heartbeat {
+                    cluster: self.cluster_id(&cluster),
+                    epoch: self.epoch(&epoch),
+                    member,
+                    counter,
+                };
+                FrameBody::Heartbeat(self.sign(&signer, member, heartbeat))
+            }
+            BodySpec::Fragment {
+                message,
+                index,
+                count,
+                mut bytes,
+            } => {
+                bytes.truncate(MAX_FRAGMENT_BYTES);
+                FrameBody::Fragment(Fragment {
+                    message: [message; 16],
+                    index,
+                    count,
+                    bytes: BoundedBytes::new(bytes).expect("truncated to the bound"),
+                })
+            }
+            BodySpec::KeyRequest { leader, target } => FrameBody::KeyRequest(KeyRequest {
+                leader: self.member(&leader),
+                target: self.epoch(&target),
+            }),
+            BodySpec::KeyOffer {
+                signer,
+                cluster,
+                target,
+                leader,
+                member,
+                key,
+            } => {
+                let member = self.member(&member);
+                let offer = KeyOffer {
+                    cluster: self.cluster_id(&cluster),
+                    target: self.epoch(&target),
+                    leader: self.member(&leader),
+                    member,
+                    key: self.public_key(&key),
+                };
+                FrameBody::KeyOffer(self.sign(&signer, member, offer))
+            }
+            BodySpec::PostSync {
+                member,
+                first,
+                last,
+                heads,
+                reply_wanted,
+            } => FrameBody::PostSync(PostSync {
+                member: self.member(&member),
+                first,
+                last,
+                heads: BoundedVec::truncating(
+                    heads
+                        .iter()
+                        .map(|(index, epoch, seq)| AuthorHead {
+                            index: *index,
+                            head: PostPosition {
+                                epoch: self.epoch(epoch),
+                                seq: *seq,
+                            },
+                        })
+                        .collect(),
+                ),
+                reply_wanted,
+            }),
+        }
+    }
+
+    fn flooded(&mut self, spec: FloodSpec) -> peerster_core::wire::cluster::Flooded {
+        use peerster_core::wire::BoundedBytes;
+        use peerster_core::wire::cluster::{
+            Admit, Flooded, Leave, MAX_POST_BYTES, Post, PostPosition,
+        };
+        match spec {
+            FloodSpec::Post {
+                signer,
+                cluster,
+                author,
+                epoch,
+                seq,
+                prev,
+                mut text,
+            } => {
+                let author = self.member(&author);
+                text.truncate(MAX_POST_BYTES);
+                let post = Post {
+                    cluster: self.cluster_id(&cluster),
+                    author,
+                    position: PostPosition {
+                        epoch: self.epoch(&epoch),
+                        seq,
+                    },
+                    prev: prev.map(|(epoch, seq)| PostPosition {
+                        epoch: self.epoch(&epoch),
+                        seq,
+                    }),
+                    text: BoundedBytes::new(text).expect("truncated to the bound"),
+                };
+                Flooded::Post(self.sign(&signer, author, post))
+            }
+            FloodSpec::Rollout {
+                signer,
+                cluster,
+                epoch,
+                leader,
+                limit,
+                drop,
+                extra,
+                unsorted,
+            } => Flooded::Rollout(
+                self.rollout(signer, cluster, epoch, leader, limit, drop, extra, unsorted),
+            ),
+            FloodSpec::Admit {
+                signer,
+                cluster,
+                epoch,
+                contact,
+                joiner,
+                join_key,
+                addr,
+            } => {
+                let contact = self.member(&contact);
+                let admit = Admit {
+                    cluster: self.cluster_id(&cluster),
+                    epoch: self.epoch(&epoch),
+                    contact,
+                    joiner: self.identity(&joiner),
+                    join_key: self.public_key(&join_key),
+                    addr: self.addr(&addr).into(),
+                };
+                Flooded::Admit(self.sign(&signer, contact, admit))
+            }
+            FloodSpec::Leave {
+                signer,
+                cluster,
+                epoch,
+                member,
+            } => {
+                let member = self.member(&member);
+                let leave = Leave {
+                    cluster: self.cluster_id(&cluster),
+                    epoch: self.epoch(&epoch),
+                    member,
+                };
+                Flooded::Leave(self.sign(&signer, member, leave))
+            }
+        }
+    }
+
+    /// A rollout with a fresh cluster key sealed, as the protocol does, to each member's epoch
+    /// key: the members of the node's table (but those dropped) and the extra ones.
+    #[allow(clippy::too_many_arguments)]
+    fn rollout(
+        &mut self,
+        signer: Signer,
+        cluster: ClusterChoice,
+        epoch: EpochChoice,
+        leader: MemberChoice,
+        limit: LimitChoice,
+        drop: u8,
+        extra: Vec<EntrySpec>,
+        unsorted: bool,
+    ) -> peerster_core::wire::cluster::Signed<peerster_core::wire::cluster::Rollout> {
+        use peerster_core::crypto::{ClusterKey, EpochPublic, PublicIdentity, seal_to};
+        use peerster_core::ids::Epoch;
+        use peerster_core::wire::cluster::{Rollout, RolloutEntry};
+        use peerster_core::wire::{BoundedBytes, BoundedVec, PeerAddr};
+
+        let info = self.info();
+        let cluster = self.cluster_id(&cluster);
+        let epoch = self.epoch(&epoch);
+        let leader = self.member(&leader);
+        let limit = match limit {
+            LimitChoice::Same => info.as_ref().and_then(|i| i.limit),
+            LimitChoice::Other(l) => l,
+        };
+        let mut members: Vec<(PublicIdentity, EpochPublic, PeerAddr, Epoch, bool)> = info
+            .iter()
+            .flat_map(|i| i.members.iter())
+            .enumerate()
+            .filter(|(i, _)| *i >= 8 || drop & (1 << i) == 0)
+            .map(|(_, m)| (m.identity, m.epoch_key, m.addr.into(), m.joined, false))
+            .collect();
+        for entry in extra.iter().take(4) {
+            members.push((
+                self.identity(&entry.identity),
+                self.public_key(&entry.epoch_key),
+                self.addr(&entry.addr).into(),
+                self.epoch(&entry.joined),
+                entry.garbage_key,
+            ));
+        }
+        if !unsorted {
+            members.sort_by_key(|m| m.0.member_id());
+            members.dedup_by_key(|m| m.0.member_id());
+        }
+        let key = ClusterKey::generate(&mut self.rng);
+        let entries = members
+            .into_iter()
+            .map(|(identity, epoch_key, addr, joined, garbage)| {
+                let mut aad = Vec::with_capacity(32);
+                aad.extend_from_slice(&cluster.0.to_be_bytes());
+                aad.extend_from_slice(&epoch.0.to_be_bytes());
+                aad.extend_from_slice(&identity.member_id().0);
+                let sealed = if garbage {
+                    vec![0x5a; 80]
+                } else {
+                    seal_to(
+                        &mut self.rng,
+                        &epoch_key,
+                        b"peerster/rollout-key/v1",
+                        &aad,
+                        key.as_bytes(),
+                    )
+                    .unwrap_or_default()
+                };
+                RolloutEntry {
+                    identity,
+                    epoch_key,
+                    addr,
+                    joined,
+                    sealed_key: BoundedBytes::new(sealed).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let rollout = Rollout {
+            cluster,
+            epoch,
+            leader,
+            limit,
+            members: BoundedVec::truncating(entries),
+        };
+        self.sign(&signer, leader, rollout)
+    }
+
+    fn join_message(&mut self, spec: JoinSpec) -> Vec<peerster_core::wire::cluster::JoinMessage> {
+        use peerster_core::wire::BoundedBytes;
+        use peerster_core::wire::cluster::{
+            JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Welcome,
+        };
+        use peerster_core::wire::fragment::{Fragment, MAX_FRAGMENT_BYTES};
+        match spec {
+            JoinSpec::Request {
+                signer,
+                joiner,
+                contact,
+                contact_addr,
+                join_key,
+            } => {
+                let joiner = self.identity(&joiner);
+                let request = JoinRequest {
+                    joiner,
+                    contact: self.member(&contact),
+                    contact_addr: self.addr(&contact_addr).into(),
+                    join_key: self.public_key(&join_key),
+                };
+                let signed = self.sign(&signer, joiner.member_id(), request);
+                vec![JoinMessage::Request(Box::new(signed))]
+            }
+            JoinSpec::Refusal {
+                signer,
+                contact,
+                join_key,
+                reason,
+            } => {
+                let contact = self.member(&contact);
+                let refusal = JoinRefusal {
+                    contact,
+                    join_key: self.public_key(&join_key),
+                    reason: [
+                        RefusalReason::NotInCluster,
+                        RefusalReason::Full,
+                        RefusalReason::Declined,
+                    ][usize::from(reason) % 3],
+                };
+                vec![JoinMessage::Refusal(self.sign(&signer, contact, refusal))]
+            }
+            JoinSpec::Welcome {
+                seq,
+                object,
+                cutting,
+            } => {
+                let flooded = self.flooded(object);
+                cut(&flooded, &cutting)
+                    .into_iter()
+                    .map(|fragment| JoinMessage::Welcome(Welcome { seq, fragment }))
+                    .collect()
+            }
+            JoinSpec::RawWelcome {
+                seq,
+                message,
+                index,
+                count,
+                mut bytes,
+            } => {
+                bytes.truncate(MAX_FRAGMENT_BYTES);
+                let fragment = Fragment {
+                    message: [message; 16],
+                    index,
+                    count,
+                    bytes: BoundedBytes::new(bytes).expect("truncated to the bound"),
+                };
+                vec![JoinMessage::Welcome(Welcome { seq, fragment })]
+            }
+        }
+    }
+
+    /// Gives the fuzzed node a datagram.
+    fn feed(&mut self, from: SocketAddr, datagram: &[u8]) {
+        self.node.handle_datagram(self.now, from, datagram);
+        self.received += 1;
+    }
+
+    /// Seals a cluster frame under `key` in the smallest bucket that holds it and feeds it.
+    fn feed_frame(
+        &mut self,
+        key: &peerster_core::crypto::ClusterKey,
+        from: SocketAddr,
+        cluster: peerster_core::ids::ClusterId,
+        epoch: peerster_core::ids::Epoch,
+        body: peerster_core::wire::cluster::FrameBody,
+    ) {
+        use peerster_core::wire::cluster::ClusterFrame;
+        use peerster_core::wire::frame;
+        let payload = wire::encode_payload(&ClusterFrame {
+            cluster,
+            epoch,
+            body,
+        })
+        .expect("a frame encodes");
+        let Ok(bucket) = frame::smallest_bucket(&self.buckets, payload.len()) else {
+            return;
+        };
+        let datagram =
+            frame::seal_frame(key, &mut self.rng, bucket, &payload).expect("fits its bucket");
+        self.feed(from, &datagram);
+    }
+
+    /// Drains the fuzzed node's output, checking every datagram and the cluster state.
+    fn drain(&mut self) {
+        while let Some(t) = self.node.poll_transmit() {
+            check_transmit(&t.payload, &self.buckets);
+            self.remember(&t.payload);
+            if t.destination == real_addr(1 - self.me) && self.to_peer.len() < 256 {
+                self.to_peer.push_back(t.payload);
+            }
+        }
+        while self.node.poll_event().is_some() {}
+        check_cluster(&self.node, self.now);
+        if let Some(key) = self.node.cluster_key()
+            && self
+                .keys
+                .last()
+                .is_none_or(|k| k.as_bytes() != key.as_bytes())
+        {
+            if self.keys.len() >= 8 {
+                self.keys.remove(0);
+            }
+            self.keys.push(key);
+        }
+        assert_eq!(self.node.stats().datagrams_received, self.received);
+    }
+
+    fn remember(&mut self, datagram: &[u8]) {
+        if self.recent.len() >= 16 {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(datagram.to_vec());
+    }
+
+    /// Moves datagrams between the fuzzed node and the other real node, `rounds` times.
+    fn exchange(&mut self, rounds: u8) {
+        let (me, limit, admission, formation) =
+            (self.me, self.limit, self.admission, self.formation);
+        let now = self.now;
+        let peer = self
+            .peer
+            .get_or_insert_with(|| replay_node(1 - me, limit, admission, formation));
+        if peer.poll_timeout().is_some_and(|t| t <= now) {
+            peer.handle_timeout(now);
+        }
+        let from_node = real_addr(self.me);
+        let from_peer = real_addr(1 - self.me);
+        for _ in 0..1 + rounds % 4 {
+            let Some(peer) = self.peer.as_mut() else {
+                return;
+            };
+            while let Some(datagram) = self.to_peer.pop_front() {
+                peer.handle_datagram(now, from_node, &datagram);
+            }
+            while peer.poll_event().is_some() {}
+            let outgoing: Vec<_> = std::iter::from_fn(|| peer.poll_transmit()).collect();
+            for t in outgoing {
+                check_transmit(&t.payload, &self.buckets);
+                self.remember(&t.payload);
+                if t.destination == from_node {
+                    self.feed(from_peer, &t.payload);
+                }
+            }
+            self.drain();
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = self.now;
+        match command {
+            Command::Post { text, repeat } => {
+                let text = text.repeat(1 + usize::from(repeat % 8));
+                let _ = self.node.post(now, &text);
+            }
+            Command::Leave => {
+                let _ = self.node.leave_cluster(now);
+            }
+            Command::Create { limit } => {
+                let _ = self.node.create_cluster(now, limit);
+            }
+            Command::Join { contact } => {
+                let contact = self.addr(&contact);
+                let _ = self.node.join(now, contact);
+            }
+            Command::AnswerJoin { joiner, accept } => {
+                let joiner = self.member(&joiner);
+                let _ = self.node.answer_join(now, joiner, accept);
+            }
+            Command::Connect { to } => {
+                let to = self.addr(&to);
+                self.node.connect(now, to);
+            }
+            Command::Announce { name } => {
+                let _ = self.node.announce(now, &name);
+            }
+        }
+    }
+
+    fn step(&mut self, step: MemberStep) {
+        use peerster_core::wire::join_frame;
+        self.now += Duration::from_millis(step.advance_ms.into());
+        match step.action {
+            Action::Frame {
+                key,
+                from,
+                cluster,
+                epoch,
+                body,
+            } => {
+                let key = self.cluster_key(&key);
+                let from = self.addr(&from);
+                let (cluster, epoch) = (self.cluster_id(&cluster), self.epoch(&epoch));
+                let body = self.body(body);
+                self.feed_frame(&key, from, cluster, epoch, body);
+            }
+            Action::Flood {
+                key,
+                from,
+                cluster,
+                epoch,
+                object,
+                cutting,
+            } => {
+                use peerster_core::wire::cluster::FrameBody;
+                let key = self.cluster_key(&key);
+                let from = self.addr(&from);
+                let (cluster, epoch) = (self.cluster_id(&cluster), self.epoch(&epoch));
+                let flooded = self.flooded(object);
+                for fragment in cut(&flooded, &cutting) {
+                    self.feed_frame(&key, from, cluster, epoch, FrameBody::Fragment(fragment));
+                    // Each fragment may make the node send; keep its queue short.
+                    self.drain();
+                }
+            }
+            Action::Raw { from, bytes } => {
+                let from = self.addr(&from);
+                self.feed(from, &bytes);
+            }
+            Action::Join { to, from, message } => {
+                let recipient = self.public_key(&to);
+                let from = self.addr(&from);
+                for message in self.join_message(message) {
+                    let payload = wire::encode_payload(&message).expect("a join message encodes");
+                    let Some(bucket) = self
+                        .buckets
+                        .iter()
+                        .copied()
+                        .find(|&b| join_frame::payload_capacity(b) >= payload.len())
+                    else {
+                        continue;
+                    };
+                    // A low-order recipient key cannot be sealed to.
+                    if let Ok(datagram) =
+                        join_frame::seal_join(&recipient, &mut self.rng, bucket, &payload)
+                    {
+                        self.feed(from, &datagram);
+                        self.drain();
+                    }
+                }
+            }
+            Action::Replay { index, from, flip } => {
+                let n = self.recent.len();
+                if n == 0 {
+                    return;
+                }
+                let mut datagram = self.recent[n - 1 - usize::from(index) % n].clone();
+                if let Some((position, xor)) = flip {
+                    let len = datagram.len();
+                    if len > 0 {
+                        datagram[usize::from(position) % len] ^= xor;
+                    }
+                }
+                let from = self.addr(&from);
+                self.feed(from, &datagram);
+            }
+            Action::Timeout { advance_ms } => {
+                self.now += Duration::from_millis(advance_ms.into());
+                self.node.handle_timeout(self.now);
+            }
+            Action::Command(command) => self.command(command),
+            Action::Exchange { rounds } => self.exchange(rounds),
+        }
+        self.drain();
+    }
+}
+
+/// Encodes a flooded object and cuts it into the fragments `cutting` delivers.
+fn cut(
+    flooded: &peerster_core::wire::cluster::Flooded,
+    cutting: &Cutting,
+) -> Vec<peerster_core::wire::fragment::Fragment> {
+    let bytes = wire::encode_payload(flooded).expect("a flooded object encodes");
+    let per = match usize::from(cutting.per_fragment) {
+        0 => FRAGMENT_ROOM,
+        n => n.min(FRAGMENT_ROOM),
+    };
+    let Some(mut pieces) = wire::fragment::split([cutting.message; 16], &bytes, per) else {
+        return Vec::new();
+    };
+    let mut i = 0;
+    pieces.retain(|_| {
+        let skip = i < 8 && cutting.skip & (1 << i) != 0;
+        i += 1;
+        !skip
+    });
+    if cutting.reverse {
+        pieces.reverse();
+    }
+    // A flood of more fragments than this is slow and no more interesting.
+    pieces.truncate(64);
+    pieces
+}
+
+/// A member of a real two-node cluster (founder or joiner, as the input chooses) given up to
+/// 256 steps: cluster frames with built bodies (signed by members or outsiders, under the
+/// current, a previous or a random key, from members or strangers), floods cut into
+/// fragments, arbitrary datagrams, join frames to its node key or epoch key, replays, timers,
+/// user commands, and exchanges with the other real node. Never a panic; every datagram sent
+/// by either real node well-formed, within the datagram limit and, if sealed, exactly one
+/// padding bucket long; the node's cluster view consistent ([`check_cluster`]) after every
+/// step; every datagram given to it counted.
+pub fn cluster_member(data: &[u8]) {
+    let mut input = Unstructured::new(data);
+    let Ok(setup) = MemberSetup::arbitrary(&mut input) else {
+        return;
+    };
+    let Ok(steps) = Vec::<MemberStep>::arbitrary(&mut input) else {
+        return;
+    };
+    run_cluster_member(&setup, steps.into_iter().take(256));
+}
+
+/// The body of [`cluster_member`], for hand-made steps. Returns the fuzzed node's final
+/// counters.
+pub fn run_cluster_member(
+    setup: &MemberSetup,
+    steps: impl IntoIterator<Item = MemberStep>,
+) -> peerster_core::Stats {
+    use peerster_core::Admission;
+    use rand_core::SeedableRng;
+
+    let limit = [None, Some(2), Some(3), Some(8)][usize::from(setup.limit % 4)];
+    let admission = [Admission::AcceptAll, Admission::Ask, Admission::RefuseAll]
+        [usize::from(setup.admission % 3)];
+    let me = usize::from(!setup.founder);
+    // The founder must let the joiner in while the cluster forms.
+    let mut admissions = [Admission::AcceptAll; 2];
+    if me == 1 || admission != Admission::RefuseAll {
+        admissions[me] = admission;
+    }
+    let formation = formation(limit, admissions);
+    let node = replay_node(me, limit, admissions, formation);
+    let received = node.stats().datagrams_received;
+    let mut world = MemberWorld {
+        now: formation.now,
+        node,
+        peer: None,
+        me,
+        formation,
+        limit,
+        admission: admissions,
+        buckets: Config::default().pad_buckets,
+        rng: rand_chacha::ChaCha20Rng::from_seed([0x77; 32]),
+        keys: Vec::new(),
+        received,
+        to_peer: std::collections::VecDeque::new(),
+        recent: std::collections::VecDeque::new(),
+    };
+    world.drain();
+    for step in steps {
+        world.step(step);
+    }
+    world.node.stats()
 }
