@@ -53,6 +53,26 @@ pub(crate) struct OpeningRollout {
 }
 
 impl OpeningRollout {
+    /// Sends it to `targets` in frames of `base`, the epoch it rolls out of (the only key its
+    /// recipients hold).
+    pub(crate) fn send(
+        &self,
+        ctx: &mut crate::node::Ctx<'_>,
+        cluster: ClusterId,
+        base: &EpochState,
+        targets: &[SocketAddr],
+    ) {
+        super::transport::send_flooded(
+            ctx,
+            &base.key,
+            cluster,
+            base.epoch,
+            self.message,
+            &self.bytes,
+            targets,
+        );
+    }
+
     pub(crate) fn new(message: MessageId, rollout: Signed<Rollout>) -> Self {
         let bytes =
             crate::wire::encode_payload(&Flooded::Rollout(rollout.clone())).unwrap_or_default();

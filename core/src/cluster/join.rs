@@ -163,10 +163,7 @@ impl Membership {
             return;
         }
         let others_pending = self.admits.keys().filter(|j| **j != joiner).count();
-        let limit = self
-            .limit
-            .map_or(ctx.config.max_cluster_size, usize::from)
-            .min(ctx.config.max_cluster_size);
+        let limit = self.size_limit(ctx.config);
         if self.current.table.len() + others_pending >= limit {
             refuse(ctx, &join_key, from, RefusalReason::Full);
             return;

@@ -180,6 +180,13 @@ impl Membership {
         (&mut self.chat, view)
     }
 
+    /// The most members this cluster may have: its limit, within the configured bound.
+    pub(crate) fn size_limit(&self, config: &crate::Config) -> usize {
+        self.limit
+            .map_or(config.max_cluster_size, usize::from)
+            .min(config.max_cluster_size)
+    }
+
     /// The members known to be leaving.
     pub(crate) fn leaving(&self) -> BTreeSet<MemberId> {
         self.leaves.keys().copied().collect()
@@ -340,16 +347,7 @@ impl Membership {
         }
         debug!(%member, epoch = %self.current.epoch, "sending the rollout to a member behind");
         self.caught_up.insert(member, now);
-        let state = &previous.state;
-        transport::send_flooded(
-            ctx,
-            &state.key,
-            self.cluster,
-            state.epoch,
-            opening.message,
-            &opening.bytes,
-            &[entry.addr],
-        );
+        opening.send(ctx, self.cluster, &previous.state, &[entry.addr]);
     }
 
     /// Handles a completely received flooded object.

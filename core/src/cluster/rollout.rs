@@ -257,10 +257,7 @@ impl Membership {
             target,
             secret: my_secret,
         });
-        let limit = self
-            .limit
-            .map_or(ctx.config.max_cluster_size, usize::from)
-            .min(ctx.config.max_cluster_size);
+        let limit = self.size_limit(ctx.config);
         // Members that stay: not leaving, and heard from recently or offering a key now.
         let mut members: BTreeMap<MemberId, (MemberEntry, EpochPublic)> = BTreeMap::new();
         for (id, entry) in &self.current.table {
@@ -335,15 +332,7 @@ impl Membership {
             let state = &previous.state;
             let direct = ctx.config.cluster_fanout.max(DIRECT_ROLLOUT_MEMBERS);
             let targets = state.random_members(&self.me, direct, ctx.rng, |_| true);
-            transport::send_flooded(
-                ctx,
-                &state.key,
-                self.cluster,
-                state.epoch,
-                opening.message,
-                &opening.bytes,
-                &targets,
-            );
+            opening.send(ctx, self.cluster, state, &targets);
             // Newcomers get their welcome from the leader too, not only from their contact.
             for entry in self.current.table.values() {
                 if entry.joined == target && !state.table.contains_key(&entry.identity.member_id())
@@ -397,15 +386,7 @@ impl Membership {
                     && let (Some(opening), Some(leader)) =
                         (&self.current.opening, base.table.get(&rollout.body.leader))
                 {
-                    transport::send_flooded(
-                        ctx,
-                        &base.key,
-                        self.cluster,
-                        base.epoch,
-                        opening.message,
-                        &opening.bytes,
-                        &[leader.addr],
-                    );
+                    opening.send(ctx, self.cluster, base, &[leader.addr]);
                 }
                 return Continue::Stay;
             }
