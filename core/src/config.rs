@@ -13,7 +13,7 @@ use crate::wire::cluster::MAX_MEMBERS;
 /// from one. [`Config::default`] gives values suited to people on the internet; the simulator
 /// overrides them per scenario. A `Config` is checked by [`Config::validate`] when a node is
 /// created.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Largest number of peers a node keeps in its peer table. Default 64.
     pub max_peers: usize,
@@ -107,6 +107,62 @@ pub struct Config {
     pub post_gap_timeout: Duration,
     /// Partially received flooded objects held at once. Default 64.
     pub max_partial_floods: usize,
+    /// Probability that a stem relay passes an anonymous packet on along the stem rather than
+    /// starting the fluff; the stem is `1 / (1 - p_stem)` hops long on average. Default 0.75.
+    pub p_stem: f64,
+    /// How stem successors are chosen. Default [`StemRouting::Dandelion`].
+    pub stem_routing: StemRouting,
+    /// Members each fluff relay passes an anonymous packet to. Default 6.
+    pub anon_fanout: usize,
+    /// Flood hops a fluffed packet makes at most; a packet claiming more is dropped. Default 8.
+    pub anon_hop_limit: u8,
+    /// Fail-safe embargo: a stem relay that does not see the packet it passed on come back in
+    /// the fluff within this time plus a random part of it fluffs it itself. Default 2 s.
+    pub anon_embargo: Duration,
+    /// A message not acknowledged this long is sent again (the n-th retry waits n times
+    /// this). Default 8 s.
+    pub anon_ack_timeout: Duration,
+    /// Sends of an anonymous message before it is reported failed. Default 6.
+    pub anon_attempts: u32,
+    /// How long members keep fluffed packets for members that were away. Default 10 min.
+    pub anon_store_ttl: Duration,
+    /// Bytes of packets kept for members that were away. Default 4 MiB.
+    pub anon_store_bytes: usize,
+    /// Interval of anti-entropy of stored packets while packets flow. Default 2 s.
+    pub anon_sync_interval: Duration,
+    /// Interval of anti-entropy of stored packets when nothing changed for a while. Default
+    /// 20 s.
+    pub anon_sync_idle_interval: Duration,
+    /// Most stored packets sent in answer to one anti-entropy exchange. Default 16.
+    pub anon_sync_budget: usize,
+    /// Trial decryptions per second at most, so that a flood cannot pin a member's CPU;
+    /// packets beyond it wait in a bounded queue. Default 2000.
+    pub anon_trial_budget: u32,
+    /// Packets waiting for trial decryption at most. Default 1024.
+    pub max_pending_trials: usize,
+    /// Own anonymous messages awaiting acknowledgement at most. Default 64.
+    pub max_anon_outgoing: usize,
+    /// Conversations (threads) and one-time reply keys kept at most. Default 256.
+    pub max_anon_threads: usize,
+    /// How long a conversation, and the reply keys it handed out, are kept after their last
+    /// message. Default 1 h.
+    pub anon_thread_ttl: Duration,
+    /// Below this many members that could have sent a message, the node warns
+    /// ([`Event::AnonymityLow`](crate::Event::AnonymityLow)). Default 5.
+    pub min_anonymity_set: usize,
+}
+
+/// How a stem relay picks the member it passes an anonymous packet to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StemRouting {
+    /// Dandelion++: per epoch, each member draws two successors; everything from one
+    /// predecessor goes to the same one of them, and the member's own packets to a fixed one.
+    #[default]
+    Dandelion,
+    /// Crowds (Reiter and Rubin, 1998): every hop, the sender's first included, picks uniformly
+    /// among all members, itself included. For comparing the anonymity estimator with the
+    /// analytic bound.
+    Crowds,
 }
 
 /// How a contact answers a join request (until cluster votes decide it).
@@ -161,12 +217,30 @@ impl Default for Config {
             max_held_posts: 256,
             post_gap_timeout: Duration::from_secs(30),
             max_partial_floods: 64,
+            p_stem: 0.75,
+            stem_routing: StemRouting::Dandelion,
+            anon_fanout: 6,
+            anon_hop_limit: 8,
+            anon_embargo: Duration::from_secs(2),
+            anon_ack_timeout: Duration::from_secs(8),
+            anon_attempts: 6,
+            anon_store_ttl: Duration::from_secs(600),
+            anon_store_bytes: 4 << 20,
+            anon_sync_interval: Duration::from_secs(2),
+            anon_sync_idle_interval: Duration::from_secs(20),
+            anon_sync_budget: 16,
+            anon_trial_budget: 2000,
+            max_pending_trials: 1024,
+            max_anon_outgoing: 64,
+            max_anon_threads: 256,
+            anon_thread_ttl: Duration::from_secs(3600),
+            min_anonymity_set: 5,
         }
     }
 }
 
 /// Why a [`Config`] was refused.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, PartialEq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A bound that must be at least one is zero.
@@ -217,11 +291,23 @@ pub enum ConfigError {
         /// The configured rollout timeout.
         timeout: Duration,
     },
+    /// `p_stem` is not a probability below 1 (a stem that never ends).
+    #[error("`p_stem` must be at least 0 and below 1, got {got}")]
+    StemProbability {
+        /// The configured probability.
+        got: f64,
+    },
+    /// `anon_store_ttl` does not fit the wire's 16-bit seconds.
+    #[error("`anon_store_ttl` ({got:?}) must be at most 65535 s")]
+    StoreTtlTooLong {
+        /// The configured time.
+        got: Duration,
+    },
     /// The padding buckets are empty, unsorted, too small or larger than a datagram, or the
     /// largest is below [`Config::MIN_LARGEST_PAD_BUCKET`].
     #[error(
         "`pad_buckets` must be strictly increasing sizes between {min} and {max} bytes, the \
-         largest at least 320, got {got:?}"
+         largest at least 600, got {got:?}"
     )]
     PadBuckets {
         /// The buckets as configured.
@@ -239,8 +325,8 @@ impl Config {
     pub const MIN_PAD_BUCKET: usize = 160;
 
     /// The smallest the largest padding bucket may be: it must hold every message that travels
-    /// in a single frame (a join request, a key offer, a heartbeat).
-    pub const MIN_LARGEST_PAD_BUCKET: usize = 320;
+    /// in a single frame (a join request, a key offer, a heartbeat, an anonymous packet).
+    pub const MIN_LARGEST_PAD_BUCKET: usize = 600;
 
     /// Checks that the bounds and timers are usable together.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -261,6 +347,15 @@ impl Config {
             ("max_post_history", self.max_post_history),
             ("max_held_posts", self.max_held_posts),
             ("max_partial_floods", self.max_partial_floods),
+            ("anon_fanout", self.anon_fanout),
+            ("anon_hop_limit", usize::from(self.anon_hop_limit)),
+            ("anon_attempts", self.anon_attempts as usize),
+            ("anon_store_bytes", self.anon_store_bytes),
+            ("anon_sync_budget", self.anon_sync_budget),
+            ("anon_trial_budget", self.anon_trial_budget as usize),
+            ("max_pending_trials", self.max_pending_trials),
+            ("max_anon_outgoing", self.max_anon_outgoing),
+            ("max_anon_threads", self.max_anon_threads),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero { field });
@@ -281,6 +376,12 @@ impl Config {
             ("post_sync_interval", self.post_sync_interval),
             ("post_sync_idle_interval", self.post_sync_idle_interval),
             ("post_gap_timeout", self.post_gap_timeout),
+            ("anon_embargo", self.anon_embargo),
+            ("anon_ack_timeout", self.anon_ack_timeout),
+            ("anon_store_ttl", self.anon_store_ttl),
+            ("anon_sync_interval", self.anon_sync_interval),
+            ("anon_sync_idle_interval", self.anon_sync_idle_interval),
+            ("anon_thread_ttl", self.anon_thread_ttl),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::ZeroDuration { field });
@@ -308,6 +409,14 @@ impl Config {
             return Err(ConfigError::OfferWindowTooLong {
                 window: self.offer_window,
                 timeout: self.rollout_timeout,
+            });
+        }
+        if !(0.0..1.0).contains(&self.p_stem) {
+            return Err(ConfigError::StemProbability { got: self.p_stem });
+        }
+        if self.anon_store_ttl.as_secs() > u64::from(u16::MAX) {
+            return Err(ConfigError::StoreTtlTooLong {
+                got: self.anon_store_ttl,
             });
         }
         let sorted = self.pad_buckets.windows(2).all(|w| w[0] < w[1]);

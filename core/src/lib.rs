@@ -64,8 +64,10 @@
 //! | `overlay` | authenticated peers, their liveness ([`Peer`]) and signed announcements |
 //! | `cluster` | create, join, leave, heartbeats and key rollout ([`ClusterInfo`]) |
 //! | `chat` | confidential posts to the cluster, in order, with anti-entropy |
+//! | `anon` | anonymous messages: stem and fluff relay, trial decryption, replies, acks ([`AnonymityEstimate`]) |
 //!
 //! Every bound and timer is in [`Config`]; every refused input is counted in [`Stats`].
+mod anon;
 mod bounded_map;
 mod chat;
 mod cluster;
@@ -80,8 +82,9 @@ pub mod stats;
 pub mod time;
 pub mod wire;
 
+pub use anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 pub use cluster::{ClusterInfo, MemberInfo};
-pub use config::{Admission, Config, ConfigError};
+pub use config::{Admission, Config, ConfigError, StemRouting};
 pub use node::{CommandError, Event, Node, Transmit};
 pub use overlay::Peer;
 pub use stats::{DropStats, Stats};

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use tracing::trace;
 
+use crate::anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 use crate::cluster::{ClusterInfo, ClusterLayer};
 use crate::config::Admission;
 use crate::config::{Config, ConfigError};
@@ -15,7 +16,9 @@ use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
 use crate::stats::Stats;
 use crate::time::Timestamp;
+use crate::wire::anon::ThreadId;
 use crate::wire::cluster::{PostPosition, RefusalReason};
+use crate::wire::fragment::MessageId;
 use crate::wire::{self, AnnouncementBody, BoundedBytes};
 
 /// A datagram the node wants sent.
@@ -117,6 +120,42 @@ pub enum Event {
         /// The cluster it left.
         cluster: ClusterId,
     },
+    /// An anonymous message to this node, delivered once.
+    AnonMessage {
+        /// Its conversation: answer with [`Node::reply_anonymous`].
+        thread: ThreadId,
+        /// Its id.
+        message: MessageId,
+        /// The text.
+        text: String,
+        /// The sender, only if it chose to sign (the signature was checked).
+        from: Option<MemberId>,
+    },
+    /// The recipient of one of this node's anonymous messages acknowledged it.
+    AnonDelivered {
+        /// Its conversation.
+        thread: ThreadId,
+        /// The message.
+        message: MessageId,
+    },
+    /// One of this node's anonymous messages was given up.
+    AnonFailed {
+        /// Its conversation.
+        thread: ThreadId,
+        /// The message.
+        message: MessageId,
+        /// Why.
+        reason: AnonFailure,
+    },
+    /// The next anonymous message hides among fewer members than `Config::min_anonymity_set`
+    /// (emitted when one is sent): its recipient, or an observer, has few candidates to
+    /// choose its sender from.
+    AnonymityLow {
+        /// Live members other than the recipient.
+        anonymity_set: usize,
+        /// The configured minimum.
+        threshold: usize,
+    },
     /// A post to the cluster, delivered once and in its author's order.
     Post {
         /// The cluster.
@@ -173,6 +212,33 @@ pub enum CommandError {
     AlreadyMember {
         /// The cluster.
         cluster: ClusterId,
+    },
+    /// An anonymous message is longer than
+    /// [`MAX_ANON_TEXT`](crate::wire::anon::MAX_ANON_TEXT).
+    #[error("message of {len} bytes is longer than {max} bytes")]
+    MessageTooLong {
+        /// The message's length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
+    /// The recipient named is not a member of this node's cluster.
+    #[error("{member} is not a member of this cluster")]
+    NotAMember {
+        /// The member named.
+        member: MemberId,
+    },
+    /// A node cannot send an anonymous message to itself.
+    #[error("cannot send an anonymous message to oneself")]
+    MessageToSelf,
+    /// No conversation with this id is known (or it expired).
+    #[error("no such conversation")]
+    UnknownThread,
+    /// Too many anonymous messages await acknowledgement.
+    #[error("{max} anonymous messages already await acknowledgement")]
+    TooManyPending {
+        /// The bound (`Config::max_anon_outgoing`).
+        max: usize,
     },
     /// No join request from this joiner awaits an answer.
     #[error("no join request from {joiner} awaits an answer")]
@@ -408,6 +474,41 @@ impl Node {
     ) -> Result<(), CommandError> {
         let (_, cluster, mut ctx) = self.split();
         cluster.answer_join(now, joiner, accept, &mut ctx)
+    }
+
+    /// Sends `text` (UTF-8, at most [`MAX_ANON_TEXT`](crate::wire::anon::MAX_ANON_TEXT)
+    /// bytes) to the member `to` of this node's cluster, anonymously, in a new conversation.
+    ///
+    /// Completes with [`Event::AnonDelivered`] when the recipient acknowledges it, or
+    /// [`Event::AnonFailed`]. Emits [`Event::AnonymityLow`] first if few members are live.
+    pub fn send_anonymous(
+        &mut self,
+        now: Timestamp,
+        to: MemberId,
+        text: &str,
+        options: AnonOptions,
+    ) -> Result<AnonSent, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.send_anonymous(now, to, text, options, &mut ctx)
+    }
+
+    /// Sends `text` in an existing conversation: to the anonymous other end through the reply
+    /// key of its latest message, or to the member this node opened it with.
+    pub fn reply_anonymous(
+        &mut self,
+        now: Timestamp,
+        thread: ThreadId,
+        text: &str,
+        options: AnonOptions,
+    ) -> Result<MessageId, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.reply_anonymous(now, thread, text, options, &mut ctx)
+    }
+
+    /// How well this node's next anonymous message would hide its sender, if it is in a
+    /// cluster.
+    pub fn anonymity(&self, now: Timestamp) -> Option<AnonymityEstimate> {
+        self.cluster.anonymity(now, &self.config)
     }
 
     /// What this node knows of its cluster, if it is in one.

@@ -26,6 +26,27 @@ pub struct Stats {
     pub rollouts_led: u64,
     /// Epochs installed from rollouts (this node's own included).
     pub rollouts_installed: u64,
+    /// Anonymous messages this node sent (each counted once, however often it was re-sent).
+    pub anon_sent: u64,
+    /// Anonymous messages delivered to this node, each once.
+    pub anon_received: u64,
+    /// Anonymous messages of this node whose delivery was acknowledged.
+    pub anon_acknowledged: u64,
+    /// Anonymous messages of this node given up (no acknowledgement, or recipient gone).
+    pub anon_failed: u64,
+    /// Re-sends of anonymous messages not acknowledged in time.
+    pub anon_retries: u64,
+    /// Other members' packets this node passed on along the stem.
+    pub anon_stem_relayed: u64,
+    /// Fluffs this node started (as a stem relay, or for its own packet with no one to pass
+    /// it to).
+    pub anon_fluffs_started: u64,
+    /// Packets this node fluffed because their embargo ran out (the stem lost them).
+    pub anon_embargo_fluffs: u64,
+    /// Trial decryptions with this node's epoch key.
+    pub anon_trial_decryptions: u64,
+    /// Stored packets handed to members that lacked them.
+    pub anon_store_handovers: u64,
     /// Inputs refused, by reason.
     pub dropped: DropStats,
 }
@@ -54,6 +75,10 @@ pub struct DropStats {
     /// Rollouts that are inconsistent, out of turn, from a member that is leaving, or whose
     /// key does not open.
     pub forged_rollout: u64,
+    /// Fluffed packets claiming more hops than `Config::anon_hop_limit`.
+    pub hop_limit: u64,
+    /// Packets never trial-decrypted because the queue waiting for the trial budget was full.
+    pub trial_budget: u64,
     /// Datagrams not queued because the transmit queue was full.
     pub transmit_queue_full: u64,
     /// Events not queued because the event queue was full.

@@ -8,6 +8,7 @@ use tracing::{debug, trace};
 
 use super::epoch::{EpochState, MemberEntry};
 use super::transport;
+use crate::anon::{AnonLayer, AnonView};
 use crate::chat::{Chat, ChatView};
 use crate::crypto::EpochSecret;
 use crate::ids::{ClusterId, Epoch, MemberId};
@@ -123,6 +124,7 @@ pub(crate) struct Membership {
     pub(crate) caught_up: BTreeMap<MemberId, Timestamp>,
     pub(crate) contacts: BTreeMap<MemberId, super::join::ContactDuty>,
     pub(crate) chat: Chat,
+    pub(crate) anon: AnonLayer,
 }
 
 impl Membership {
@@ -166,7 +168,29 @@ impl Membership {
             caught_up: BTreeMap::new(),
             contacts: BTreeMap::new(),
             chat: Chat::new(now),
+            anon: AnonLayer::new(now, config),
         }
+    }
+
+    /// What the anonymous layer sees of the membership.
+    pub(crate) fn anon_view(&self) -> AnonView<'_> {
+        AnonView {
+            cluster: self.cluster,
+            me: self.me,
+            current: &self.current,
+            previous: self.previous.as_ref().map(|p| &p.state),
+        }
+    }
+
+    /// Splits the membership into its anonymous layer and the view it works with.
+    pub(crate) fn anon_parts(&mut self) -> (&mut AnonLayer, AnonView<'_>) {
+        let view = AnonView {
+            cluster: self.cluster,
+            me: self.me,
+            current: &self.current,
+            previous: self.previous.as_ref().map(|p| &p.state),
+        };
+        (&mut self.anon, view)
     }
 
     /// Splits the membership into its chat and the view the chat works with.
@@ -256,6 +280,15 @@ impl Membership {
             FrameBody::PostSync(sync) if used == KeyUsed::Current => {
                 let (chat, view) = self.chat_parts();
                 chat.on_sync(sync, &view, ctx);
+            }
+            // Anonymous packets in flight during a rollout are still relayed.
+            FrameBody::Anon(relay) => {
+                let (anon, view) = self.anon_parts();
+                anon.on_relay(now, from, relay, &view, ctx);
+            }
+            FrameBody::AnonSync(sync) if used == KeyUsed::Current => {
+                let (anon, view) = self.anon_parts();
+                anon.on_sync(now, sync, &view, ctx);
             }
             // Only heartbeats and floods are taken from the previous epoch.
             _ => ctx.stats.dropped.stale += 1,

@@ -250,6 +250,44 @@ impl ClusterLayer {
         Ok(position)
     }
 
+    /// Sends an anonymous message in a new thread.
+    pub(crate) fn send_anonymous(
+        &mut self,
+        now: Timestamp,
+        to: MemberId,
+        text: &str,
+        options: crate::anon::AnonOptions,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<crate::anon::AnonSent, CommandError> {
+        let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
+        let (anon, view) = m.anon_parts();
+        anon.send(now, to, text, options, &view, ctx)
+    }
+
+    /// Sends an anonymous message in an existing thread.
+    pub(crate) fn reply_anonymous(
+        &mut self,
+        now: Timestamp,
+        thread: crate::wire::anon::ThreadId,
+        text: &str,
+        options: crate::anon::AnonOptions,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<crate::wire::fragment::MessageId, CommandError> {
+        let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
+        let (anon, view) = m.anon_parts();
+        anon.reply(now, thread, text, options, &view, ctx)
+    }
+
+    /// The anonymity estimate of the next message, if in a cluster.
+    pub(crate) fn anonymity(
+        &self,
+        now: Timestamp,
+        config: &crate::Config,
+    ) -> Option<crate::anon::AnonymityEstimate> {
+        let m = self.membership.as_ref()?;
+        Some(m.anon.estimate(now, &m.anon_view(), config))
+    }
+
     /// The user's answer to a join request ([`Event::JoinRequested`]).
     pub(crate) fn answer_join(
         &mut self,
@@ -531,6 +569,8 @@ impl ClusterLayer {
         }
         let (chat, view) = m.chat_parts();
         chat.handle_timeout(now, &view, ctx);
+        let (anon, view) = m.anon_parts();
+        anon.handle_timeout(now, &view, ctx);
     }
 
     /// The cluster's next deadline.
@@ -539,6 +579,9 @@ impl ClusterLayer {
         let welcomes = self.welcomes.next_expiry();
         let member = self.membership.as_ref().map(|m| {
             let mut at = m.next_heartbeat.min(m.chat.poll_timeout(config));
+            if let Some(t) = m.anon.poll_timeout() {
+                at = at.min(t);
+            }
             for t in [
                 m.previous.as_ref().map(|p| p.until),
                 m.rollout_timeout(config),

@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::anon::{AnonRelay, AnonSync};
 use super::fragment::Fragment;
 use super::{BoundedBytes, BoundedVec, PeerAddr};
 use crate::crypto::{
@@ -98,6 +99,10 @@ pub enum FrameBody {
     KeyOffer(Signed<KeyOffer>),
     /// Anti-entropy of posts: the last post the sender delivered from each author.
     PostSync(PostSync),
+    /// An anonymous packet on its way (see [`super::anon`]).
+    Anon(AnonRelay),
+    /// Anti-entropy of stored anonymous packets.
+    AnonSync(AnonSync),
 }
 
 /// A member's liveness signal.

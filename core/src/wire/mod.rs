@@ -5,6 +5,7 @@
 //! and out; [`decode`] turns any malformed input into a typed [`DecodeError`] and never panics.
 //! Cluster traffic is further padded and sealed into fixed-size frames by [`frame`].
 
+pub mod anon;
 mod bounded;
 pub mod cluster;
 mod error;
