@@ -112,12 +112,16 @@ pub struct Config {
     pub p_stem: f64,
     /// How stem successors are chosen. Default [`StemRouting::Dandelion`].
     pub stem_routing: StemRouting,
+    /// Copies of a packet sent on each stem hop, so that one lost datagram does not stall the
+    /// stem until its embargo runs out; the successor drops the extra copies as duplicates.
+    /// Default 2.
+    pub anon_stem_copies: usize,
     /// Members each fluff relay passes an anonymous packet to. Default 6.
     pub anon_fanout: usize,
     /// Flood hops a fluffed packet makes at most; a packet claiming more is dropped. Default 8.
     pub anon_hop_limit: u8,
     /// Fail-safe embargo: a stem relay that does not see the packet it passed on come back in
-    /// the fluff within this time plus a random part of it fluffs it itself. Default 2 s.
+    /// the fluff within this time plus a random part of it fluffs it itself. Default 1 s.
     pub anon_embargo: Duration,
     /// A message not acknowledged this long is sent again (the n-th retry waits n times
     /// this). Default 8 s.
@@ -219,9 +223,10 @@ impl Default for Config {
             max_partial_floods: 64,
             p_stem: 0.75,
             stem_routing: StemRouting::Dandelion,
+            anon_stem_copies: 2,
             anon_fanout: 6,
             anon_hop_limit: 8,
-            anon_embargo: Duration::from_secs(2),
+            anon_embargo: Duration::from_secs(1),
             anon_ack_timeout: Duration::from_secs(8),
             anon_attempts: 6,
             anon_store_ttl: Duration::from_secs(600),
@@ -348,6 +353,7 @@ impl Config {
             ("max_held_posts", self.max_held_posts),
             ("max_partial_floods", self.max_partial_floods),
             ("anon_fanout", self.anon_fanout),
+            ("anon_stem_copies", self.anon_stem_copies),
             ("anon_hop_limit", usize::from(self.anon_hop_limit)),
             ("anon_attempts", self.anon_attempts as usize),
             ("anon_store_bytes", self.anon_store_bytes),

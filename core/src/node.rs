@@ -131,7 +131,8 @@ pub enum Event {
         /// The sender, only if it chose to sign (the signature was checked).
         from: Option<MemberId>,
     },
-    /// The recipient of one of this node's anonymous messages acknowledged it.
+    /// The recipient of one of this node's anonymous messages acknowledged it (possibly after
+    /// [`Event::AnonFailed`], if the recipient was away and found it later).
     AnonDelivered {
         /// Its conversation.
         thread: ThreadId,

@@ -290,7 +290,7 @@ fn packets_of_different_senders_to_different_recipients_look_the_same() {
     // trace of sender or recipient in it.
     let (r1, r2) = (first.2, second.2);
     assert_eq!((r1.epoch, r1.phase), (r2.epoch, r2.phase));
-    assert_eq!(r1.phase, RelayPhase::Stem);
+    assert_eq!(r1.phase, RelayPhase::Stem { copy: 0 });
     for (relay, ids) in [(&r1, [net.nodes[1].id(), a]), (&r2, [net.nodes[2].id(), b])] {
         let bytes = relay.packet.as_bytes();
         assert_eq!(bytes.len(), ANON_PACKET_LEN);
@@ -344,7 +344,7 @@ fn garbage_replays_past_epochs_and_excessive_hops_are_dropped_and_counted() {
         &mut net,
         AnonRelay {
             epoch: Epoch(epoch.0.saturating_sub(3)),
-            phase: RelayPhase::Stem,
+            phase: RelayPhase::Stem { copy: 1 },
             packet: garbage(3),
         },
     );
@@ -393,4 +393,112 @@ fn a_flood_of_packets_costs_at_most_the_trial_budget() {
     assert_eq!(stats.dropped.trial_budget, 500 - 50 - 20);
     net.run_for(Duration::from_secs(2));
     assert_eq!(net.nodes[0].stats().anon_trial_decryptions, 70);
+}
+
+/// Test 4: a member removed by a rollout (it went silent) cannot open anonymous messages of
+/// the new epoch even when it is handed every packet under the old key it still holds; a
+/// message in flight to it fails cleanly, and new ones are refused.
+#[test]
+fn a_removed_member_opens_nothing_of_the_new_epoch() {
+    let mut net = cluster(5, 9);
+    let old_epoch = net.nodes[4].cluster().unwrap().epoch;
+    // Node 4 is cut off: the others remove it, while it still holds cluster keys of its own
+    // (it even rolls the key out of the others, whom it no longer hears).
+    let silent = net.addrs[4];
+    net.hook = Box::new(move |flight| {
+        if flight.from == silent || flight.to == silent {
+            Verdict::Drop
+        } else {
+            Verdict::Deliver
+        }
+    });
+    let to_silent = net.nodes[4].id();
+    let now = net.now;
+    let in_flight = net.nodes[1]
+        .send_anonymous(now, to_silent, "still there?", AnonOptions::default())
+        .unwrap();
+    net.run_for(Duration::from_secs(400));
+    let epoch = net.nodes[0].cluster().unwrap().epoch;
+    assert!(epoch > old_epoch);
+    assert!(
+        net.nodes[0]
+            .cluster()
+            .unwrap()
+            .members
+            .iter()
+            .all(|m| m.id != to_silent),
+        "node 4 was removed"
+    );
+    assert!(anon_events(&net, 1).iter().any(|e| matches!(
+        e,
+        Event::AnonFailed { message, .. } if *message == in_flight.message
+    )));
+    let now = net.now;
+    assert!(matches!(
+        net.nodes[1].send_anonymous(now, to_silent, "hi", AnonOptions::default()),
+        Err(CommandError::NotAMember { .. })
+    ));
+
+    // New-epoch messages among the others; node 4 is handed every one of their packets, in
+    // frames of the key it holds now.
+    let (own_key, own) = (
+        net.nodes[4].cluster_key().unwrap(),
+        net.nodes[4].cluster().unwrap(),
+    );
+    let start = net.transcript.len();
+    for (from, to) in [(1, 2), (2, 3), (3, 0)] {
+        let (now, to) = (net.now, net.nodes[to].id());
+        net.nodes[from]
+            .send_anonymous(now, to, "new epoch", AnonOptions::default())
+            .unwrap();
+    }
+    net.run_for(Duration::from_secs(5));
+    let current_key = net.nodes[0].cluster_key().unwrap();
+    let before = net.nodes[4].stats();
+    let mut handed = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    let flights: Vec<_> = net.transcript[start..].to_vec();
+    for flight in flights {
+        let Ok(Packet::Sealed(sealed)) = decode(&flight.payload) else {
+            continue;
+        };
+        let Ok(payload) = frame::open_frame(&current_key, &sealed) else {
+            continue;
+        };
+        let Ok(ClusterFrame {
+            body: FrameBody::Anon(relay),
+            ..
+        }) = decode_payload::<ClusterFrame>(&payload)
+        else {
+            continue;
+        };
+        if !seen.insert(relay.packet.digest()) {
+            continue;
+        }
+        let rewrapped = encode_payload(&ClusterFrame {
+            cluster: own.id,
+            epoch: own.epoch,
+            body: FrameBody::Anon(AnonRelay {
+                epoch: own.epoch,
+                phase: RelayPhase::Fluff { hops: 1 },
+                packet: relay.packet,
+            }),
+        })
+        .unwrap();
+        let mut rng = ChaCha20Rng::from_seed([handed as u8; 32]);
+        let bucket = frame::smallest_bucket(&[256, 640, 1200], rewrapped.len()).unwrap();
+        let datagram = frame::seal_frame(&own_key, &mut rng, bucket, &rewrapped).unwrap();
+        let (now, from) = (net.now, net.addrs[0]);
+        net.nodes[4].handle_datagram(now, from, &datagram);
+        handed += 1;
+    }
+    let after = net.nodes[4].stats();
+    assert!(handed >= 6, "messages and their acknowledgements: {handed}");
+    assert_eq!(
+        after.anon_trial_decryptions - before.anon_trial_decryptions,
+        handed as u64,
+        "node 4 tried every packet"
+    );
+    assert_eq!(after.anon_received, 0, "and opened none");
+    assert_eq!(received(&net, 4), []);
 }

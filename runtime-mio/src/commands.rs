@@ -1,5 +1,6 @@
 //! [`CommandSender`]: user commands from other threads (standard input now, the control
-//! socket later) into the event loop.
+//! socket later) into the event loop. How a line of standard input becomes a [`Command`] is
+//! in `parse.rs`.
 //!
 //! A command travels on a bounded `std::sync::mpsc` channel, then the sender wakes the poll
 //! through the runtime's one `mio::Waker` (mio allows one per poll; it is shared with the
@@ -12,8 +13,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use mio::Waker;
+use peerster_core::AnonOptions;
 
 use crate::error::RuntimeStopped;
+use crate::parse::IdPrefix;
 
 /// Commands waiting for the loop at most; a producer beyond this blocks until it catches up.
 const CAPACITY: usize = 64;
@@ -24,6 +27,30 @@ const CAPACITY: usize = 64;
 pub enum Command {
     /// Post this text to the node's cluster ([`peerster_core::Node::post`]).
     Post(String),
+    /// Send `text` anonymously to the member of the node's cluster whose id starts with `to`
+    /// ([`peerster_core::Node::send_anonymous`]): `/anon`, or `/anon-signed` with
+    /// `options.sign`.
+    Anon {
+        /// The recipient's id, or its first hex digits.
+        to: IdPrefix,
+        /// The message.
+        text: String,
+        /// Whether to sign it.
+        options: AnonOptions,
+    },
+    /// Send `text` in the anonymous conversation whose id starts with `thread`, among those
+    /// the runtime has seen ([`peerster_core::Node::reply_anonymous`]): `/reply`.
+    Reply {
+        /// The conversation's id, or its first hex digits.
+        thread: IdPrefix,
+        /// The message.
+        text: String,
+    },
+    /// Show the cluster's member table and the anonymity estimate
+    /// ([`peerster_core::Node::anonymity`]): `/members`.
+    Members,
+    /// Show the commands standard input takes: `/help`.
+    Help,
 }
 
 /// Sends [`Command`]s to a running [`Runtime`](crate::Runtime) from any thread; cheap to

@@ -11,17 +11,35 @@
 //! | [`Event::JoinRequested`] | `[cluster] join request from <id> at <addr>` |
 //! | [`Event::RemovedFromCluster`] | `[cluster] removed from <cluster>` |
 //! | [`Event::LeftCluster`] | `[cluster] left <cluster>` |
+//! | [`Event::AnonMessage`] | `[anon] thread <thread> from anonymous: <text>`, or `from <sender id>` if signed |
+//! | [`Event::AnonDelivered`] | `[anon] thread <thread> delivered` |
+//! | [`Event::AnonFailed`] | `[anon] thread <thread> failed: <reason>` |
+//! | [`Event::AnonymityLow`] | `[anon] warning: only N members to hide among (below M)` |
 //!
-//! Other events (peers, announcements) have no line: they are logged. Text from other nodes is
-//! shown with its control characters escaped, so that a post can neither span lines nor drive
-//! the terminal.
+//! `<thread>` is the first 8 hex digits of the conversation's id, what `/reply` takes (the
+//! same at both ends). Other events (peers, announcements) have no line: they are logged.
+//! Text from other nodes is shown with its control characters escaped, so that a post can
+//! neither span lines nor drive the terminal.
+//!
+//! Commands typed on standard input show lines too:
+//!
+//! | command | lines |
+//! |---|---|
+//! | `/anon`, `/anon-signed` | `[anon] thread <thread> sent to <member id>`, then `, signed` if signed |
+//! | `/reply` | `[anon] thread <thread> reply sent` |
+//! | `/members` | `[members] cluster <cluster>, epoch N, M members`, then one line per member: `[members] <full id> <addr> heard N s ago` (`this node` for itself), then `[members] anonymity: N members to hide among (L live), first-spy precision P, S stem hops expected` and `, below the minimum of M` if low |
+//! | `/help` | `[help] <command and what it does>`, one line each |
 
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use peerster_core::Event;
 use peerster_core::ids::{ClusterId, MemberId};
+use peerster_core::wire::anon::ThreadId;
+use peerster_core::{AnonFailure, AnonOptions, AnonymityEstimate, ClusterInfo, Event, Timestamp};
+
+use crate::parse::{self, hex};
 
 /// The line that shows `event` to the user, if it has one.
 pub(crate) fn event_line(event: &Event) -> Option<String> {
@@ -57,9 +75,117 @@ pub(crate) fn event_line(event: &Event) -> Option<String> {
         }
         Event::RemovedFromCluster { cluster } => format!("[cluster] removed from {cluster}"),
         Event::LeftCluster { cluster } => format!("[cluster] left {cluster}"),
+        Event::AnonMessage {
+            thread, text, from, ..
+        } => {
+            let from = from.map_or_else(|| "anonymous".to_string(), |id| id.to_string());
+            format!(
+                "[anon] thread {} from {from}: {}",
+                short(thread),
+                escape(text)
+            )
+        }
+        Event::AnonDelivered { thread, .. } => format!("[anon] thread {} delivered", short(thread)),
+        Event::AnonFailed { thread, reason, .. } => {
+            format!(
+                "[anon] thread {} failed: {}",
+                short(thread),
+                failure(*reason)
+            )
+        }
+        Event::AnonymityLow {
+            anonymity_set,
+            threshold,
+        } => format!(
+            "[anon] warning: only {anonymity_set} members to hide among (below {threshold})"
+        ),
         _ => return None,
     };
     Some(line)
+}
+
+/// The line for an anonymous message this node sent to `to`, opening `thread`.
+pub(crate) fn anon_sent_line(thread: &ThreadId, to: MemberId, options: AnonOptions) -> String {
+    let signed = if options.sign { ", signed" } else { "" };
+    format!("[anon] thread {} sent to {to}{signed}", short(thread))
+}
+
+/// The line for a reply this node sent in `thread`.
+pub(crate) fn reply_sent_line(thread: &ThreadId) -> String {
+    format!("[anon] thread {} reply sent", short(thread))
+}
+
+/// The lines of `/members`: the cluster, its members (`me` is this node) with how long ago
+/// (before `now`) each was heard from, and the anonymity `estimate` against the minimum
+/// anonymity set `min_set`.
+pub(crate) fn members_lines(
+    cluster: &ClusterInfo,
+    me: MemberId,
+    now: Timestamp,
+    estimate: Option<&AnonymityEstimate>,
+    min_set: usize,
+) -> Vec<String> {
+    let mut lines = vec![format!(
+        "[members] cluster {}, epoch {}, {} members",
+        cluster.id,
+        cluster.epoch,
+        cluster.members.len()
+    )];
+    for member in &cluster.members {
+        let heard = (member.id != me).then(|| now.saturating_since(member.last_heard));
+        lines.push(member_line(member.id, member.addr, heard));
+    }
+    if let Some(estimate) = estimate {
+        lines.push(anonymity_line(estimate, min_set));
+    }
+    lines
+}
+
+/// One member of the table: its whole id (any 4 or more of its first digits name it), its
+/// address, and how long ago it was heard from (`None` for this node).
+fn member_line(id: MemberId, addr: SocketAddr, heard: Option<Duration>) -> String {
+    match heard {
+        Some(ago) => format!(
+            "[members] {} {addr} heard {} s ago",
+            hex(&id.0),
+            ago.as_secs()
+        ),
+        None => format!("[members] {} {addr} this node", hex(&id.0)),
+    }
+}
+
+fn anonymity_line(estimate: &AnonymityEstimate, min_set: usize) -> String {
+    let mut line = format!(
+        "[members] anonymity: {} members to hide among ({} live), first-spy precision {:.2}, \
+         {:.1} stem hops expected",
+        estimate.anonymity_set,
+        estimate.live_members,
+        estimate.first_spy_precision,
+        estimate.expected_stem_hops
+    );
+    if estimate.low {
+        let _ = write!(line, ", below the minimum of {min_set}");
+    }
+    line
+}
+
+/// The lines of `/help`.
+pub(crate) fn help_lines() -> impl Iterator<Item = String> {
+    parse::HELP.iter().map(|line| format!("[help] {line}"))
+}
+
+/// A thread as it is shown: the first 8 hex digits of its id, like a member id.
+fn short(thread: &ThreadId) -> String {
+    hex(&thread[..4])
+}
+
+/// Why an anonymous message was given up, in words.
+fn failure(reason: AnonFailure) -> Cow<'static, str> {
+    match reason {
+        AnonFailure::NoAcknowledgement => "no acknowledgement".into(),
+        AnonFailure::RecipientGone => "the recipient left the cluster".into(),
+        other => format!("{other:?}").into(),
+    }
 }
 
 /// The first line of a run: who this node is and where it listens.
@@ -99,6 +225,8 @@ fn needs_escape(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use peerster_core::MemberInfo;
+    use peerster_core::crypto::IdentityKey;
     use peerster_core::ids::Epoch;
     use peerster_core::wire::cluster::{PostPosition, RefusalReason};
 
@@ -191,6 +319,141 @@ mod tests {
             assert_eq!(event_line(&event).unwrap(), line);
         }
         assert_eq!(event_line(&Event::PeerUnreachable { addr: contact }), None);
+    }
+
+    #[test]
+    fn anonymous_events_have_stable_lines() {
+        let mut thread = [0x77; 16];
+        thread[..4].copy_from_slice(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        let message = |text: &str, from| Event::AnonMessage {
+            thread,
+            message: [0; 16],
+            text: text.to_string(),
+            from,
+        };
+        let cases = [
+            (
+                message("hello", None),
+                "[anon] thread 1a2b3c4d from anonymous: hello",
+            ),
+            (
+                message("it's me\n", Some(id(0x12))),
+                r"[anon] thread 1a2b3c4d from 12121212: it's me\n",
+            ),
+            (
+                Event::AnonDelivered {
+                    thread,
+                    message: [0; 16],
+                },
+                "[anon] thread 1a2b3c4d delivered",
+            ),
+            (
+                Event::AnonFailed {
+                    thread,
+                    message: [0; 16],
+                    reason: AnonFailure::NoAcknowledgement,
+                },
+                "[anon] thread 1a2b3c4d failed: no acknowledgement",
+            ),
+            (
+                Event::AnonFailed {
+                    thread,
+                    message: [0; 16],
+                    reason: AnonFailure::RecipientGone,
+                },
+                "[anon] thread 1a2b3c4d failed: the recipient left the cluster",
+            ),
+            (
+                Event::AnonymityLow {
+                    anonymity_set: 2,
+                    threshold: 5,
+                },
+                "[anon] warning: only 2 members to hide among (below 5)",
+            ),
+        ];
+        for (event, line) in cases {
+            assert_eq!(event_line(&event).unwrap(), line);
+        }
+        assert_eq!(
+            anon_sent_line(&thread, id(0x12), AnonOptions::default()),
+            "[anon] thread 1a2b3c4d sent to 12121212"
+        );
+        assert_eq!(
+            anon_sent_line(&thread, id(0x12), AnonOptions { sign: true }),
+            "[anon] thread 1a2b3c4d sent to 12121212, signed"
+        );
+        assert_eq!(
+            reply_sent_line(&thread),
+            "[anon] thread 1a2b3c4d reply sent"
+        );
+    }
+
+    #[test]
+    fn the_member_table_shows_whole_ids_and_the_estimate() {
+        let member = |byte: u8, port: u16, heard_s: u64| {
+            let key = IdentityKey::from_secret_bytes([byte; 32]);
+            MemberInfo {
+                id: id(byte),
+                identity: key.public(),
+                epoch_key: key.node_key().public(),
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                joined: Epoch(0),
+                last_heard: Timestamp::from_secs(heard_s),
+            }
+        };
+        let cluster = ClusterInfo {
+            id: CLUSTER,
+            epoch: Epoch(2),
+            limit: None,
+            epoch_since: Timestamp::from_secs(5),
+            leading: None,
+            leader_order: vec![],
+            members: vec![member(0x0a, 7000, 5), member(0x0b, 7001, 97)],
+        };
+        let estimate = AnonymityEstimate {
+            live_members: 2,
+            anonymity_set: 1,
+            p_stem: 0.75,
+            expected_stem_hops: 4.0,
+            first_spy_precision: 1.0,
+            low: true,
+        };
+        let now = Timestamp::from_secs(100);
+        assert_eq!(
+            members_lines(&cluster, id(0x0a), now, Some(&estimate), 5),
+            [
+                "[members] cluster 00000000000000ab, epoch 2, 2 members",
+                "[members] 0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a 127.0.0.1:7000 this node",
+                "[members] 0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b 127.0.0.1:7001 heard 3 s ago",
+                "[members] anonymity: 1 members to hide among (2 live), first-spy precision 1.00, \
+                 4.0 stem hops expected, below the minimum of 5",
+            ]
+        );
+        let fine = AnonymityEstimate {
+            live_members: 50,
+            anonymity_set: 49,
+            first_spy_precision: 0.28,
+            low: false,
+            ..estimate
+        };
+        assert_eq!(
+            members_lines(&cluster, id(0x0a), now, Some(&fine), 5)[3],
+            "[members] anonymity: 49 members to hide among (50 live), first-spy precision 0.28, \
+             4.0 stem hops expected"
+        );
+        assert_eq!(members_lines(&cluster, id(0x0a), now, None, 5).len(), 3);
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let help: Vec<String> = help_lines().collect();
+        for command in ["/anon ", "/anon-signed ", "/reply ", "/members", "/help"] {
+            assert!(
+                help.iter()
+                    .any(|l| l.starts_with(&format!("[help] {command}"))),
+                "{command} missing from {help:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The runtime's errors: [`RuntimeError`] (why it could not start or had to stop),
 //! [`CommandFailure`] (a user command it reports and survives), [`InputError`] (a line of
-//! standard input it could not post) and [`RuntimeStopped`].
+//! standard input it could not post or carry out) and [`RuntimeStopped`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use peerster_core::{CommandError, ConfigError};
 use thiserror::Error;
+
+use crate::parse::{IdPrefix, ParseError};
 
 /// Why the runtime could not start, or stopped before it was asked to.
 #[derive(Debug, Error)]
@@ -71,9 +73,47 @@ pub enum CommandFailure {
         /// The node's last refusal.
         source: CommandError,
     },
+    /// The node refused an anonymous message (not in a cluster, too long, to itself, too
+    /// many awaiting acknowledgement).
+    #[error("anonymous message refused: {0}")]
+    Anon(#[source] CommandError),
+    /// The node refused a reply in an anonymous conversation.
+    #[error("reply refused: {0}")]
+    Reply(#[source] CommandError),
+    /// There is no member table to show.
+    #[error("no members to show: {0}")]
+    Members(#[source] CommandError),
+    /// No member of the cluster has an id that starts with the prefix given.
+    #[error("no member of the cluster has an id starting with {prefix}")]
+    NoSuchMember {
+        /// The prefix given.
+        prefix: IdPrefix,
+    },
+    /// Several members of the cluster have an id that starts with the prefix given.
+    #[error("{count} members have an id starting with {prefix}: type more of it (see /members)")]
+    AmbiguousMember {
+        /// The prefix given.
+        prefix: IdPrefix,
+        /// How many members it matches.
+        count: usize,
+    },
+    /// No anonymous conversation the runtime knows has an id that starts with the prefix given.
+    #[error("no known thread has an id starting with {prefix}")]
+    NoSuchThread {
+        /// The prefix given.
+        prefix: IdPrefix,
+    },
+    /// Several known anonymous conversations have an id that starts with the prefix given.
+    #[error("{count} known threads have an id starting with {prefix}: type more of it")]
+    AmbiguousThread {
+        /// The prefix given.
+        prefix: IdPrefix,
+        /// How many threads it matches.
+        count: usize,
+    },
 }
 
-/// A line of standard input that was not posted.
+/// A line of standard input that was not posted or carried out.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum InputError {
@@ -91,6 +131,9 @@ pub enum InputError {
         /// The longest line read.
         max: usize,
     },
+    /// The line is a `/command` that is unknown or lacks what it needs; it was skipped.
+    #[error(transparent)]
+    Command(#[from] ParseError),
     /// Reading failed; the reader stops, the node keeps running.
     #[error("cannot read standard input: {0}")]
     Read(io::Error),

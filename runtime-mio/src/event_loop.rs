@@ -21,6 +21,7 @@ use crate::join_retry::JoinRetry;
 use crate::report;
 use crate::shutdown::ShutdownHandle;
 use crate::signals::TermSignals;
+use crate::threads::KnownThreads;
 use crate::udp::{Received, Sent, Udp};
 
 mod user;
@@ -55,6 +56,8 @@ pub struct Runtime {
     commands_waiting: bool,
     /// A join the node could not send yet.
     join: Option<JoinRetry>,
+    /// The anonymous conversations seen lately, for `/reply`.
+    threads: KnownThreads,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -105,6 +108,7 @@ impl Runtime {
             command_sender,
             commands_waiting: false,
             join: None,
+            threads: KnownThreads::default(),
             blocked: None,
             readable: true,
         })
@@ -278,6 +282,12 @@ impl Runtime {
             report::event(&event);
             if let Some(line) = display::event_line(&event) {
                 self.show(&line);
+            }
+            if let Event::AnonMessage { thread, .. }
+            | Event::AnonDelivered { thread, .. }
+            | Event::AnonFailed { thread, .. } = event
+            {
+                self.threads.note(thread);
             }
             if let Event::PeerUnreachable { addr } = event
                 && self.join.as_ref().is_some_and(|j| j.contact() == addr)

@@ -30,9 +30,22 @@
 //!
 //! [`run_node`] is the command: it announces the node (under `--name`, default
 //! [`DEFAULT_NAME`]), connects to the `--peer`s, founds a cluster (`--create-cluster`,
-//! `--limit N`) or joins the one of `--join ADDR`, and posts every non-empty line of standard
-//! input to the cluster (standard input is read whether or not it is a terminal; its end does
-//! not stop the node). Standard output gets one line per event the user cares about:
+//! `--limit N`) or joins the one of `--join ADDR`, and reads standard input line by line
+//! (whether or not it is a terminal; its end does not stop the node). A line that starts with
+//! `/` is a command, any other non-empty line is posted to the cluster (`//` posts a line that
+//! starts with `/`):
+//!
+//! ```text
+//! /anon MEMBER TEXT          TEXT anonymously to the member whose id starts with MEMBER
+//! /anon-signed MEMBER TEXT   the same, signed: the recipient sees who sent it
+//! /reply THREAD TEXT         TEXT in the anonymous thread whose id starts with THREAD
+//! /members                   the member table and the anonymity estimate
+//! /help                      these commands
+//! ```
+//!
+//! `MEMBER` and `THREAD` are 4 to 32 hex digits of an id (ids are printed as their first 8):
+//! of a member of the cluster, or of a thread this node sent, received, or saw delivered or
+//! fail lately. Standard output gets one line per event the user cares about:
 //!
 //! ```text
 //! [node] 1f2e3d4c listening on 127.0.0.1:7001
@@ -45,18 +58,43 @@
 //! [cluster] join request from 0a0b0c0d at 127.0.0.1:7002
 //! [cluster] removed from 5a6b7c8d9e0f1a2b
 //! [cluster] left 5a6b7c8d9e0f1a2b
+//! [anon] thread 1a2b3c4d from anonymous: hello           (from 0a0b0c0d: if signed)
+//! [anon] thread 1a2b3c4d delivered
+//! [anon] thread 1a2b3c4d failed: no acknowledgement      (or: the recipient left the cluster)
+//! [anon] warning: only 2 members to hide among (below 5)
 //! ```
 //!
-//! Ids are the short hex of [`peerster_core::ids::MemberId::short`]; control characters in a
-//! post are escaped (`\n`, `\u{1b}`), so that every event stays one line. A node's own posts
-//! are not shown (the core delivers only others' posts). Commands that fail are shown on
-//! standard error, and the node keeps running:
+//! and commands show what they did:
+//!
+//! ```text
+//! [anon] thread 1a2b3c4d sent to 0a0b0c0d                (, signed: /anon-signed)
+//! [anon] thread 1a2b3c4d reply sent                      (/reply)
+//! [members] cluster 5a6b7c8d9e0f1a2b, epoch 2, 3 members (/members)
+//! [members] 0a0b0c0d0e0f10111213141516171819 127.0.0.1:7001 heard 4 s ago
+//! [members] 1f2e3d4c5b6a79881a2b3c4d5e6f7081 127.0.0.1:7000 this node
+//! [members] anonymity: 2 members to hide among (3 live), first-spy precision 0.75, 4.0 stem hops expected, below the minimum of 5
+//! [help] /anon MEMBER TEXT         send TEXT anonymously to ...
+//! ```
+//!
+//! Ids are the short hex of [`peerster_core::ids::MemberId::short`] (a thread's id is shown
+//! the same way, the same at both ends), except the whole ids of `/members`; control
+//! characters in a post or message are escaped (`\n`, `\u{1b}`), so that every event stays
+//! one line. A node's own posts are not shown (the core delivers only others' posts).
+//! Commands that fail are shown on standard error, and the node keeps running:
 //!
 //! ```text
 //! peerster: post refused: not in a cluster
 //! peerster: post refused: post of 20000 bytes is longer than 16384 bytes
 //! peerster: gave up joining through 127.0.0.1:7000 after 30 s: 127.0.0.1:7000 is not a verified peer with a known announcement
 //! peerster: line 3 of standard input is not UTF-8: not posted
+//! peerster: unknown command /frobnicate: /help lists the commands
+//! peerster: usage: /anon MEMBER TEXT
+//! peerster: id prefix "1a2" is too short: type at least 4 hex digits
+//! peerster: no member of the cluster has an id starting with 1a2b
+//! peerster: 2 members have an id starting with 1a2b: type more of it (see /members)
+//! peerster: no known thread has an id starting with 9f8e
+//! peerster: anonymous message refused: cannot send an anonymous message to oneself
+//! peerster: reply refused: no such conversation
 //! ```
 //!
 //! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
@@ -73,10 +111,12 @@ mod error;
 mod event_loop;
 mod join_retry;
 mod options;
+mod parse;
 mod report;
 mod shutdown;
 mod signals;
 mod stdin;
+mod threads;
 mod udp;
 
 pub use clock::Clock;
@@ -86,6 +126,7 @@ pub use entropy::{fresh_identity, os_seed};
 pub use error::{CommandFailure, InputError, RuntimeError, RuntimeStopped};
 pub use event_loop::Runtime;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
+pub use parse::{IdPrefix, ParseError};
 pub use shutdown::ShutdownHandle;
 
 use peerster_core::{Config, Stats};
@@ -94,8 +135,8 @@ use peerster_core::{Config, Stats};
 pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 
 /// Runs a node as `options` say, with a fresh identity, showing its events on standard output
-/// and posting the lines of standard input, and returns its counters once SIGINT or SIGTERM
-/// stops it: what `peerster run` does.
+/// and posting (or carrying out) the lines of standard input, and returns its counters once
+/// SIGINT or SIGTERM stops it: what `peerster run` does.
 pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let mut runtime = Runtime::bind(options.listen, Config::default())?;
     runtime.stop_on_signals()?;

@@ -23,9 +23,18 @@ struct Cli {
 enum Command {
     /// Runs a node on a UDP port until Ctrl-C (SIGINT) or SIGTERM.
     ///
-    /// Every non-empty line of standard input is posted to the node's cluster (whether or not
-    /// standard input is a terminal; its end does not stop the node). Standard output shows
-    /// one line per event:
+    /// Every non-empty line of standard input is posted to the node's cluster, except
+    /// commands, which start with `/` (whether or not standard input is a terminal; its end
+    /// does not stop the node; `//` posts a line that starts with `/`):
+    ///
+    ///     /anon MEMBER TEXT          TEXT anonymously to the member whose id starts with MEMBER
+    ///     /anon-signed MEMBER TEXT   the same, signed: the recipient sees who sent it
+    ///     /reply THREAD TEXT         TEXT in the anonymous thread whose id starts with THREAD
+    ///     /members                   the member table and the anonymity estimate
+    ///     /help                      these commands
+    ///
+    /// MEMBER and THREAD are 4 or more hex digits of an id. Standard output shows one line
+    /// per event:
     ///
     ///     [node] <id> listening on <addr>
     ///     [cluster] created <cluster>[, limit N members]
@@ -35,8 +44,13 @@ enum Command {
     ///     [cluster] join refused by <addr>: <reason>
     ///     [cluster] join failed: no answer from <addr>
     ///     [cluster] removed from <cluster> | left <cluster>
+    ///     [anon] thread <thread> from anonymous: <text>   (from <id> if signed)
+    ///     [anon] thread <thread> delivered | failed: <reason>
+    ///     [anon] warning: only N members to hide among (below M)
+    ///     [anon] thread <thread> sent to <id>[, signed] | reply sent
+    ///     [members] ... | [help] ...
     ///
-    /// Refused posts and failed joins are reported on standard error as
+    /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.
     #[command(verbatim_doc_comment)]
     Run(RunArgs),

@@ -1,42 +1,52 @@
-//! Posts from standard input: a thread reads it line by line and sends each non-empty line to
-//! the event loop as [`Command::Post`].
+//! Posts and commands from standard input: a thread reads it line by line and sends each
+//! non-empty line to the event loop as a [`Command`]: a `/command` (see `parse.rs`), or else
+//! a [`Command::Post`].
 //!
 //! Standard input is always read, terminal or not: a person types lines, a script pipes them.
 //! A line is cut at `\n` (a trailing `\r` is dropped too); lines that are empty or only
-//! whitespace are skipped; a line that is not UTF-8, or longer than [`MAX_LINE`], is reported
-//! on standard error and skipped. At end of input the thread ends and the node keeps running.
+//! whitespace are skipped; a line that is not UTF-8, or longer than [`MAX_LINE`], or a
+//! `/command` that does not parse, is reported on standard error and skipped. At end of input
+//! the thread ends and the node keeps running.
+//!
+//! [`Command`]: crate::Command
+//! [`Command::Post`]: crate::Command::Post
 
 use std::io::{self, BufRead, Read};
 use std::thread::{self, JoinHandle};
 
-use crate::commands::{Command, CommandSender};
+use crate::commands::CommandSender;
 use crate::error::InputError;
+use crate::parse;
 
 /// Longest line read into memory (four times the longest post, so that a slightly long post
 /// still reaches the node and is refused with its reason).
 pub(crate) const MAX_LINE: usize = 4 * peerster_core::wire::cluster::MAX_POST_BYTES;
 
-/// Starts a thread that posts every line of standard input through `commands`, reporting the
-/// lines it cannot post on standard error.
+/// Starts a thread that sends every line of standard input through `commands`, as a command
+/// or a post, reporting the lines it cannot send on standard error.
 pub(crate) fn spawn_reader(commands: CommandSender) -> io::Result<JoinHandle<()>> {
     thread::Builder::new().name("stdin".into()).spawn(move || {
-        post_lines(io::stdin().lock(), &commands, |error| {
+        send_lines(io::stdin().lock(), &commands, |error| {
             eprintln!("peerster: {error}");
         });
     })
 }
 
-/// Sends each non-empty line of `input` as a post until the input or the runtime ends.
-fn post_lines(mut input: impl BufRead, commands: &CommandSender, report: impl Fn(InputError)) {
+/// Sends each non-empty line of `input` as a command or a post until the input or the
+/// runtime ends.
+fn send_lines(mut input: impl BufRead, commands: &CommandSender, report: impl Fn(InputError)) {
     let mut lines = Lines::default();
     loop {
         match lines.next(&mut input) {
             Ok(Some(text)) if text.trim().is_empty() => {}
-            Ok(Some(text)) => {
-                if commands.send(Command::Post(text)).is_err() {
-                    return; // The runtime stopped.
+            Ok(Some(text)) => match parse::line(&text) {
+                Ok(command) => {
+                    if commands.send(command).is_err() {
+                        return; // The runtime stopped.
+                    }
                 }
-            }
+                Err(error) => report(error.into()),
+            },
             Ok(None) => return,
             Err(error @ InputError::Read(_)) => return report(error),
             Err(error) => report(error),
@@ -97,6 +107,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::commands::Command;
 
     fn lines(input: &[u8]) -> Vec<Result<String, String>> {
         let mut reader = Lines::default();
@@ -143,21 +154,43 @@ mod tests {
 
     #[test]
     fn non_empty_lines_become_posts_and_problems_are_reported() {
-        let poll = mio::Poll::new().unwrap();
-        let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
-        let (sender, receiver) = crate::commands::channel(waker);
-        let reported = Mutex::new(Vec::new());
-        post_lines(&b"hello\n \n\xff\nworld"[..], &sender, |e| {
-            reported.lock().unwrap().push(e.to_string())
-        });
-        let posts: Vec<Command> = receiver.try_iter().collect();
+        let (posts, reported) = send(b"hello\n \n\xff\nworld");
         assert_eq!(
             posts,
             [Command::Post("hello".into()), Command::Post("world".into())]
         );
         assert_eq!(
-            *reported.lock().unwrap(),
+            reported,
             ["line 3 of standard input is not UTF-8: not posted"]
         );
+    }
+
+    #[test]
+    fn slash_lines_become_commands_and_bad_ones_are_reported() {
+        let (commands, reported) = send(b"/members\n/nope\n/anon abc hi\n//x\n/help\n");
+        assert_eq!(
+            commands,
+            [Command::Members, Command::Post("/x".into()), Command::Help]
+        );
+        assert_eq!(
+            reported,
+            [
+                "unknown command /nope: /help lists the commands",
+                r#"id prefix "abc" is too short: type at least 4 hex digits"#,
+            ]
+        );
+    }
+
+    /// The commands `input` sends, and the problems it reports.
+    fn send(input: &[u8]) -> (Vec<Command>, Vec<String>) {
+        let poll = mio::Poll::new().unwrap();
+        let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
+        let (sender, receiver) = crate::commands::channel(waker);
+        let reported = Mutex::new(Vec::new());
+        send_lines(input, &sender, |e| {
+            reported.lock().unwrap().push(e.to_string())
+        });
+        let commands = receiver.try_iter().collect();
+        (commands, reported.into_inner().unwrap())
     }
 }

@@ -1,6 +1,6 @@
 //! The `peerster` binary: processes on loopback find each other, form a cluster, carry posts
-//! from standard input to the other members' standard output, and exit cleanly on SIGINT and
-//! SIGTERM.
+//! and anonymous messages from standard input to the other members' standard output, and exit
+//! cleanly on SIGINT and SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -265,6 +265,78 @@ fn a_joiner_and_the_founder_exchange_posts_from_stdin() {
         assert!(!node.out.seen.iter().any(|l| l.starts_with(&own)));
         assert!(!node.err.seen.iter().any(|l| l.starts_with("peerster: ")));
     }
+}
+
+#[test]
+fn members_message_each_other_anonymously_from_stdin() {
+    let mut a = Peerster::run(&["--listen", "127.0.0.1:0", "--create-cluster"]);
+    let (a_id, a_addr) = a.id_and_addr();
+    // B and C join at once (in one rollout, or one after the other).
+    let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    let mut c = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    let (b_id, b_addr) = b.id_and_addr();
+    let (c_id, _) = c.id_and_addr();
+    for node in [&mut a, &mut b, &mut c] {
+        node.out.wait_for(&["[cluster] ", ", 3 members"]);
+    }
+
+    // A's member table names B by its whole id, which any 4 or more of its digits select.
+    a.type_line("/members");
+    a.out.wait_for(&["[members] cluster ", ", 3 members"]);
+    let b_row = a.out.wait_for(&[&format!("[members] {b_id}"), &b_addr]);
+    let b_whole = b_row.split_whitespace().nth(1).unwrap().to_string();
+    assert_eq!(b_whole.len(), 32, "{b_row}");
+    a.out.wait_for(&["[members] ", " this node"]);
+    a.out.wait_for(&["[members] anonymity: ", " live)"]);
+
+    a.type_line(&format!("/anon {} hello", &b_whole[..6]));
+    let sent = a
+        .out
+        .wait_for(&["[anon] thread ", &format!(" sent to {b_id}")]);
+    let thread = sent.split_whitespace().nth(2).unwrap().to_string();
+    // Three members are few to hide among.
+    a.out
+        .wait_for(&["[anon] warning: only ", " members to hide among (below 5)"]);
+    b.out
+        .wait_for(&[&format!("[anon] thread {thread} from anonymous: hello")]);
+    a.out
+        .wait_for(&[&format!("[anon] thread {thread} delivered")]);
+
+    b.type_line(&format!("/reply {} hi", &thread[..4]));
+    b.out
+        .wait_for(&[&format!("[anon] thread {thread} reply sent")]);
+    a.out
+        .wait_for(&[&format!("[anon] thread {thread} from anonymous: hi")]);
+    b.out
+        .wait_for(&[&format!("[anon] thread {thread} delivered")]);
+
+    // Signed, the sender is shown.
+    c.type_line(&format!("/anon-signed {b_id} it is C"));
+    b.out
+        .wait_for(&["[anon] thread ", &format!(" from {c_id}: it is C")]);
+
+    // Mistakes are reported and the node goes on.
+    let nobody = ["0000", "ffff", "8888"]
+        .into_iter()
+        .find(|p| ![&a_id, &b_id, &c_id].iter().any(|id| id.starts_with(p)))
+        .unwrap();
+    a.type_line(&format!("/anon {nobody} anyone?"));
+    a.err.wait_for(&[&format!(
+        "peerster: no member of the cluster has an id starting with {nobody}"
+    )]);
+    a.type_line("/reply 9f9f9f9f hi");
+    a.err
+        .wait_for(&["peerster: no known thread has an id starting with 9f9f9f9f"]);
+    a.type_line(&format!("/anon {a_id} hi me"));
+    a.err.wait_for(&[
+        "peerster: anonymous message refused: cannot send an anonymous message to oneself",
+    ]);
+    a.type_line("/frobnicate");
+    a.err
+        .wait_for(&["peerster: unknown command /frobnicate: /help lists the commands"]);
+    a.type_line("/help");
+    a.out.wait_for(&["[help] /reply THREAD TEXT"]);
+    a.assert_running();
 }
 
 #[test]

@@ -232,16 +232,32 @@ pub fn join_through<O: Observer>(
     None
 }
 
-/// Runs `scenario` and reports what it measured.
-pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigError> {
-    let n = scenario.members;
-    let nodes = n + usize::from(scenario.late_join);
-    let mut setup = SimConfig::new(nodes, scenario.seed);
-    setup.config = scenario.config.clone();
-    setup.network = Network::new(scenario.link);
-    let mut sim = Simulation::with_observer(setup, PostLog::default())?;
+/// How a cluster is formed: the overlay, the warm-up, and each join's deadline.
+#[derive(Clone, Copy, Debug)]
+pub struct Formation {
+    /// Degree of the random overlay the nodes connect along before the joins.
+    pub degree: usize,
+    /// Simulated time of connecting before the founder founds the cluster.
+    pub warmup: Duration,
+    /// How long one join may take to converge before the run gives up on it.
+    pub join_deadline: Duration,
+    /// How often (simulated) the run checks for convergence.
+    pub check_every: Duration,
+}
+
+/// Connects nodes `0..nodes` along a random overlay, announces them, has node 0 found a
+/// cluster and nodes `1..members` join it one by one, each through a random member. Returns
+/// the members that joined (node 0 first) and each join's time (`None` if it did not
+/// converge by its deadline).
+pub fn form_cluster<O: Observer>(
+    sim: &mut Simulation<O>,
+    nodes: usize,
+    members: usize,
+    formation: Formation,
+) -> (Vec<NodeIndex>, Vec<Option<Duration>>) {
     if nodes > 1 {
-        let topology = Topology::random_connected(nodes, scenario.degree.min(nodes - 1), sim.rng());
+        let topology =
+            Topology::random_connected(nodes, formation.degree.min(nodes - 1), sim.rng());
         sim.connect_topology(&topology);
     }
     for i in 0..nodes {
@@ -250,35 +266,52 @@ pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigEr
             let _ = node.announce(now, &format!("member-{i}"));
         });
     }
-    sim.run_for(scenario.warmup);
+    sim.run_for(formation.warmup);
     sim.command(0, |node, now| {
         // No limit: always valid.
         let _ = node.create_cluster(now, None);
     });
-
-    let mut members = vec![0];
+    let mut joined = vec![0];
     let mut join_times = Vec::new();
-    for joiner in 1..n {
-        let pick = (sim.rng().next_u64() % members.len() as u64) as usize;
-        let contact = members[pick];
-        let mut with_joiner = members.clone();
+    for joiner in 1..members {
+        let pick = (sim.rng().next_u64() % joined.len() as u64) as usize;
+        let contact = joined[pick];
+        let mut with_joiner = joined.clone();
         with_joiner.push(joiner);
         let time = join_through(
-            &mut sim,
+            sim,
             joiner,
             contact,
             &with_joiner,
-            scenario.join_deadline,
-            scenario.check_every,
+            formation.join_deadline,
+            formation.check_every,
         );
         join_times.push(time);
         if sim
             .node(joiner)
             .is_some_and(|node| node.cluster().is_some())
         {
-            members = with_joiner;
+            joined = with_joiner;
         }
     }
+    (joined, join_times)
+}
+
+/// Runs `scenario` and reports what it measured.
+pub fn run_cluster(scenario: &ClusterScenario) -> Result<ClusterReport, ConfigError> {
+    let n = scenario.members;
+    let nodes = n + usize::from(scenario.late_join);
+    let mut setup = SimConfig::new(nodes, scenario.seed);
+    setup.config = scenario.config.clone();
+    setup.network = Network::new(scenario.link);
+    let mut sim = Simulation::with_observer(setup, PostLog::default())?;
+    let formation = Formation {
+        degree: scenario.degree,
+        warmup: scenario.warmup,
+        join_deadline: scenario.join_deadline,
+        check_every: scenario.check_every,
+    };
+    let (members, join_times) = form_cluster(&mut sim, nodes, n, formation);
 
     // Posts by random members.
     let mut sent: BTreeMap<(MemberId, PostPosition), (Timestamp, NodeIndex)> = BTreeMap::new();

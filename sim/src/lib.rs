@@ -38,8 +38,11 @@
 //! | [`digest`] | the running hash of a run |
 //! | [`seeds`] | [`for_each_seed`]: tests over many seeds that name the one that fails |
 //! | [`spread`] | [`run_spread`]: how fast and at what cost announcements reach every node |
+//! | [`cluster`] | [`run_cluster`]: joins, posts and idle cost of one cluster |
+//! | [`anon`] | [`run_anon`]: anonymous messages under loss, and how well spies and a tap name senders |
 
 pub mod address;
+pub mod anon;
 pub mod cluster;
 pub mod digest;
 pub mod engine;
@@ -52,6 +55,7 @@ pub mod spread;
 pub mod topology;
 
 pub use address::{NodeIndex, address_of};
+pub use anon::{AnonReport, AnonScenario, run_anon};
 pub use cluster::{ClusterReport, ClusterScenario, run_cluster};
 pub use engine::{SimConfig, SimStats, Simulation};
 pub use network::{GilbertElliott, LinkModel, Loss, Network};

@@ -80,6 +80,10 @@ pub(crate) struct Conversations {
     /// Next tag index and last use of each reply key others handed to this member.
     answers: BTreeMap<EpochPublic, (u32, Timestamp)>,
     pub(crate) outgoing: BTreeMap<MessageId, Outgoing>,
+    /// Messages given up for want of an acknowledgement, by thread: an acknowledgement that
+    /// still comes (the recipient was away and found it in a store) is reported late.
+    gave_up: BTreeMap<MessageId, ThreadId>,
+    gave_up_order: VecDeque<MessageId>,
     delivered: BTreeMap<MessageId, Delivered>,
     delivered_order: VecDeque<(Timestamp, MessageId)>,
     max_threads: usize,
@@ -93,6 +97,8 @@ impl Conversations {
             tags: BTreeMap::new(),
             answers: BTreeMap::new(),
             outgoing: BTreeMap::new(),
+            gave_up: BTreeMap::new(),
+            gave_up_order: VecDeque::new(),
             delivered: BTreeMap::new(),
             delivered_order: VecDeque::new(),
             max_threads,
@@ -202,6 +208,26 @@ impl Conversations {
         *next = next.saturating_add(1);
         *at = now;
         tag
+    }
+
+    /// Records that `message` of `thread` was given up.
+    pub(crate) fn give_up(&mut self, message: MessageId, thread: ThreadId) {
+        self.outgoing.remove(&message);
+        self.gave_up.insert(message, thread);
+        self.gave_up_order.push_back(message);
+        while self.gave_up_order.len() > self.max_threads {
+            if let Some(oldest) = self.gave_up_order.pop_front() {
+                self.gave_up.remove(&oldest);
+            }
+        }
+    }
+
+    /// The thread of an acknowledged message that was awaited or given up, once.
+    pub(crate) fn acknowledged(&mut self, message: &MessageId) -> Option<ThreadId> {
+        if let Some(out) = self.outgoing.remove(message) {
+            return Some(out.thread);
+        }
+        self.gave_up.remove(message)
     }
 
     /// Whether `message` was delivered already; if so, and its acknowledgement was last sent

@@ -92,15 +92,21 @@ pub(crate) struct AnonView<'a> {
 }
 
 impl AnonView<'_> {
-    /// Members other than this one heard from within three heartbeat intervals.
+    /// Members other than this one heard from within three heartbeat intervals; all of them
+    /// if none was (this member is the one that was away, and has not heard them again yet).
     fn live(&self, now: Timestamp, config: &crate::Config) -> Vec<MemberId> {
         let window = config.heartbeat_interval * 3;
-        self.current
-            .table
-            .iter()
-            .filter(|(id, e)| **id != self.me && now.saturating_since(e.last_heard) <= window)
+        let others = self.current.table.iter().filter(|(id, _)| **id != self.me);
+        let live: Vec<MemberId> = others
+            .clone()
+            .filter(|(_, e)| now.saturating_since(e.last_heard) <= window)
             .map(|(id, _)| *id)
-            .collect()
+            .collect();
+        if live.is_empty() {
+            others.map(|(id, _)| *id).collect()
+        } else {
+            live
+        }
     }
 
     fn member_at(&self, addr: SocketAddr) -> Option<MemberId> {
@@ -317,7 +323,7 @@ impl AnonLayer {
             }
         };
         if let Some(reason) = failure {
-            self.talk.outgoing.remove(&message);
+            self.talk.give_up(message, thread);
             debug!(?reason, "anonymous message given up");
             ctx.stats.anon_failed += 1;
             ctx.out.emit(
@@ -432,10 +438,15 @@ impl AnonLayer {
                 if predecessor.is_some() {
                     ctx.stats.anon_stem_relayed += 1;
                 }
-                self.send_relay(addr, epoch, RelayPhase::Stem, packet, view, ctx);
+                for copy in 0..ctx.config.anon_stem_copies {
+                    let phase = RelayPhase::Stem {
+                        copy: u8::try_from(copy).unwrap_or(u8::MAX),
+                    };
+                    self.send_relay(addr, epoch, phase, packet.clone(), view, ctx);
+                }
             }
             None => {
-                self.relay.sight(packet.digest(), forget_at);
+                self.relay.sight(packet.digest(), None, forget_at);
                 ctx.stats.anon_fluffs_started += 1;
                 self.store
                     .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
@@ -495,7 +506,7 @@ impl AnonLayer {
     fn epoch_usable(&self, epoch: Epoch, phase: RelayPhase, view: &AnonView<'_>) -> bool {
         let current = view.current.epoch;
         match phase {
-            RelayPhase::Stem | RelayPhase::Fluff { .. } => {
+            RelayPhase::Stem { .. } | RelayPhase::Fluff { .. } => {
                 epoch == current || view.previous.is_some_and(|p| p.epoch == epoch)
             }
             RelayPhase::Stored { .. } => {
@@ -531,14 +542,26 @@ impl AnonLayer {
         }
         let predecessor = Some(view.member_at(from).unwrap_or(UNKNOWN_PREDECESSOR));
         let forget_at = now + ctx.config.anon_store_ttl + ctx.config.rollout_grace;
-        let sighting = self.relay.sight(packet.digest(), forget_at);
+        let stem_copy = match phase {
+            RelayPhase::Stem { copy } => Some(copy),
+            _ => None,
+        };
+        let sighting = self.relay.sight(packet.digest(), stem_copy, forget_at);
         trace!(?phase, ?sighting, "anonymous packet");
         match (sighting, phase) {
+            // A later copy of a stem hop, or a packet handled already.
             (Sighting::Duplicate, _) => {
                 ctx.stats.dropped.duplicate += 1;
                 return;
             }
-            (Sighting::New, RelayPhase::Stem) => {
+            (Sighting::Returned, RelayPhase::Stem { .. }) => {
+                // The stem looped back here: end it.
+                ctx.stats.anon_fluffs_started += 1;
+                self.store
+                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
+                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
+            }
+            (Sighting::New, RelayPhase::Stem { .. }) => {
                 self.try_open(now, epoch, &packet, view, ctx);
                 let live = view.live(now, ctx.config);
                 let hop = self.routes.next_hop(
@@ -550,13 +573,6 @@ impl AnonLayer {
                     ctx.rng,
                 );
                 self.forward(now, epoch, packet, predecessor, hop, view, ctx);
-            }
-            (Sighting::Returned, RelayPhase::Stem) => {
-                // The stem looped back here: end it.
-                ctx.stats.anon_fluffs_started += 1;
-                self.store
-                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
-                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
             }
             (sighting, RelayPhase::Fluff { hops }) => {
                 if sighting == Sighting::New {
@@ -571,6 +587,8 @@ impl AnonLayer {
             (sighting, RelayPhase::Stored { ttl_s }) => {
                 if sighting == Sighting::New {
                     self.try_open(now, epoch, &packet, view, ctx);
+                    // More may be waiting: ask again soon.
+                    self.next_sync = self.next_sync.min(now + ctx.config.anon_sync_interval / 8);
                 }
                 let ttl = Duration::from_secs(ttl_s.into()).min(ctx.config.anon_store_ttl);
                 self.store.insert(now, epoch, packet, ttl);
@@ -739,7 +757,7 @@ impl AnonLayer {
             ctx.stats.dropped.unexpected += 1;
             return;
         }
-        let Some(out) = self.talk.outgoing.remove(&ack.message) else {
+        let Some(thread) = self.talk.acknowledged(&ack.message) else {
             ctx.stats.dropped.duplicate += 1;
             return;
         };
@@ -747,7 +765,7 @@ impl AnonLayer {
         ctx.out.emit(
             ctx.stats,
             Event::AnonDelivered {
-                thread: out.thread,
+                thread,
                 message: ack.message,
             },
         );

@@ -25,8 +25,8 @@ enum Handled {
 pub(crate) enum Sighting {
     /// Never seen.
     New,
-    /// This relay passed it on along the stem and it is back: the stem closed a loop (on the
-    /// stem) or the fluff reached it (in the fluff). Either way the embargo is lifted and the
+    /// This relay passed it on along the stem and it is back: in the fluff (or from a store),
+    /// or as the first copy of a stem hop (the stem looped). The embargo is lifted and the
     /// relay now treats it as fluffed.
     Returned,
     /// Seen and handled already.
@@ -63,14 +63,23 @@ impl Relay {
         }
     }
 
-    /// Records the arrival of `digest` and says how it relates to what was seen; a packet is
-    /// remembered until `forget_at`.
-    pub(crate) fn sight(&mut self, digest: PacketDigest, forget_at: Timestamp) -> Sighting {
+    /// Records the arrival of `digest` (`stem_copy` is the copy number if it came along a
+    /// stem) and says how it relates to what was seen; a packet is remembered until
+    /// `forget_at`.
+    ///
+    /// A later copy of a stem hop this relay passed on is a duplicate and keeps the embargo.
+    pub(crate) fn sight(
+        &mut self,
+        digest: PacketDigest,
+        stem_copy: Option<u8>,
+        forget_at: Timestamp,
+    ) -> Sighting {
         match self.seen.get(&digest) {
             None => {
                 self.remember(digest, Handled::Fluffed, forget_at);
                 Sighting::New
             }
+            Some(Handled::Stemmed) if stem_copy.is_some_and(|c| c > 0) => Sighting::Duplicate,
             Some(Handled::Stemmed) => {
                 self.seen.insert(digest, Handled::Fluffed);
                 if let Some(at) = self.embargo_at.remove(&digest) {
@@ -176,9 +185,24 @@ mod tests {
         let t = Timestamp::from_secs;
         relay.stemmed(Epoch(1), p.clone(), t(2), t(100));
         assert_eq!(relay.next_embargo(), Some(t(2)));
-        assert_eq!(relay.sight(p.digest(), t(100)), Sighting::Returned);
+        assert_eq!(
+            relay.sight(p.digest(), Some(1), t(100)),
+            Sighting::Duplicate
+        );
+        assert_eq!(
+            relay.next_embargo(),
+            Some(t(2)),
+            "a stem copy keeps the embargo"
+        );
+        assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Returned);
         assert_eq!(relay.next_embargo(), None);
-        assert_eq!(relay.sight(p.digest(), t(100)), Sighting::Duplicate);
+        assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Duplicate);
+        let looped = packet(3);
+        relay.stemmed(Epoch(1), looped.clone(), t(2), t(100));
+        assert_eq!(
+            relay.sight(looped.digest(), Some(0), t(100)),
+            Sighting::Returned
+        );
         assert!(relay.due_embargoes(t(5)).is_empty());
     }
 
@@ -193,7 +217,7 @@ mod tests {
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].packet, p);
         assert!(relay.due_embargoes(t(3)).is_empty());
-        assert_eq!(relay.sight(p.digest(), t(100)), Sighting::Duplicate);
+        assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Duplicate);
     }
 
     #[test]
@@ -202,7 +226,7 @@ mod tests {
         let t = Timestamp::from_secs;
         for i in 0..10 {
             assert_eq!(
-                relay.sight(packet(i).digest(), t(10 + u64::from(i))),
+                relay.sight(packet(i).digest(), None, t(10 + u64::from(i))),
                 Sighting::New
             );
         }

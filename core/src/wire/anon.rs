@@ -153,8 +153,13 @@ pub struct AnonRelay {
 /// Where an anonymous packet is on its way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RelayPhase {
-    /// On the stem: passed from one member to one other.
-    Stem,
+    /// On the stem: passed from one member to one other, in `Config::anon_stem_copies`
+    /// copies numbered from 0 (a relay tells a second copy of a hop from a stem that looped
+    /// back to it).
+    Stem {
+        /// Which copy of this hop.
+        copy: u8,
+    },
     /// In the fluff flood; `hops` counts the flood hops it has made, and every relay adds one.
     Fluff {
         /// Flood hops made so far.

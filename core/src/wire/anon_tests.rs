@@ -131,7 +131,7 @@ fn relay_frame(phase: RelayPhase) -> ClusterFrame {
 fn a_relay_frame_fits_one_bucket_whatever_its_phase() {
     let buckets = crate::Config::default().pad_buckets;
     let sizes: Vec<usize> = [
-        RelayPhase::Stem,
+        RelayPhase::Stem { copy: 1 },
         RelayPhase::Fluff { hops: 255 },
         RelayPhase::Stored { ttl_s: u16::MAX },
     ]
@@ -177,7 +177,7 @@ fn relay_header_and_sync_are_pinned() {
 
 #[test]
 fn a_packet_of_another_length_is_refused() {
-    let mut relay = encode_payload(&relay_frame(RelayPhase::Stem)).unwrap();
+    let mut relay = encode_payload(&relay_frame(RelayPhase::Stem { copy: 0 })).unwrap();
     // Shorten the packet's length varint by one and drop a byte: a 511-byte packet.
     let len_at = relay.len() - ANON_PACKET_LEN - 2;
     assert_eq!(relay[len_at..len_at + 2], [0x80, 0x04]);

@@ -1,12 +1,15 @@
-//! The user's side of a [`Runtime`]: commands (announce, create a cluster, join, post), the
-//! [`Command`]s other threads send, and the [`Console`] that shows what happened.
+//! The user's side of a [`Runtime`]: commands (announce, create a cluster, join, post, send
+//! anonymously), the [`Command`]s other threads send, and the [`Console`] that shows what
+//! happened.
 
 use std::net::SocketAddr;
 use std::sync::mpsc::TryRecvError;
 
-use peerster_core::ids::ClusterId;
+use peerster_core::ids::{ClusterId, MemberId};
+use peerster_core::wire::anon::ThreadId;
 use peerster_core::wire::cluster::PostPosition;
-use peerster_core::{CommandError, Timestamp};
+use peerster_core::wire::fragment::MessageId;
+use peerster_core::{AnonOptions, AnonSent, CommandError, Timestamp};
 use tracing::{info, warn};
 
 use super::Runtime;
@@ -15,6 +18,7 @@ use crate::console::Console;
 use crate::display;
 use crate::error::CommandFailure;
 use crate::join_retry::{Attempt, JoinRetry};
+use crate::parse::{IdPrefix, Unresolved, resolve};
 
 /// Most commands carried out in one turn of the loop, so that a fast producer cannot starve
 /// the network.
@@ -68,6 +72,39 @@ impl Runtime {
         self.node.post(self.clock.now(), text)
     }
 
+    /// Sends `text` anonymously to the member `to` of this node's cluster, in a new
+    /// conversation that `/reply` then knows. The outcome is an event:
+    /// [`Event::AnonDelivered`] or [`Event::AnonFailed`].
+    ///
+    /// [`Event::AnonDelivered`]: peerster_core::Event::AnonDelivered
+    /// [`Event::AnonFailed`]: peerster_core::Event::AnonFailed
+    pub fn send_anonymous(
+        &mut self,
+        to: MemberId,
+        text: &str,
+        options: AnonOptions,
+    ) -> Result<AnonSent, CommandError> {
+        let sent = self
+            .node
+            .send_anonymous(self.clock.now(), to, text, options)?;
+        self.threads.note(sent.thread);
+        Ok(sent)
+    }
+
+    /// Sends `text` in the anonymous conversation `thread`.
+    pub fn reply_anonymous(
+        &mut self,
+        thread: ThreadId,
+        text: &str,
+        options: AnonOptions,
+    ) -> Result<MessageId, CommandError> {
+        let message = self
+            .node
+            .reply_anonymous(self.clock.now(), thread, text, options)?;
+        self.threads.note(thread);
+        Ok(message)
+    }
+
     /// A sender of [`Command`]s to this runtime, usable from any thread while it runs.
     pub fn commands(&self) -> CommandSender {
         self.command_sender.clone()
@@ -83,15 +120,94 @@ impl Runtime {
                 Ok(command) => command,
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
             };
-            match command {
-                Command::Post(text) => {
-                    if let Err(error) = self.post(&text) {
-                        self.failed(&CommandFailure::Post(error));
-                    }
+            let done = match command {
+                Command::Post(text) => self.post(&text).map(drop).map_err(CommandFailure::Post),
+                Command::Anon { to, text, options } => self.anon_command(&to, &text, options),
+                Command::Reply { thread, text } => self.reply_command(&thread, &text),
+                Command::Members => self.members_command(),
+                Command::Help => {
+                    display::help_lines().for_each(|line| self.show(&line));
+                    Ok(())
                 }
+            };
+            if let Err(failure) = done {
+                self.failed(&failure);
             }
         }
         self.commands_waiting = true;
+    }
+
+    /// `/anon`: sends `text` to the one member whose id starts with `to`.
+    fn anon_command(
+        &mut self,
+        to: &IdPrefix,
+        text: &str,
+        options: AnonOptions,
+    ) -> Result<(), CommandFailure> {
+        let cluster = self
+            .node
+            .cluster()
+            .ok_or(CommandFailure::Anon(CommandError::NotInCluster))?;
+        let member = resolve(to, cluster.members.iter().map(|m| m.id.0)).map_err(|unresolved| {
+            match unresolved {
+                Unresolved::None => CommandFailure::NoSuchMember { prefix: to.clone() },
+                Unresolved::Several(count) => CommandFailure::AmbiguousMember {
+                    prefix: to.clone(),
+                    count,
+                },
+            }
+        })?;
+        let sent = self
+            .send_anonymous(MemberId(member), text, options)
+            .map_err(CommandFailure::Anon)?;
+        // Show a warning about the anonymity set, if the node has one, before the message.
+        self.dispatch_events();
+        self.show(&display::anon_sent_line(
+            &sent.thread,
+            MemberId(member),
+            options,
+        ));
+        Ok(())
+    }
+
+    /// `/reply`: sends `text` in the one known thread whose id starts with `thread`.
+    fn reply_command(&mut self, thread: &IdPrefix, text: &str) -> Result<(), CommandFailure> {
+        let thread = self
+            .threads
+            .resolve(thread)
+            .map_err(|unresolved| match unresolved {
+                Unresolved::None => CommandFailure::NoSuchThread {
+                    prefix: thread.clone(),
+                },
+                Unresolved::Several(count) => CommandFailure::AmbiguousThread {
+                    prefix: thread.clone(),
+                    count,
+                },
+            })?;
+        self.reply_anonymous(thread, text, AnonOptions::default())
+            .map_err(CommandFailure::Reply)?;
+        self.dispatch_events();
+        self.show(&display::reply_sent_line(&thread));
+        Ok(())
+    }
+
+    /// `/members`: shows the member table and the anonymity estimate.
+    fn members_command(&mut self) -> Result<(), CommandFailure> {
+        let cluster = self
+            .node
+            .cluster()
+            .ok_or(CommandFailure::Members(CommandError::NotInCluster))?;
+        let now = self.clock.now();
+        let estimate = self.node.anonymity(now);
+        let lines = display::members_lines(
+            &cluster,
+            self.node.id(),
+            now,
+            estimate.as_ref(),
+            self.node.config().min_anonymity_set,
+        );
+        lines.iter().for_each(|line| self.show(line));
+        Ok(())
     }
 
     /// Asks the node again to send the join waiting in [`Runtime::join`].

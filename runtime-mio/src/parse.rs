@@ -1,0 +1,306 @@
+//! What a line of standard input asks for: a post, or a `/command`.
+//!
+//! A line that starts with `/` is a command; any other line is posted, and `//` posts the rest
+//! of the line with one `/` less (so that a post may start with `/`):
+//!
+//! | line | command |
+//! |---|---|
+//! | `/anon MEMBER TEXT` | [`Command::Anon`]: `TEXT` anonymously to the member whose id starts with `MEMBER` |
+//! | `/anon-signed MEMBER TEXT` | the same, signed: the recipient sees who sent it |
+//! | `/reply THREAD TEXT` | [`Command::Reply`]: `TEXT` in the known thread whose id starts with `THREAD` |
+//! | `/members` | [`Command::Members`]: the member table and the anonymity estimate |
+//! | `/help` | [`Command::Help`]: these commands |
+//!
+//! `MEMBER` and `THREAD` are [`IdPrefix`]es: the first 4 to 32 hex digits of the id (ids are
+//! printed as their first 8). Which id a prefix names is decided by the runtime, among the
+//! members of the cluster or the threads it has seen ([`resolve`]).
+
+use std::fmt;
+
+use peerster_core::AnonOptions;
+use thiserror::Error;
+
+use crate::commands::Command;
+
+/// The lines `/help` shows.
+pub(crate) const HELP: &[&str] = &[
+    "/anon MEMBER TEXT         send TEXT anonymously to the member whose id starts with MEMBER",
+    "/anon-signed MEMBER TEXT  the same, signed: the recipient sees who sent it",
+    "/reply THREAD TEXT        send TEXT in the anonymous thread whose id starts with THREAD",
+    "/members                  the cluster's members and how well a message would hide",
+    "/help                     these commands",
+    "MEMBER, THREAD: the first 4 or more hex digits of an id (see /members, [anon] lines)",
+    "other lines are posted to the cluster; // posts a line that starts with /",
+];
+
+const ANON_USAGE: &str = "/anon MEMBER TEXT";
+const ANON_SIGNED_USAGE: &str = "/anon-signed MEMBER TEXT";
+const REPLY_USAGE: &str = "/reply THREAD TEXT";
+
+/// The command a line of standard input asks for (a post unless it starts with `/`).
+pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
+    let Some(command) = line.strip_prefix('/') else {
+        return Ok(Command::Post(line.to_string()));
+    };
+    if command.starts_with('/') {
+        return Ok(Command::Post(command.to_string()));
+    }
+    let (name, args) = split_word(command);
+    match name {
+        "anon" | "anon-signed" => {
+            let sign = name == "anon-signed";
+            let usage = if sign { ANON_SIGNED_USAGE } else { ANON_USAGE };
+            let (to, text) = prefix_and_text(args, usage)?;
+            Ok(Command::Anon {
+                to,
+                text,
+                options: AnonOptions { sign },
+            })
+        }
+        "reply" => {
+            let (thread, text) = prefix_and_text(args, REPLY_USAGE)?;
+            Ok(Command::Reply { thread, text })
+        }
+        "members" => no_args(args, "/members").map(|()| Command::Members),
+        "help" => no_args(args, "/help").map(|()| Command::Help),
+        _ => Err(ParseError::Unknown(name.to_string())),
+    }
+}
+
+/// The first word of `text` and the rest, with the whitespace between them removed.
+fn split_word(text: &str) -> (&str, &str) {
+    match text.split_once(char::is_whitespace) {
+        Some((word, rest)) => (word, rest.trim_start()),
+        None => (text, ""),
+    }
+}
+
+fn prefix_and_text(args: &str, usage: &'static str) -> Result<(IdPrefix, String), ParseError> {
+    let (prefix, text) = split_word(args);
+    if prefix.is_empty() || text.trim().is_empty() {
+        return Err(ParseError::Usage(usage));
+    }
+    Ok((prefix.parse()?, text.to_string()))
+}
+
+fn no_args(args: &str, usage: &'static str) -> Result<(), ParseError> {
+    if args.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(ParseError::Usage(usage))
+    }
+}
+
+/// Why a `/command` line was not carried out.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The command is not one of those `/help` lists.
+    #[error("unknown command /{0}: /help lists the commands")]
+    Unknown(String),
+    /// The command lacks an argument or has one too many.
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    /// An id prefix has a character that is not a hex digit.
+    #[error("{0:?} is not an id: ids are hex digits (0-9, a-f)")]
+    NotHex(String),
+    /// An id prefix is shorter than [`IdPrefix::MIN`].
+    #[error("id prefix {0:?} is too short: type at least 4 hex digits")]
+    PrefixTooShort(String),
+    /// An id prefix is longer than an id.
+    #[error("id prefix {0:?} is longer than an id (32 hex digits)")]
+    PrefixTooLong(String),
+}
+
+/// The first hex digits of a member or thread id, as a user types it: [`IdPrefix::MIN`] to
+/// [`IdPrefix::MAX`] hex digits, in either case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdPrefix(String);
+
+impl IdPrefix {
+    /// The fewest hex digits a prefix has (16 bits: ambiguity stays rare).
+    pub const MIN: usize = 4;
+    /// The most hex digits a prefix has: a whole 16-byte id.
+    pub const MAX: usize = 32;
+
+    /// The prefix, in lowercase hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `id` starts with this prefix.
+    pub fn matches(&self, id: &[u8; 16]) -> bool {
+        hex(id).starts_with(&self.0)
+    }
+}
+
+impl std::str::FromStr for IdPrefix {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<IdPrefix, ParseError> {
+        if !text.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ParseError::NotHex(text.to_string()));
+        }
+        match text.len() {
+            n if n < IdPrefix::MIN => Err(ParseError::PrefixTooShort(text.to_string())),
+            n if n > IdPrefix::MAX => Err(ParseError::PrefixTooLong(text.to_string())),
+            _ => Ok(IdPrefix(text.to_ascii_lowercase())),
+        }
+    }
+}
+
+impl fmt::Display for IdPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why an [`IdPrefix`] names no id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unresolved {
+    /// No id starts with it.
+    None,
+    /// This many ids start with it.
+    Several(usize),
+}
+
+/// The one id among `ids` (distinct ids) that starts with `prefix`.
+pub(crate) fn resolve(
+    prefix: &IdPrefix,
+    ids: impl IntoIterator<Item = [u8; 16]>,
+) -> Result<[u8; 16], Unresolved> {
+    let mut matching = ids.into_iter().filter(|id| prefix.matches(id));
+    let first = matching.next().ok_or(Unresolved::None)?;
+    match matching.count() {
+        0 => Ok(first),
+        others => Err(Unresolved::Several(others + 1)),
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(text: &str) -> IdPrefix {
+        text.parse().unwrap()
+    }
+
+    fn id(first: &[u8]) -> [u8; 16] {
+        let mut id = [0x77; 16];
+        id[..first.len()].copy_from_slice(first);
+        id
+    }
+
+    #[test]
+    fn lines_without_a_slash_are_posts() {
+        for text in ["hello", " /anon abcd hi", "anon abcd hi", "a/b"] {
+            assert_eq!(line(text), Ok(Command::Post(text.to_string())));
+        }
+        assert_eq!(line("//etc/hosts"), Ok(Command::Post("/etc/hosts".into())));
+    }
+
+    #[test]
+    fn commands_parse_into_typed_commands() {
+        assert_eq!(
+            line("/anon 1A2b hello,  world "),
+            Ok(Command::Anon {
+                to: prefix("1a2b"),
+                text: "hello,  world ".into(),
+                options: AnonOptions { sign: false },
+            })
+        );
+        assert_eq!(
+            line("/anon-signed\t1a2b3c4d   it is me"),
+            Ok(Command::Anon {
+                to: prefix("1a2b3c4d"),
+                text: "it is me".into(),
+                options: AnonOptions { sign: true },
+            })
+        );
+        assert_eq!(
+            line("/reply 0123456789abcdef0123456789ABCDEF hi"),
+            Ok(Command::Reply {
+                thread: prefix("0123456789abcdef0123456789abcdef"),
+                text: "hi".into(),
+            })
+        );
+        assert_eq!(line("/members"), Ok(Command::Members));
+        assert_eq!(line("/members  "), Ok(Command::Members));
+        assert_eq!(line("/help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong() {
+        let cases = [
+            ("/", "unknown command /: /help lists the commands"),
+            (
+                "/anonymous abcd hi",
+                "unknown command /anonymous: /help lists the commands",
+            ),
+            ("/Help", "unknown command /Help: /help lists the commands"),
+            ("/anon", "usage: /anon MEMBER TEXT"),
+            ("/anon abcd", "usage: /anon MEMBER TEXT"),
+            ("/anon abcd   ", "usage: /anon MEMBER TEXT"),
+            ("/anon-signed abcd", "usage: /anon-signed MEMBER TEXT"),
+            ("/reply", "usage: /reply THREAD TEXT"),
+            ("/members all", "usage: /members"),
+            ("/help me", "usage: /help"),
+            (
+                "/anon bob hi",
+                r#""bob" is not an id: ids are hex digits (0-9, a-f)"#,
+            ),
+            (
+                "/reply 12g4 hi",
+                r#""12g4" is not an id: ids are hex digits (0-9, a-f)"#,
+            ),
+            (
+                "/anon abc hi",
+                r#"id prefix "abc" is too short: type at least 4 hex digits"#,
+            ),
+            (
+                &format!("/reply {} hi", "a".repeat(33)),
+                &format!(
+                    "id prefix {:?} is longer than an id (32 hex digits)",
+                    "a".repeat(33)
+                ),
+            ),
+        ];
+        for (text, error) in cases {
+            assert_eq!(line(text).unwrap_err().to_string(), error, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_names_exactly_one_id() {
+        let ids = [
+            id(&[0x1a, 0x2b, 0x3c]),
+            id(&[0x1a, 0x2b, 0x4d]),
+            id(&[0xff]),
+        ];
+        assert_eq!(resolve(&prefix("1a2b3"), ids), Ok(ids[0]));
+        assert_eq!(resolve(&prefix("1A2B4D"), ids), Ok(ids[1]));
+        assert_eq!(resolve(&prefix("ff77"), ids), Ok(ids[2]));
+        assert_eq!(resolve(&prefix(&hex(&ids[0])), ids), Ok(ids[0]));
+        assert_eq!(resolve(&prefix("1a2b"), ids), Err(Unresolved::Several(2)));
+        assert_eq!(resolve(&prefix("2b3c"), ids), Err(Unresolved::None));
+        assert_eq!(resolve(&prefix("abcd"), []), Err(Unresolved::None));
+    }
+
+    #[test]
+    fn ids_are_lowercase_hex() {
+        assert_eq!(hex(&[0x01, 0xab, 0xff]), "01abff");
+        assert!(prefix("01AB").matches(&id(&[0x01, 0xab])));
+        assert!(!prefix("01ac").matches(&id(&[0x01, 0xab])));
+    }
+}
