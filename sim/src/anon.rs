@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use peerster_core::crypto::ClusterKey;
-use peerster_core::wire::anon::{AnonRelay, PacketDigest, ThreadId};
+use peerster_core::wire::anon::{AnonRelay, PacketDigest, RelayPhase, ThreadId};
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
 use peerster_core::wire::fragment::MessageId;
 use peerster_core::wire::{Packet, decode, decode_payload, frame};
@@ -130,8 +130,12 @@ pub struct AnonReport {
     /// What a direct sealed send of the same messages would cost: one datagram per fragment
     /// and one for the acknowledgement.
     pub direct_bytes_per_message: f64,
-    /// The spies' first-spy naming of creators of packets made by honest members.
+    /// The spies' first-spy naming of creators of packets made by honest members, whatever
+    /// phase the first spy saw a packet in (the fluff reaches every spy).
     pub first_spy: Naming,
+    /// The same, over the packets a spy saw on the stem: the case the Crowds bound
+    /// `1 - p (n - c - 1) / n` describes.
+    pub first_spy_on_stem: Naming,
     /// The tap's naming of its member as the creator of packets.
     pub tap: Naming,
     /// Member ids or epoch keys found in clear in packets the spies saw, and packets spies
@@ -189,6 +193,8 @@ pub struct AnonObserver {
     origin: BTreeMap<PacketDigest, NodeIndex>,
     /// The node that handed each packet to the first spy that saw it.
     first_spy: BTreeMap<PacketDigest, NodeIndex>,
+    /// The same, for the first spy that saw it on the stem.
+    first_spy_on_stem: BTreeMap<PacketDigest, NodeIndex>,
     /// When the tap's member last received a datagram of the anonymous bucket size.
     tap_last_in: Option<Timestamp>,
     /// Packets the tap named its member the creator of, and whether rightly.
@@ -258,6 +264,9 @@ impl Observer for AnonObserver {
         }
         if let (Some(relay), _) = self.relay_in(datagram) {
             let digest = relay.packet.digest();
+            if matches!(relay.phase, RelayPhase::Stem { .. }) {
+                self.first_spy_on_stem.entry(digest).or_insert(from);
+            }
             if let std::collections::btree_map::Entry::Vacant(entry) = self.first_spy.entry(digest)
             {
                 entry.insert(from);
@@ -509,16 +518,21 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
         }
     }
     latencies.sort();
-    let mut first_spy = Naming::default();
-    for (digest, guess) in &observer.first_spy {
-        if let Some(origin) = observer.origin.get(digest)
-            && !spies.contains(origin)
-        {
-            first_spy.guesses += 1;
-            first_spy.possible += 1;
-            first_spy.correct += usize::from(guess == origin);
+    let naming = |guesses: &BTreeMap<PacketDigest, NodeIndex>| {
+        let mut naming = Naming::default();
+        for (digest, guess) in guesses {
+            if let Some(origin) = observer.origin.get(digest)
+                && !spies.contains(origin)
+            {
+                naming.guesses += 1;
+                naming.possible += 1;
+                naming.correct += usize::from(guess == origin);
+            }
         }
-    }
+        naming
+    };
+    let first_spy = naming(&observer.first_spy);
+    let first_spy_on_stem = naming(&observer.first_spy_on_stem);
     let tap_naming = Naming {
         guesses: observer.tap_guesses.len(),
         correct: observer
@@ -562,6 +576,7 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
         },
         direct_bytes_per_message: ((fragments + 1) * anon_bucket) as f64,
         first_spy,
+        first_spy_on_stem,
         tap: tap_naming,
         recipients_named: observer.identifiers_seen + spy_opened,
         estimated_precision: if estimates.is_empty() {

@@ -11,8 +11,8 @@ use peerster_core::wire;
 use peerster_core::{Config, Event};
 use peerster_sim::cluster::quantile;
 use peerster_sim::{
-    ClusterScenario, LinkModel, Network, Recorder, SimConfig, Simulation, SpreadScenario, Topology,
-    TraceEntry, run_cluster, run_spread,
+    AnonScenario, ClusterScenario, LinkModel, Network, Recorder, SimConfig, Simulation,
+    SpreadScenario, Topology, TraceEntry, run_anon, run_cluster, run_spread,
 };
 
 /// Runs Peerster nodes on a simulated network and prints what happened.
@@ -32,6 +32,57 @@ enum Command {
     /// Members join one cluster one by one, post, then idle: join convergence, post delivery
     /// and latency, and the cost of an idle cluster.
     Cluster(ClusterArgs),
+    /// Members of one cluster send each other anonymous messages and answer them, optionally
+    /// among spies and under a tap: delivery, latency, cost, and how well the adversaries name
+    /// senders.
+    Anon(AnonArgs),
+}
+
+/// An anonymous-message run.
+#[derive(Debug, Args)]
+struct AnonArgs {
+    /// Members of the cluster.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(2..=256))]
+    members: u16,
+    /// Seed of the whole run: the same seed replays the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One-way latency of every link, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    latency_ms: u64,
+    /// Largest extra delay drawn per datagram, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Share of datagrams every link loses while messages flow, in percent.
+    #[arg(long, default_value_t = 0.0)]
+    loss_percent: f64,
+    /// Messages sent, each from a random honest member to another, one per --interval-ms.
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Simulated milliseconds between two messages.
+    #[arg(long, default_value_t = 500)]
+    interval_ms: u64,
+    /// Bytes of each message's text (at most 16384).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(0..=16384))]
+    text_bytes: u16,
+    /// Recipients do not answer.
+    #[arg(long)]
+    no_replies: bool,
+    /// Malicious members that log what they relay.
+    #[arg(long, default_value_t = 0)]
+    spies: usize,
+    /// An eavesdropper taps every link of one random honest member.
+    #[arg(long)]
+    tap: bool,
+    /// Probability that a stem relay passes a packet on (default: the configuration's).
+    #[arg(long)]
+    p_stem: Option<f64>,
+    /// Route stems as Crowds does instead of Dandelion++.
+    #[arg(long)]
+    crowds: bool,
+    /// Simulated seconds after the last message for retries and stragglers.
+    #[arg(long, default_value_t = 60)]
+    settle_s: u64,
 }
 
 /// A cluster run.
@@ -123,6 +174,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Some(Command::Trace(args)) => trace(args),
         Some(Command::Cluster(args)) => cluster(args),
+        Some(Command::Anon(args)) => anon(args),
         None => spread(cli.spread),
     }
 }
@@ -263,6 +315,102 @@ fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
     if !report.converged || failed > 0 {
         return Err("the cluster did not converge".into());
     }
+    Ok(())
+}
+
+fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let mut scenario = AnonScenario::new(usize::from(args.members), args.seed);
+    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.messages = args.messages;
+    scenario.message_interval = Duration::from_millis(args.interval_ms);
+    scenario.text_len = usize::from(args.text_bytes);
+    scenario.replies = !args.no_replies;
+    scenario.spies = args.spies;
+    scenario.tap = args.tap;
+    scenario.settle = Duration::from_secs(args.settle_s);
+    if let Some(p) = args.p_stem {
+        scenario.config.p_stem = p;
+    }
+    if args.crowds {
+        scenario.config.stem_routing = peerster_core::StemRouting::Crowds;
+    }
+    let report = run_anon(&scenario)?;
+    let wall = started.elapsed();
+    let ms = |d: Option<Duration>| {
+        d.map_or("-".to_string(), |d| {
+            format!("{:.0} ms", d.as_secs_f64() * 1e3)
+        })
+    };
+    let share = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
+    println!(
+        "{} members, {} messages of {} bytes{}, {} ms links (+ up to {} ms jitter, {} % loss), p_stem {}, {}, seed {}",
+        report.members,
+        args.messages,
+        args.text_bytes,
+        if scenario.replies {
+            " each answered"
+        } else {
+            ""
+        },
+        args.latency_ms,
+        args.jitter_ms,
+        args.loss_percent,
+        scenario.config.p_stem,
+        if args.crowds { "Crowds" } else { "Dandelion++" },
+        args.seed
+    );
+    println!(
+        "  {} sent ({} replies): {:.2} % delivered, {} duplicates, {} opened by another member, {:.2} % acknowledged, {} given up",
+        report.sent,
+        report.replies,
+        100.0 * report.delivery(),
+        report.duplicates,
+        report.misdelivered,
+        100.0 * report.acknowledged as f64 / report.sent.max(1) as f64,
+        report.failed
+    );
+    println!(
+        "  latency p50 {}, p90 {}, p99 {}, max {}; {} embargo fluffs, {} retries",
+        ms(report.latency(0.5)),
+        ms(report.latency(0.9)),
+        ms(report.latency(0.99)),
+        ms(report.latency(1.0)),
+        report.embargo_fluffs,
+        report.retries
+    );
+    println!(
+        "  anonymous traffic per delivered message: {:.1} KB ({:.0}x a direct sealed send of {:.1} KB)",
+        report.bytes_per_message / 1000.0,
+        report.bytes_per_message / report.direct_bytes_per_message,
+        report.direct_bytes_per_message / 1000.0
+    );
+    if args.spies > 0 {
+        println!(
+            "  {} spies, first-spy estimator: precision {} over all {} packets, {} over the {} a spy saw on the stem (the senders estimated {:.3})",
+            args.spies,
+            share(report.first_spy.precision()),
+            report.first_spy.guesses,
+            share(report.first_spy_on_stem.precision()),
+            report.first_spy_on_stem.guesses,
+            report.estimated_precision
+        );
+    }
+    if args.tap {
+        println!(
+            "  tap on one member's links: named it the creator of {} packets, precision {}, recall {}",
+            report.tap.guesses,
+            share(report.tap.precision()),
+            share(report.tap.recall())
+        );
+    }
+    println!(
+        "  recipients named: {}; {} events in {:.2} s of wall time; digest {:016x}",
+        report.recipients_named,
+        report.stats.events,
+        wall.as_secs_f64(),
+        report.digest
+    );
     Ok(())
 }
 
