@@ -54,6 +54,11 @@ fn cluster_member_regressions_stay_fixed() {
 }
 
 #[test]
+fn anon_payloads_regressions_stay_fixed() {
+    replay("anon_payloads", harness::anon_payloads);
+}
+
+#[test]
 fn harness_runs_on_handmade_inputs() {
     // The harness itself must work on ordinary inputs, or the replays above prove nothing.
     harness::decode(&[1, 3, 5]);
@@ -64,6 +69,207 @@ fn harness_runs_on_handmade_inputs() {
     harness::overlay_packets(&(0..=255).rev().collect::<Vec<u8>>());
     cluster_payloads_on_handmade_inputs();
     cluster_member_on_handmade_inputs();
+    anon_payloads_on_handmade_inputs();
+    anonymous_member_on_handmade_inputs();
+}
+
+/// Valid anonymous payloads of each kind, a packet, and a sealed plaintext.
+fn anon_payloads_on_handmade_inputs() {
+    use peerster_core::crypto::{EpochPublic, IdentityKey};
+    use peerster_core::ids::{ClusterId, Epoch, MemberId};
+    use peerster_core::wire::anon::{
+        AnonAck, AnonBody, AnonMessage, AnonPacket, AnonPayload, AnonRelay, AnonSigner, AnonSync,
+        RelayPhase,
+    };
+    use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
+    use peerster_core::wire::{BoundedBytes, BoundedVec, encode_payload};
+
+    let relay = AnonRelay {
+        epoch: Epoch(6),
+        phase: RelayPhase::Fluff { hops: 3 },
+        packet: AnonPacket::from_bytes(&[0x42; 512]).unwrap(),
+    };
+    let sync = AnonSync {
+        member: MemberId([8; 16]),
+        total: 2,
+        fingerprint: 1 ^ 5,
+        from: 0,
+        ids: BoundedVec::new(vec![1, 5]).unwrap(),
+        to_end: true,
+        reply_wanted: true,
+    };
+    let ack = AnonPayload::Ack(AnonAck { message: [4; 16] });
+    let identity = IdentityKey::from_secret_bytes([3; 32]);
+    let message = AnonMessage {
+        thread: [7; 16],
+        reply_key: EpochPublic([9; 32]),
+        body: AnonBody::Text(BoundedBytes::new(vec![b'x'; 1000]).unwrap()),
+        signer: Some(AnonSigner {
+            identity: identity.public(),
+            signature: identity.sign(b"not what it should sign"),
+        }),
+    };
+    let frame = ClusterFrame {
+        cluster: ClusterId(7),
+        epoch: Epoch(6),
+        body: FrameBody::Anon(relay.clone()),
+    };
+    let payloads = [
+        encode_payload(&relay).unwrap(),
+        encode_payload(&sync).unwrap(),
+        encode_payload(&ack).unwrap(),
+        encode_payload(&message).unwrap(),
+        encode_payload(&frame).unwrap(),
+        vec![0x42; 512],
+    ];
+    for (kind, payload) in (0u8..).zip(&payloads) {
+        // `kind` (below 6) picks the type; 18 + `kind` picks it too, with bit 0x10 set.
+        for selector in [kind, 18 + kind] {
+            harness::anon_payloads(&[&[selector][..], payload].concat());
+        }
+    }
+    // A sealed plaintext holding a padded ack, and one holding garbage.
+    let ack = encode_payload(&ack).unwrap();
+    let len = (ack.len() as u16).to_le_bytes();
+    harness::anon_payloads(&[&[0x17][..], &[1; 16], &len, &ack].concat());
+    harness::anon_payloads(&(0x17..=255).collect::<Vec<u8>>());
+}
+
+/// A member of a two-node cluster written to anonymously (signed, with a reply key the
+/// harness holds), answering, acknowledged by the harness, and writing to the other node.
+fn anonymous_member_on_handmade_inputs() {
+    use harness::{
+        Action, AddrChoice, AnonKeyChoice, AnonMessageChoice, AnonMessageSpec, AnonPayloadSpec,
+        BodySpec, ClusterChoice, Command, Cutting, EpochChoice, KeyChoice, MemberChoice,
+        MemberSetup, MemberStep, PacketSpec, PhaseSpec, PublicKeyChoice, RelayEpochChoice, Signer,
+        TagChoice, ThreadChoice,
+    };
+
+    let step = |action| MemberStep {
+        advance_ms: 10,
+        action,
+    };
+    let frame = |body| {
+        step(Action::Frame {
+            key: KeyChoice::Current,
+            from: AddrChoice::Peer,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            body,
+        })
+    };
+    let heartbeat = |counter| {
+        frame(BodySpec::Heartbeat {
+            signer: Signer::Named,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            member: MemberChoice::Peer,
+            counter,
+        })
+    };
+    let scenario = || {
+        vec![
+            heartbeat(1000),
+            step(Action::AnonMessage {
+                key: KeyChoice::Current,
+                from: AddrChoice::Peer,
+                cluster: ClusterChoice::Real,
+                epoch: EpochChoice::Current,
+                relay_epoch: RelayEpochChoice::Near(0),
+                phase: PhaseSpec::Fluff { hops: 1 },
+                to: AnonKeyChoice::Key(PublicKeyChoice::MyEpochKey),
+                tag: TagChoice::Raw([3; 16]),
+                message: AnonMessageSpec {
+                    thread: ThreadChoice::Raw([5; 16]),
+                    reply_key: PublicKeyChoice::Pool(0),
+                    text: b"hello there ".to_vec(),
+                    repeat: 40,
+                    signer: Some(Signer::Named),
+                },
+                cutting: Cutting {
+                    message: 9,
+                    per_fragment: 0,
+                    skip: 0,
+                    reverse: false,
+                },
+            }),
+            step(Action::Timeout { advance_ms: 1_000 }),
+            step(Action::Command(Command::ReplyAnonymous {
+                thread: ThreadChoice::Known(0),
+                text: "and hello to you".into(),
+                repeat: 0,
+                sign: false,
+            })),
+            heartbeat(1001),
+            step(Action::Timeout { advance_ms: 1_000 }),
+            step(Action::Timeout { advance_ms: 1_000 }),
+            // The harness overheard the answer: it acknowledges it to the answer's reply key.
+            frame(BodySpec::Anon {
+                epoch: RelayEpochChoice::Near(0),
+                phase: PhaseSpec::Stem { copy: 0 },
+                packet: PacketSpec::Sealed {
+                    to: AnonKeyChoice::Heard(0),
+                    tag: TagChoice::Answer(0),
+                    payload: AnonPayloadSpec::Ack {
+                        message: AnonMessageChoice::Heard(0),
+                    },
+                },
+            }),
+            step(Action::Command(Command::SendAnonymous {
+                to: MemberChoice::Peer,
+                text: "to the peer".into(),
+                repeat: 3,
+                sign: true,
+            })),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Timeout { advance_ms: 1_000 }),
+            step(Action::Exchange { rounds: 3 }),
+            step(Action::Timeout { advance_ms: 1_000 }),
+            step(Action::Exchange { rounds: 3 }),
+            frame(BodySpec::AnonSync {
+                member: MemberChoice::Peer,
+                total: None,
+                fingerprint: None,
+                from: 0,
+                ids: Vec::new(),
+                known: 0,
+                sorted: true,
+                to_end: true,
+                reply_wanted: true,
+            }),
+            frame(BodySpec::Anon {
+                epoch: RelayEpochChoice::Near(0),
+                phase: PhaseSpec::Fluff { hops: 0 },
+                packet: PacketSpec::Sealed {
+                    to: AnonKeyChoice::Key(PublicKeyChoice::MyEpochKey),
+                    tag: TagChoice::Raw([1; 16]),
+                    payload: AnonPayloadSpec::Plaintext {
+                        bytes: vec![7; 30],
+                        pad: true,
+                    },
+                },
+            }),
+            step(Action::Timeout { advance_ms: 60_000 }),
+        ]
+    };
+    for founder in [false, true] {
+        let setup = MemberSetup {
+            founder,
+            limit: 0,
+            admission: 0,
+        };
+        let stats = harness::run_cluster_member(&setup, scenario());
+        assert_eq!(stats.anon_received, 1, "the harness's message is delivered");
+        assert_eq!(stats.anon_sent, 2);
+        assert_eq!(
+            stats.anon_acknowledged, 2,
+            "the harness acknowledges the answer, the other node the message to it"
+        );
+        assert!(
+            stats.anon_store_handovers > 0,
+            "a sync lacking all gets the store"
+        );
+    }
 }
 
 /// Valid payloads of each kind, plain and sealed, and a few fragment sequences.

@@ -576,6 +576,270 @@ fn fragments(bytes: &[u8]) {
     }
 }
 
+// ------------------------------------------------------------------------------------------
+// Anonymous messages
+// ------------------------------------------------------------------------------------------
+
+/// The cluster `anon_payloads` seals its packets for.
+const ANON_CLUSTER: peerster_core::ids::ClusterId =
+    peerster_core::ids::ClusterId(0x0123_4567_89ab_cdef);
+
+/// The recipient key `anon_payloads` seals to and opens with.
+fn anon_secret() -> &'static peerster_core::crypto::EpochSecret {
+    static SECRET: std::sync::OnceLock<peerster_core::crypto::EpochSecret> =
+        std::sync::OnceLock::new();
+    SECRET.get_or_init(|| peerster_core::crypto::EpochSecret::from_bytes([0x45; 32]))
+}
+
+/// The HPKE `info` of an anonymous packet of `cluster`, as `wire::anon` builds it (private
+/// there): `"peerster/anon/v1" ‖ cluster id (big-endian)`. Checked against `seal_anon` on
+/// first use, so a change in core fails loudly here rather than making the harness's raw
+/// packets silently unopenable.
+fn anon_info(cluster: peerster_core::ids::ClusterId) -> Vec<u8> {
+    use peerster_core::wire::anon::{AnonAck, AnonPayload, seal_anon};
+    use rand_core::SeedableRng;
+
+    let info = |cluster: peerster_core::ids::ClusterId| {
+        let mut info = b"peerster/anon/v1".to_vec();
+        info.extend_from_slice(&cluster.0.to_be_bytes());
+        info
+    };
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        let secret = anon_secret();
+        let mut rng = rand_chacha::ChaCha20Rng::from_seed([0x46; 32]);
+        let payload = AnonPayload::Ack(AnonAck { message: [1; 16] });
+        let packet = seal_anon(&mut rng, &secret.public(), ANON_CLUSTER, [2; 16], &payload)
+            .expect("an ack seals");
+        let (tag, sealed) = packet.as_bytes().split_at(16);
+        assert!(
+            secret.open(&info(ANON_CLUSTER), tag, sealed).is_ok(),
+            "the harness's copy of the anonymous packet `info` is out of date"
+        );
+    });
+    info(cluster)
+}
+
+/// Seals `plaintext` (any bytes, not necessarily a padded payload) to `recipient` as the body
+/// of an anonymous packet of `cluster` with detection tag `tag`, as `seal_anon` would seal a
+/// padded payload. `None` if the plaintext is not [`ANON_PLAINTEXT_LEN`] bytes or the key has
+/// low order.
+///
+/// [`ANON_PLAINTEXT_LEN`]: peerster_core::wire::anon::ANON_PLAINTEXT_LEN
+fn seal_raw_anon<R: rand_core::CryptoRng>(
+    rng: &mut R,
+    recipient: &peerster_core::crypto::EpochPublic,
+    cluster: peerster_core::ids::ClusterId,
+    tag: [u8; 16],
+    plaintext: &[u8],
+) -> Option<peerster_core::wire::anon::AnonPacket> {
+    use peerster_core::crypto::seal_to;
+    use peerster_core::wire::anon::{ANON_PLAINTEXT_LEN, AnonPacket};
+
+    if plaintext.len() != ANON_PLAINTEXT_LEN {
+        return None;
+    }
+    let sealed = seal_to(rng, recipient, &anon_info(cluster), &tag, plaintext).ok()?;
+    let packet = AnonPacket::from_bytes(&[&tag[..], &sealed].concat());
+    assert!(
+        packet.is_some(),
+        "a sealed plaintext fills exactly one packet"
+    );
+    packet
+}
+
+/// `bytes` cut or zero-extended to exactly `len` bytes.
+fn fitted(bytes: &[u8], len: usize) -> Vec<u8> {
+    let mut out = bytes[..bytes.len().min(len)].to_vec();
+    out.resize(len, 0);
+    out
+}
+
+/// Any bytes into the decoders of anonymous traffic and into `open_anon`: never a panic, and
+/// whatever decodes re-encodes to the same bytes (one encoding per payload). The first byte
+/// picks what (`% 6`):
+///
+/// - 0, 1: an [`AnonRelay`] or an [`AnonSync`];
+/// - 2: an [`AnonPayload`], which must also seal into one packet and open back exactly when
+///   it fits the padded plaintext;
+/// - 3: an [`AnonMessage`], which is within [`MAX_ANON_MESSAGE_BYTES`] and whose largest
+///   fragment seals into one packet and opens back;
+/// - 4: a [`ClusterFrame`], the frame that carries relays and syncs;
+/// - 5: a packet (the bytes cut or zero-extended to 512) opened with a fixed secret; with bit
+///   `0x10` set, the bytes are instead a detection tag and a padded plaintext sealed to that
+///   secret, which must open to exactly what the plaintext decodes to.
+///
+/// With bit `0x10` set, a relay, sync or frame that decodes also goes through a sealed frame
+/// of the smallest bucket that holds it and back.
+///
+/// [`AnonRelay`]: peerster_core::wire::anon::AnonRelay
+/// [`AnonSync`]: peerster_core::wire::anon::AnonSync
+/// [`AnonPayload`]: peerster_core::wire::anon::AnonPayload
+/// [`AnonMessage`]: peerster_core::wire::anon::AnonMessage
+/// [`MAX_ANON_MESSAGE_BYTES`]: peerster_core::wire::anon::MAX_ANON_MESSAGE_BYTES
+/// [`ClusterFrame`]: peerster_core::wire::cluster::ClusterFrame
+pub fn anon_payloads(data: &[u8]) {
+    use peerster_core::wire::anon::{AnonRelay, AnonSync};
+    use peerster_core::wire::cluster::ClusterFrame;
+
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let seal = selector & 0x10 != 0;
+    match selector % 6 {
+        0 => payload_round_trip::<AnonRelay>(bytes, seal, false),
+        1 => payload_round_trip::<AnonSync>(bytes, seal, false),
+        2 => anon_payload(bytes),
+        3 => anon_message(bytes),
+        4 => payload_round_trip::<ClusterFrame>(bytes, seal, false),
+        _ => anon_packet(bytes, seal),
+    }
+}
+
+/// An anonymous payload that decodes re-encodes to its bytes, and seals (to the fixed secret)
+/// into one packet that opens back to it, exactly when it fits the padded plaintext.
+fn anon_payload(bytes: &[u8]) {
+    use peerster_core::wire::anon::AnonPayload;
+
+    let Ok(payload) = wire::decode_payload::<AnonPayload>(bytes) else {
+        return;
+    };
+    payload_round_trip::<AnonPayload>(bytes, false, false);
+    seal_and_open(&payload, bytes.len());
+}
+
+/// Seals `payload` (`encoded_len` bytes encoded) to the fixed secret: it seals exactly when it
+/// fits the padded plaintext, into a packet with the tag asked for that only its recipient, in
+/// its cluster, opens back to it.
+fn seal_and_open(payload: &peerster_core::wire::anon::AnonPayload, encoded_len: usize) {
+    use peerster_core::ids::ClusterId;
+    use peerster_core::wire::DecodeError;
+    use peerster_core::wire::anon::{
+        ANON_PACKET_LEN, ANON_PLAINTEXT_LEN, AnonPacket, detection_tag, open_anon, seal_anon,
+    };
+    use peerster_core::wire::padding::LENGTH_PREFIX;
+    use rand_core::SeedableRng;
+
+    let secret = anon_secret();
+    let public = secret.public();
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([0x47; 32]);
+    let tag = detection_tag(&public, encoded_len as u32);
+    let fits = encoded_len + LENGTH_PREFIX <= ANON_PLAINTEXT_LEN;
+    let packet = match seal_anon(&mut rng, &public, ANON_CLUSTER, tag, payload) {
+        Ok(packet) => packet,
+        Err(error) => {
+            assert!(
+                !fits,
+                "a payload of {encoded_len} bytes does not seal: {error}"
+            );
+            return;
+        }
+    };
+    assert!(
+        fits,
+        "a payload of {encoded_len} bytes sealed into a packet"
+    );
+    assert_eq!(packet.as_bytes().len(), ANON_PACKET_LEN);
+    assert_eq!(packet.tag(), tag);
+    let opened = open_anon(secret, ANON_CLUSTER, &packet).expect("its recipient opens a packet");
+    assert_eq!(&opened, payload);
+    assert_eq!(
+        open_anon(secret, ClusterId(ANON_CLUSTER.0 ^ 1), &packet),
+        Err(DecodeError::Unauthenticated),
+        "a packet opened in another cluster"
+    );
+    // The packet as the wire carries it, in a relay.
+    let encoded = wire::encode_payload(&packet).expect("a packet encodes");
+    let decoded = wire::decode_payload::<AnonPacket>(&encoded).expect("a packet decodes");
+    assert_eq!(decoded, packet);
+}
+
+/// An anonymous message that decodes re-encodes to its bytes, is within the bound of a
+/// message, is cut into no more than the most fragments, and its largest fragment seals into
+/// one packet. Checking a signature it carries never panics.
+fn anon_message(bytes: &[u8]) {
+    use peerster_core::wire::anon::{
+        ANON_FRAGMENT_BYTES, AnonMessage, AnonPayload, MAX_ANON_FRAGMENTS, MAX_ANON_MESSAGE_BYTES,
+        signed_bytes,
+    };
+    use peerster_core::wire::fragment;
+
+    let Ok(message) = wire::decode_payload::<AnonMessage>(bytes) else {
+        return;
+    };
+    payload_round_trip::<AnonMessage>(bytes, false, false);
+    assert!(
+        bytes.len() <= MAX_ANON_MESSAGE_BYTES,
+        "a message of {} bytes",
+        bytes.len()
+    );
+    let id = [0x48; 16];
+    let pieces = fragment::split(id, bytes, ANON_FRAGMENT_BYTES).expect("a message splits");
+    assert!(pieces.len() <= MAX_ANON_FRAGMENTS);
+    let largest = pieces
+        .into_iter()
+        .map(|piece| {
+            let payload = AnonPayload::Fragment(piece);
+            let len = wire::encode_payload(&payload)
+                .expect("a fragment encodes")
+                .len();
+            (len, payload)
+        })
+        .max_by_key(|(len, _)| *len);
+    if let Some((len, payload)) = largest {
+        seal_and_open(&payload, len);
+    }
+    if let Some(signer) = &message.signer {
+        let signed = signed_bytes(
+            &anon_secret().public(),
+            &id,
+            &message.thread,
+            &message.reply_key,
+            &message.body,
+        );
+        let _ = signer.identity.verify(&signed, &signer.signature);
+    }
+}
+
+/// A packet opened with the fixed secret: never a panic. Without `seal`, the bytes are the
+/// packet; with it, they are a detection tag and a plaintext sealed to the secret, which opens
+/// to what the plaintext decodes to (its padding removed), and only to that.
+fn anon_packet(bytes: &[u8], seal: bool) {
+    use peerster_core::wire::anon::{
+        ANON_PACKET_LEN, ANON_PLAINTEXT_LEN, AnonPacket, AnonPayload, DETECTION_TAG_LEN, open_anon,
+    };
+    use peerster_core::wire::padding;
+    use rand_core::SeedableRng;
+
+    let secret = anon_secret();
+    if !seal {
+        // The bytes as the wire type, then as a packet's bytes.
+        payload_round_trip::<AnonPacket>(bytes, false, false);
+        let raw = fitted(bytes, ANON_PACKET_LEN);
+        let packet = AnonPacket::from_bytes(&raw).expect("a packet's length");
+        assert_eq!(&packet.as_bytes()[..], &raw[..]);
+        if let Ok(payload) = open_anon(secret, ANON_CLUSTER, &packet) {
+            let encoded = wire::encode_payload(&payload).expect("an opened payload encodes");
+            assert!(encoded.len() + padding::LENGTH_PREFIX <= ANON_PLAINTEXT_LEN);
+        }
+        return;
+    }
+    let mut tag = [0u8; DETECTION_TAG_LEN];
+    tag.copy_from_slice(&fitted(bytes, DETECTION_TAG_LEN));
+    let plaintext = fitted(
+        bytes.get(DETECTION_TAG_LEN..).unwrap_or_default(),
+        ANON_PLAINTEXT_LEN,
+    );
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([0x49; 32]);
+    let packet = seal_raw_anon(&mut rng, &secret.public(), ANON_CLUSTER, tag, &plaintext)
+        .expect("the fixed key seals");
+    assert_eq!(packet.tag(), tag);
+    let expected = padding::unpad(&plaintext)
+        .ok()
+        .and_then(|p| wire::decode_payload::<AnonPayload>(p).ok());
+    assert_eq!(open_anon(secret, ANON_CLUSTER, &packet).ok(), expected);
+}
+
 /// Keys and identities every `cluster_member` run uses, derived once (the derivation is
 /// deterministic, so caching it changes no run).
 struct Fixtures {
@@ -585,6 +849,8 @@ struct Fixtures {
     node_keys: Vec<peerster_core::crypto::EpochPublic>,
     /// X25519 keys outsiders use as join keys or epoch keys.
     secrets: Vec<peerster_core::crypto::EpochSecret>,
+    /// Their public halves.
+    secret_publics: Vec<peerster_core::crypto::EpochPublic>,
 }
 
 fn fixtures() -> &'static Fixtures {
@@ -595,13 +861,15 @@ fn fixtures() -> &'static Fixtures {
             .map(|i| IdentityKey::from_secret_bytes([0xa0 + i; 32]))
             .collect();
         let node_keys = identities.iter().map(|i| i.node_key().public()).collect();
-        let secrets = (0..3u8)
+        let secrets: Vec<EpochSecret> = (0..3u8)
             .map(|i| EpochSecret::from_bytes([0xc0 + i; 32]))
             .collect();
+        let secret_publics = secrets.iter().map(EpochSecret::public).collect();
         Fixtures {
             identities,
             node_keys,
             secrets,
+            secret_publics,
         }
     })
 }
@@ -965,6 +1233,178 @@ pub enum BodySpec {
         /// Reply wanted.
         reply_wanted: bool,
     },
+    /// An anonymous packet on its way.
+    Anon {
+        /// The epoch the relay names.
+        epoch: RelayEpochChoice,
+        /// Where the packet is on its way.
+        phase: PhaseSpec,
+        /// The packet.
+        packet: PacketSpec,
+    },
+    /// Anti-entropy of stored anonymous packets.
+    AnonSync {
+        /// The sender named.
+        member: MemberChoice,
+        /// Packets held (`None`: as many as listed).
+        total: Option<u32>,
+        /// XOR of their short digests (`None`: of those listed).
+        fingerprint: Option<u64>,
+        /// The first short digest covered.
+        from: u64,
+        /// Short digests listed.
+        ids: Vec<u64>,
+        /// Also list the short digests of known packets (bit i: the i-th newest of the
+        /// first eight).
+        known: u8,
+        /// Sort the list and drop repeats.
+        sorted: bool,
+        /// The listing runs to the end of the digest space.
+        to_end: bool,
+        /// Reply wanted.
+        reply_wanted: bool,
+    },
+}
+
+/// Which epoch an anonymous relay names.
+#[derive(Debug, Arbitrary)]
+pub enum RelayEpochChoice {
+    /// The node's current epoch plus an offset.
+    Near(i8),
+    /// Any epoch.
+    Other(u64),
+}
+
+/// Where an anonymous packet is on its way.
+#[derive(Debug, Arbitrary)]
+pub enum PhaseSpec {
+    /// On the stem.
+    Stem {
+        /// Which copy of the hop.
+        copy: u8,
+    },
+    /// In the fluff, after some hops.
+    Fluff {
+        /// Hops made.
+        hops: u8,
+    },
+    /// Handed over by anti-entropy.
+    Stored {
+        /// Seconds it is still kept for.
+        ttl_s: u16,
+    },
+}
+
+impl PhaseSpec {
+    fn phase(&self) -> peerster_core::wire::anon::RelayPhase {
+        use peerster_core::wire::anon::RelayPhase;
+        match *self {
+            PhaseSpec::Stem { copy } => RelayPhase::Stem { copy },
+            PhaseSpec::Fluff { hops } => RelayPhase::Fluff { hops },
+            PhaseSpec::Stored { ttl_s } => RelayPhase::Stored { ttl_s },
+        }
+    }
+}
+
+/// Which key an anonymous packet is sealed to.
+#[derive(Debug, Arbitrary)]
+pub enum AnonKeyChoice {
+    /// A key a message names ([`PublicKeyChoice::MyEpochKey`]: one the node opens).
+    Key(PublicKeyChoice),
+    /// The reply key of one of the node's messages the harness overheard (sent to a fixture
+    /// key): one the node opens by its detection tag.
+    Heard(u8),
+}
+
+/// The detection tag of an anonymous packet.
+#[derive(Debug, Arbitrary)]
+pub enum TagChoice {
+    /// Any bytes.
+    Raw([u8; 16]),
+    /// The tag of the i-th answer to the key the packet is sealed to (plus the fragment's
+    /// index, for a message).
+    Answer(u8),
+}
+
+/// Which message an anonymous fragment or acknowledgement names.
+#[derive(Debug, Arbitrary)]
+pub enum AnonMessageChoice {
+    /// One of the node's messages the harness overheard.
+    Heard(u8),
+    /// One the node sent (`send_anonymous` or `reply_anonymous` returned it).
+    Sent(u8),
+    /// Any id (repeated over 16 bytes).
+    Raw(u8),
+}
+
+/// Which conversation an anonymous message or reply belongs to.
+#[derive(Debug, Arbitrary)]
+pub enum ThreadChoice {
+    /// One the node knows: it opened it, or was written to in it.
+    Known(u8),
+    /// Any id.
+    Raw([u8; 16]),
+}
+
+/// What an anonymous packet carries, once opened.
+#[derive(Debug, Arbitrary)]
+pub enum AnonPayloadSpec {
+    /// A fragment with arbitrary fields.
+    Fragment {
+        /// The message.
+        message: AnonMessageChoice,
+        /// Index.
+        index: u16,
+        /// Count.
+        count: u16,
+        /// Content.
+        bytes: Vec<u8>,
+    },
+    /// An acknowledgement.
+    Ack {
+        /// The message acknowledged.
+        message: AnonMessageChoice,
+    },
+    /// Any plaintext, sealed as it is: it authenticates, but need not decode.
+    Plaintext {
+        /// The bytes.
+        bytes: Vec<u8>,
+        /// Pad them properly (else they are the padded plaintext, cut or zero-extended).
+        pad: bool,
+    },
+}
+
+/// An anonymous packet.
+#[derive(Debug, Arbitrary)]
+pub enum PacketSpec {
+    /// Any bytes, cut or zero-extended to a packet.
+    Raw(Vec<u8>),
+    /// One of the last packets the harness sent or overheard, again.
+    Known(u8),
+    /// A payload sealed to a key.
+    Sealed {
+        /// The key.
+        to: AnonKeyChoice,
+        /// Its detection tag.
+        tag: TagChoice,
+        /// What it carries.
+        payload: AnonPayloadSpec,
+    },
+}
+
+/// An anonymous message, sent as the fragments a [`Cutting`] delivers.
+#[derive(Debug, Arbitrary)]
+pub struct AnonMessageSpec {
+    /// Its conversation.
+    pub thread: ThreadChoice,
+    /// The reply key it carries ([`PublicKeyChoice::Pool`]: one the harness opens answers to).
+    pub reply_key: PublicKeyChoice,
+    /// The text (not necessarily UTF-8), repeated `1 + repeat % 64` times.
+    pub text: Vec<u8>,
+    /// Repetitions.
+    pub repeat: u8,
+    /// Who signs it, if anyone.
+    pub signer: Option<Signer>,
 }
 
 /// One member of a rollout beyond those kept from the table.
@@ -1154,6 +1594,28 @@ pub enum Command {
         /// The name.
         name: String,
     },
+    /// Send an anonymous message (the text repeated `1 + repeat % 64` times).
+    SendAnonymous {
+        /// The recipient.
+        to: MemberChoice,
+        /// The text.
+        text: String,
+        /// Repetitions.
+        repeat: u8,
+        /// Sign it.
+        sign: bool,
+    },
+    /// Answer in an anonymous conversation (the text repeated `1 + repeat % 64` times).
+    ReplyAnonymous {
+        /// The conversation.
+        thread: ThreadChoice,
+        /// The text.
+        text: String,
+        /// Repetitions.
+        repeat: u8,
+        /// Sign it.
+        sign: bool,
+    },
 }
 
 /// What one step does to the fuzzed member.
@@ -1185,6 +1647,29 @@ pub enum Action {
         /// The object.
         object: FloodSpec,
         /// How it is cut.
+        cutting: Cutting,
+    },
+    /// An anonymous message in relay frames, one per fragment, each freshly sealed.
+    AnonMessage {
+        /// The sealing key of the frames.
+        key: KeyChoice,
+        /// The sender's address.
+        from: AddrChoice,
+        /// The frames' cluster.
+        cluster: ClusterChoice,
+        /// The frames' epoch.
+        epoch: EpochChoice,
+        /// The epoch the relays name.
+        relay_epoch: RelayEpochChoice,
+        /// Where the packets are on their way.
+        phase: PhaseSpec,
+        /// The key the packets are sealed to.
+        to: AnonKeyChoice,
+        /// Their detection tags.
+        tag: TagChoice,
+        /// The message.
+        message: AnonMessageSpec,
+        /// How it is cut (into fragments of at most `ANON_FRAGMENT_BYTES`).
         cutting: Cutting,
     },
     /// Arbitrary datagram bytes.
@@ -1268,6 +1753,152 @@ struct MemberWorld {
     to_peer: std::collections::VecDeque<Vec<u8>>,
     /// The last datagrams the real nodes sent, newest last.
     recent: std::collections::VecDeque<Vec<u8>>,
+    /// What the harness knows of the node's anonymous conversations.
+    anon: AnonKnowledge,
+}
+
+/// A message of the fuzzed node that the harness opened: sealed to a fixture key.
+#[derive(Clone, Copy, Debug)]
+struct Heard {
+    message: peerster_core::wire::fragment::MessageId,
+    /// The reply key it carries: the node opens what is sealed to it.
+    reply_key: peerster_core::crypto::EpochPublic,
+}
+
+/// What the harness knows of the fuzzed node's anonymous conversations, and what it checks of
+/// them: the node reports the delivery or the failure of its own messages only, in their
+/// threads, each at most once, and no failure of a delivered message (a delivery after a
+/// failure is a late acknowledgement, which is reported).
+struct AnonKnowledge {
+    /// Threads the node knows (it opened them or was written to in them), newest last.
+    threads: std::collections::VecDeque<peerster_core::wire::anon::ThreadId>,
+    /// Every message the node sent, and its thread.
+    sent: Vec<(
+        peerster_core::wire::fragment::MessageId,
+        peerster_core::wire::anon::ThreadId,
+    )>,
+    /// Messages reported delivered.
+    delivered: std::collections::BTreeSet<peerster_core::wire::fragment::MessageId>,
+    /// Messages reported given up.
+    failed: std::collections::BTreeSet<peerster_core::wire::fragment::MessageId>,
+    /// The node's messages the harness opened, newest last.
+    heard: std::collections::VecDeque<Heard>,
+    /// Fragments of the node's messages sealed to fixture keys.
+    overheard: peerster_core::wire::fragment::Reassembler,
+    /// The last packets sent to or by the node, with the epoch of their relay, newest last.
+    packets: std::collections::VecDeque<(
+        peerster_core::ids::Epoch,
+        peerster_core::wire::anon::AnonPacket,
+    )>,
+    /// Digests of the packets sent to or by the node: each is opened once, and the harness
+    /// never takes a packet it made for one of the node's.
+    seen: std::collections::BTreeSet<peerster_core::wire::anon::PacketDigest>,
+    /// Fixture secrets the harness handed out as reply keys (bit i: secret i).
+    reply_keys: u8,
+}
+
+impl AnonKnowledge {
+    fn new() -> Self {
+        use peerster_core::wire::anon::MAX_ANON_MESSAGE_BYTES;
+        use peerster_core::wire::fragment::{Reassembler, ReassemblyLimits};
+        AnonKnowledge {
+            threads: std::collections::VecDeque::new(),
+            sent: Vec::new(),
+            delivered: std::collections::BTreeSet::new(),
+            failed: std::collections::BTreeSet::new(),
+            heard: std::collections::VecDeque::new(),
+            overheard: Reassembler::new(ReassemblyLimits {
+                max_messages: 8,
+                max_message_bytes: MAX_ANON_MESSAGE_BYTES,
+                timeout: Duration::from_secs(600),
+                remember_completed: 32,
+            }),
+            packets: std::collections::VecDeque::new(),
+            seen: std::collections::BTreeSet::new(),
+            reply_keys: 0,
+        }
+    }
+
+    fn thread(&mut self, thread: peerster_core::wire::anon::ThreadId) {
+        if !self.threads.contains(&thread) {
+            if self.threads.len() >= 16 {
+                self.threads.pop_front();
+            }
+            self.threads.push_back(thread);
+        }
+    }
+
+    /// Notes a packet sent to or by the node; whether it is new.
+    fn packet(
+        &mut self,
+        epoch: peerster_core::ids::Epoch,
+        packet: &peerster_core::wire::anon::AnonPacket,
+    ) -> bool {
+        if !self.seen.insert(packet.digest()) {
+            return false;
+        }
+        if self.packets.len() >= 16 {
+            self.packets.pop_front();
+        }
+        self.packets.push_back((epoch, packet.clone()));
+        true
+    }
+
+    /// Checks an event of the node about its anonymous messages.
+    fn event(&mut self, event: &peerster_core::Event) {
+        use peerster_core::Event;
+        match event {
+            Event::AnonMessage { thread, .. } => self.thread(*thread),
+            Event::AnonDelivered { thread, message } => {
+                assert!(
+                    self.sent.contains(&(*message, *thread)),
+                    "a delivery reported of a message the node did not send in that thread"
+                );
+                assert!(self.delivered.insert(*message), "a delivery reported twice");
+            }
+            Event::AnonFailed {
+                thread, message, ..
+            } => {
+                assert!(
+                    self.sent.contains(&(*message, *thread)),
+                    "a failure reported of a message the node did not send in that thread"
+                );
+                assert!(
+                    !self.delivered.contains(message),
+                    "a delivered message reported given up"
+                );
+                assert!(self.failed.insert(*message), "a failure reported twice");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the node says of the anonymity of its next message holds together: an estimate
+/// exactly when it is in a cluster, counting at least itself and at most its table.
+fn check_anonymity(node: &Node, now: Timestamp) {
+    let estimate = node.anonymity(now);
+    let info = node.cluster();
+    assert_eq!(
+        estimate.is_some(),
+        info.is_some(),
+        "an anonymity estimate out of a cluster, or none in one"
+    );
+    let (Some(estimate), Some(info)) = (estimate, info) else {
+        return;
+    };
+    assert!(
+        (1..=info.members.len()).contains(&estimate.live_members),
+        "{} live members of {}",
+        estimate.live_members,
+        info.members.len()
+    );
+    assert_eq!(estimate.anonymity_set, estimate.live_members - 1);
+    assert!((0.0..=1.0).contains(&estimate.first_spy_precision));
+    assert_eq!(
+        estimate.low,
+        estimate.anonymity_set < node.config().min_anonymity_set
+    );
 }
 
 /// Bytes of a flooded object per fragment, so that a fragment in a cluster frame (or a join
@@ -1408,13 +2039,16 @@ impl MemberWorld {
         Signed::sign(key, body)
     }
 
-    fn body(&mut self, spec: BodySpec) -> peerster_core::wire::cluster::FrameBody {
+    /// The frame body `spec` builds; `None` if it names an anonymous packet that cannot be
+    /// sealed.
+    fn body(&mut self, spec: BodySpec) -> Option<peerster_core::wire::cluster::FrameBody> {
+        use peerster_core::wire::anon::{AnonRelay, AnonSync};
         use peerster_core::wire::cluster::{
             AuthorHead, FrameBody, Heartbeat, KeyOffer, KeyRequest, PostPosition, PostSync,
         };
         use peerster_core::wire::fragment::{Fragment, MAX_FRAGMENT_BYTES};
         use peerster_core::wire::{BoundedBytes, BoundedVec};
-        match spec {
+        Some(match spec {
             BodySpec::Heartbeat {
                 signer,
                 cluster,
@@ -1491,7 +2125,304 @@ impl MemberWorld {
                 ),
                 reply_wanted,
             }),
+            BodySpec::Anon {
+                epoch,
+                phase,
+                packet,
+            } => {
+                let epoch = self.relay_epoch(&epoch);
+                let packet = self.anon_packet(packet)?;
+                self.anon.packet(epoch, &packet);
+                FrameBody::Anon(AnonRelay {
+                    epoch,
+                    phase: phase.phase(),
+                    packet,
+                })
+            }
+            BodySpec::AnonSync {
+                member,
+                total,
+                fingerprint,
+                from,
+                mut ids,
+                known,
+                sorted,
+                to_end,
+                reply_wanted,
+            } => {
+                let packets = &self.anon.packets;
+                ids.extend(
+                    packets
+                        .iter()
+                        .rev()
+                        .take(8)
+                        .enumerate()
+                        .filter(|(i, _)| known & (1 << i) != 0)
+                        .map(|(_, (_, packet))| packet.digest().short()),
+                );
+                if sorted {
+                    ids.sort_unstable();
+                    ids.dedup();
+                }
+                ids.truncate(AnonSync::MAX);
+                FrameBody::AnonSync(AnonSync {
+                    member: self.member(&member),
+                    total: total.unwrap_or(ids.len() as u32),
+                    fingerprint: fingerprint.unwrap_or(ids.iter().fold(0, |x, id| x ^ id)),
+                    from,
+                    ids: BoundedVec::truncating(ids),
+                    to_end,
+                    reply_wanted,
+                })
+            }
+        })
+    }
+
+    fn relay_epoch(&self, choice: &RelayEpochChoice) -> peerster_core::ids::Epoch {
+        use peerster_core::ids::Epoch;
+        match choice {
+            RelayEpochChoice::Near(offset) => {
+                let current = self.epoch(&EpochChoice::Current);
+                Epoch(current.0.saturating_add_signed((*offset).into()))
+            }
+            RelayEpochChoice::Other(epoch) => Epoch(*epoch),
         }
+    }
+
+    fn anon_key(&self, choice: &AnonKeyChoice) -> peerster_core::crypto::EpochPublic {
+        match choice {
+            AnonKeyChoice::Key(key) => self.public_key(key),
+            AnonKeyChoice::Heard(i) => {
+                let heard = &self.anon.heard;
+                match heard.get(usize::from(*i) % heard.len().max(1)) {
+                    Some(h) => h.reply_key,
+                    None => self.public_key(&PublicKeyChoice::MyEpochKey),
+                }
+            }
+        }
+    }
+
+    /// The detection tag of the `index`-th packet of a message sealed to `recipient`.
+    fn anon_tag(
+        &self,
+        choice: &TagChoice,
+        recipient: &peerster_core::crypto::EpochPublic,
+        index: usize,
+    ) -> peerster_core::wire::anon::DetectionTag {
+        use peerster_core::wire::anon::detection_tag;
+        match choice {
+            TagChoice::Raw(tag) => *tag,
+            TagChoice::Answer(i) => detection_tag(recipient, u32::from(*i) + index as u32),
+        }
+    }
+
+    fn anon_message_id(
+        &self,
+        choice: &AnonMessageChoice,
+    ) -> peerster_core::wire::fragment::MessageId {
+        let pick = |i: u8, n: usize| usize::from(i) % n.max(1);
+        match choice {
+            AnonMessageChoice::Heard(i) => self
+                .anon
+                .heard
+                .get(pick(*i, self.anon.heard.len()))
+                .map_or([0; 16], |h| h.message),
+            AnonMessageChoice::Sent(i) => self
+                .anon
+                .sent
+                .get(pick(*i, self.anon.sent.len()))
+                .map_or([0; 16], |s| s.0),
+            AnonMessageChoice::Raw(id) => [*id; 16],
+        }
+    }
+
+    fn thread(&self, choice: &ThreadChoice) -> peerster_core::wire::anon::ThreadId {
+        match choice {
+            ThreadChoice::Known(i) => {
+                let threads = &self.anon.threads;
+                threads
+                    .get(usize::from(*i) % threads.len().max(1))
+                    .copied()
+                    .unwrap_or_default()
+            }
+            ThreadChoice::Raw(thread) => *thread,
+        }
+    }
+
+    /// The anonymous packet `spec` builds, sealed for the node's cluster; `None` if its key has
+    /// low order or its payload does not fit.
+    fn anon_packet(&mut self, spec: PacketSpec) -> Option<peerster_core::wire::anon::AnonPacket> {
+        use peerster_core::wire::BoundedBytes;
+        use peerster_core::wire::anon::{
+            ANON_FRAGMENT_BYTES, ANON_PACKET_LEN, ANON_PLAINTEXT_LEN, AnonAck, AnonPacket,
+            AnonPayload, seal_anon,
+        };
+        use peerster_core::wire::fragment::Fragment;
+        use peerster_core::wire::padding;
+        match spec {
+            PacketSpec::Raw(bytes) => AnonPacket::from_bytes(&fitted(&bytes, ANON_PACKET_LEN)),
+            PacketSpec::Known(i) => {
+                let packets = &self.anon.packets;
+                let n = packets.len();
+                (n > 0).then(|| packets[n - 1 - usize::from(i) % n].1.clone())
+            }
+            PacketSpec::Sealed { to, tag, payload } => {
+                let recipient = self.anon_key(&to);
+                let tag = self.anon_tag(&tag, &recipient, 0);
+                let cluster = self.cluster_id(&ClusterChoice::Real);
+                let payload = match payload {
+                    AnonPayloadSpec::Fragment {
+                        message,
+                        index,
+                        count,
+                        mut bytes,
+                    } => {
+                        bytes.truncate(ANON_FRAGMENT_BYTES);
+                        AnonPayload::Fragment(Fragment {
+                            message: self.anon_message_id(&message),
+                            index,
+                            count,
+                            bytes: BoundedBytes::new(bytes).expect("truncated to the bound"),
+                        })
+                    }
+                    AnonPayloadSpec::Ack { message } => AnonPayload::Ack(AnonAck {
+                        message: self.anon_message_id(&message),
+                    }),
+                    AnonPayloadSpec::Plaintext { bytes, pad } => {
+                        let plaintext = if pad {
+                            padding::pad(&bytes, ANON_PLAINTEXT_LEN)?
+                        } else {
+                            fitted(&bytes, ANON_PLAINTEXT_LEN)
+                        };
+                        return seal_raw_anon(&mut self.rng, &recipient, cluster, tag, &plaintext);
+                    }
+                };
+                seal_anon(&mut self.rng, &recipient, cluster, tag, &payload).ok()
+            }
+        }
+    }
+
+    /// The fragments of an anonymous message, each sealed to `recipient`.
+    fn anon_message(
+        &mut self,
+        recipient: &peerster_core::crypto::EpochPublic,
+        tag: &TagChoice,
+        spec: AnonMessageSpec,
+        cutting: &Cutting,
+    ) -> Vec<peerster_core::wire::anon::AnonPacket> {
+        use peerster_core::crypto::Signature;
+        use peerster_core::wire::BoundedBytes;
+        use peerster_core::wire::anon::{
+            ANON_FRAGMENT_BYTES, AnonBody, AnonMessage, AnonPayload, AnonSigner, MAX_ANON_TEXT,
+            seal_anon, signed_bytes,
+        };
+
+        let fx = fixtures();
+        if let PublicKeyChoice::Pool(i) = spec.reply_key {
+            self.anon.reply_keys |= 1 << (usize::from(i) % fx.secrets.len());
+        }
+        let message = [cutting.message; 16];
+        let thread = self.thread(&spec.thread);
+        let reply_key = self.public_key(&spec.reply_key);
+        let mut text = spec.text.repeat(1 + usize::from(spec.repeat % 64));
+        text.truncate(MAX_ANON_TEXT);
+        let body = AnonBody::Text(BoundedBytes::new(text).expect("truncated to the bound"));
+        let signer = spec.signer.map(|signer| {
+            let key = match signer {
+                Signer::Named => &fx.identities[1 - self.me],
+                Signer::Pool(i) => &fx.identities[usize::from(i) % fx.identities.len()],
+                Signer::Raw(bytes) => {
+                    return AnonSigner {
+                        identity: fx.identities[1 - self.me].public(),
+                        signature: Signature::from_bytes(bytes),
+                    };
+                }
+            };
+            let signed = signed_bytes(recipient, &message, &thread, &reply_key, &body);
+            AnonSigner {
+                identity: key.public(),
+                signature: key.sign(&signed),
+            }
+        });
+        let bytes = wire::encode_payload(&AnonMessage {
+            thread,
+            reply_key,
+            body,
+            signer,
+        })
+        .expect("a message encodes");
+        let cluster = self.cluster_id(&ClusterChoice::Real);
+        let mut packets = Vec::new();
+        for (i, piece) in cut_bytes(&bytes, cutting, ANON_FRAGMENT_BYTES)
+            .into_iter()
+            .enumerate()
+        {
+            let tag = self.anon_tag(tag, recipient, i);
+            let payload = AnonPayload::Fragment(piece);
+            match seal_anon(&mut self.rng, recipient, cluster, tag, &payload) {
+                Ok(packet) => packets.push(packet),
+                // A low-order key.
+                Err(_) => break,
+            }
+        }
+        packets
+    }
+
+    /// Opens what the node sends in anonymous relays with the fixture secrets in play (handed
+    /// out as reply keys, or epoch keys of members of its table), and remembers the messages
+    /// of the node it finds: their reply keys let the harness answer.
+    fn overhear(&mut self, datagram: &[u8]) {
+        use peerster_core::wire::anon::{AnonMessage, AnonPayload, open_anon};
+        use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
+        use peerster_core::wire::{Packet, frame};
+
+        let Ok(Packet::Sealed(sealed)) = wire::decode(datagram) else {
+            return;
+        };
+        let Some(opened) = self
+            .keys
+            .iter()
+            .rev()
+            .find_map(|key| frame::open_frame(key, &sealed).ok())
+            .and_then(|bytes| wire::decode_payload::<ClusterFrame>(&bytes).ok())
+        else {
+            return;
+        };
+        let FrameBody::Anon(relay) = opened.body else {
+            return;
+        };
+        if !self.anon.packet(relay.epoch, &relay.packet) {
+            return;
+        }
+        let fx = fixtures();
+        let members = self.info().map(|i| i.members).unwrap_or_default();
+        let secret = fx
+            .secrets
+            .iter()
+            .zip(&fx.secret_publics)
+            .enumerate()
+            .filter(|(i, (_, public))| {
+                self.anon.reply_keys & (1 << i) != 0
+                    || members.iter().any(|m| m.epoch_key == **public)
+            })
+            .find_map(|(_, (secret, _))| open_anon(secret, opened.cluster, &relay.packet).ok());
+        let Some(AnonPayload::Fragment(piece)) = secret else {
+            return;
+        };
+        let message = piece.message;
+        self.anon.overheard.expire(self.now);
+        let Ok(Some(bytes)) = self.anon.overheard.insert(self.now, piece) else {
+            return;
+        };
+        let decoded = wire::decode_payload::<AnonMessage>(&bytes)
+            .expect("the node sends well-formed anonymous messages");
+        if self.anon.heard.len() >= 16 {
+            self.anon.heard.pop_front();
+        }
+        self.anon.heard.push_back(Heard {
+            message,
+            reply_key: decoded.reply_key,
+        });
     }
 
     fn flooded(&mut self, spec: FloodSpec) -> peerster_core::wire::cluster::Flooded {
@@ -1766,15 +2697,20 @@ impl MemberWorld {
 
     /// Drains the fuzzed node's output, checking every datagram and the cluster state.
     fn drain(&mut self) {
+        let mut sent = Vec::new();
         while let Some(t) = self.node.poll_transmit() {
             check_transmit(&t.payload, &self.buckets);
             self.remember(&t.payload);
+            sent.push(t.payload.clone());
             if t.destination == real_addr(1 - self.me) && self.to_peer.len() < 256 {
                 self.to_peer.push_back(t.payload);
             }
         }
-        while self.node.poll_event().is_some() {}
+        while let Some(event) = self.node.poll_event() {
+            self.anon.event(&event);
+        }
         check_cluster(&self.node, self.now);
+        check_anonymity(&self.node, self.now);
         if let Some(key) = self.node.cluster_key()
             && self
                 .keys
@@ -1785,6 +2721,9 @@ impl MemberWorld {
                 self.keys.remove(0);
             }
             self.keys.push(key);
+        }
+        for datagram in sent {
+            self.overhear(&datagram);
         }
         assert_eq!(self.node.stats().datagrams_received, self.received);
     }
@@ -1857,6 +2796,33 @@ impl MemberWorld {
             Command::Announce { name } => {
                 let _ = self.node.announce(now, &name);
             }
+            Command::SendAnonymous {
+                to,
+                text,
+                repeat,
+                sign,
+            } => {
+                let to = self.member(&to);
+                let text = text.repeat(1 + usize::from(repeat % 64));
+                let options = peerster_core::AnonOptions { sign };
+                if let Ok(sent) = self.node.send_anonymous(now, to, &text, options) {
+                    self.anon.sent.push((sent.message, sent.thread));
+                    self.anon.thread(sent.thread);
+                }
+            }
+            Command::ReplyAnonymous {
+                thread,
+                text,
+                repeat,
+                sign,
+            } => {
+                let thread = self.thread(&thread);
+                let text = text.repeat(1 + usize::from(repeat % 64));
+                let options = peerster_core::AnonOptions { sign };
+                if let Ok(message) = self.node.reply_anonymous(now, thread, &text, options) {
+                    self.anon.sent.push((message, thread));
+                }
+            }
         }
     }
 
@@ -1874,8 +2840,9 @@ impl MemberWorld {
                 let key = self.cluster_key(&key);
                 let from = self.addr(&from);
                 let (cluster, epoch) = (self.cluster_id(&cluster), self.epoch(&epoch));
-                let body = self.body(body);
-                self.feed_frame(&key, from, cluster, epoch, body);
+                if let Some(body) = self.body(body) {
+                    self.feed_frame(&key, from, cluster, epoch, body);
+                }
             }
             Action::Flood {
                 key,
@@ -1893,6 +2860,37 @@ impl MemberWorld {
                 for fragment in cut(&flooded, &cutting) {
                     self.feed_frame(&key, from, cluster, epoch, FrameBody::Fragment(fragment));
                     // Each fragment may make the node send; keep its queue short.
+                    self.drain();
+                }
+            }
+            Action::AnonMessage {
+                key,
+                from,
+                cluster,
+                epoch,
+                relay_epoch,
+                phase,
+                to,
+                tag,
+                message,
+                cutting,
+            } => {
+                use peerster_core::wire::anon::AnonRelay;
+                use peerster_core::wire::cluster::FrameBody;
+                let key = self.cluster_key(&key);
+                let from = self.addr(&from);
+                let (cluster, epoch) = (self.cluster_id(&cluster), self.epoch(&epoch));
+                let relay_epoch = self.relay_epoch(&relay_epoch);
+                let recipient = self.anon_key(&to);
+                for packet in self.anon_message(&recipient, &tag, message, &cutting) {
+                    self.anon.packet(relay_epoch, &packet);
+                    let relay = AnonRelay {
+                        epoch: relay_epoch,
+                        phase: phase.phase(),
+                        packet,
+                    };
+                    self.feed_frame(&key, from, cluster, epoch, FrameBody::Anon(relay));
+                    // Each packet may make the node send; keep its queue short.
                     self.drain();
                 }
             }
@@ -1954,11 +2952,20 @@ fn cut(
     cutting: &Cutting,
 ) -> Vec<peerster_core::wire::fragment::Fragment> {
     let bytes = wire::encode_payload(flooded).expect("a flooded object encodes");
+    cut_bytes(&bytes, cutting, FRAGMENT_ROOM)
+}
+
+/// Cuts `bytes` into the fragments of at most `room` bytes that `cutting` delivers.
+fn cut_bytes(
+    bytes: &[u8],
+    cutting: &Cutting,
+    room: usize,
+) -> Vec<peerster_core::wire::fragment::Fragment> {
     let per = match usize::from(cutting.per_fragment) {
-        0 => FRAGMENT_ROOM,
-        n => n.min(FRAGMENT_ROOM),
+        0 => room,
+        n => n.min(room),
     };
-    let Some(mut pieces) = wire::fragment::split([cutting.message; 16], &bytes, per) else {
+    let Some(mut pieces) = wire::fragment::split([cutting.message; 16], bytes, per) else {
         return Vec::new();
     };
     let mut i = 0;
@@ -1978,11 +2985,15 @@ fn cut(
 /// A member of a real two-node cluster (founder or joiner, as the input chooses) given up to
 /// 256 steps: cluster frames with built bodies (signed by members or outsiders, under the
 /// current, a previous or a random key, from members or strangers), floods cut into
-/// fragments, arbitrary datagrams, join frames to its node key or epoch key, replays, timers,
-/// user commands, and exchanges with the other real node. Never a panic; every datagram sent
-/// by either real node well-formed, within the datagram limit and, if sealed, exactly one
-/// padding bucket long; the node's cluster view consistent ([`check_cluster`]) after every
-/// step; every datagram given to it counted.
+/// fragments, anonymous relays (arbitrary packets, or payloads and whole messages sealed to
+/// its epoch key, to reply keys it handed out or to other keys) and anonymous syncs,
+/// arbitrary datagrams, join frames to its node key or epoch key, replays, timers, user
+/// commands (anonymous messages and replies among them), and exchanges with the other real
+/// node. Never a panic; every datagram sent by either real node well-formed, within the
+/// datagram limit and, if sealed, exactly one padding bucket long; the node's cluster view
+/// consistent ([`check_cluster`]) and its anonymity estimate too ([`check_anonymity`]) after
+/// every step; its reports on its anonymous messages consistent ([`AnonKnowledge`]); every
+/// datagram given to it counted.
 pub fn cluster_member(data: &[u8]) {
     let mut input = Unstructured::new(data);
     let Ok(setup) = MemberSetup::arbitrary(&mut input) else {
@@ -2029,6 +3040,7 @@ pub fn run_cluster_member(
         received,
         to_peer: std::collections::VecDeque::new(),
         recent: std::collections::VecDeque::new(),
+        anon: AnonKnowledge::new(),
     };
     world.drain();
     for step in steps {
