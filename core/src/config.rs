@@ -114,7 +114,7 @@ pub struct Config {
     pub stem_routing: StemRouting,
     /// Copies of a packet sent on each stem hop, so that one lost datagram does not stall the
     /// stem until its embargo runs out; the successor drops the extra copies as duplicates.
-    /// Default 2.
+    /// Default 3.
     pub anon_stem_copies: usize,
     /// Members each fluff relay passes an anonymous packet to. Default 6.
     pub anon_fanout: usize,
@@ -126,6 +126,10 @@ pub struct Config {
     /// A message not acknowledged this long is sent again (the n-th retry waits n times
     /// this). Default 8 s.
     pub anon_ack_timeout: Duration,
+    /// A recipient acknowledges a message after a random delay of up to this, so that the
+    /// acknowledgement does not leave together with the relaying of the packet that completed
+    /// the message. Default 1 s.
+    pub anon_ack_delay: Duration,
     /// Sends of an anonymous message before it is reported failed. Default 6.
     pub anon_attempts: u32,
     /// How long members keep fluffed packets for members that were away. Default 10 min.
@@ -223,11 +227,12 @@ impl Default for Config {
             max_partial_floods: 64,
             p_stem: 0.75,
             stem_routing: StemRouting::Dandelion,
-            anon_stem_copies: 2,
+            anon_stem_copies: 3,
             anon_fanout: 6,
             anon_hop_limit: 8,
             anon_embargo: Duration::from_secs(1),
             anon_ack_timeout: Duration::from_secs(8),
+            anon_ack_delay: Duration::from_secs(1),
             anon_attempts: 6,
             anon_store_ttl: Duration::from_secs(600),
             anon_store_bytes: 4 << 20,

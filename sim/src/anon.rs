@@ -138,6 +138,10 @@ pub struct AnonReport {
     pub first_spy_on_stem: Naming,
     /// The tap's naming of its member as the creator of packets.
     pub tap: Naming,
+    /// The tap's naming of its member as the recipient of a message: at an instant it received
+    /// a packet, it sent more datagrams than a fluff relay does (the relaying of the packet
+    /// that completed a message, plus an acknowledgement leaving at once).
+    pub tap_recipient: Naming,
     /// Member ids or epoch keys found in clear in packets the spies saw, and packets spies
     /// opened that were not addressed to them (must be zero: the recipient is never named).
     pub recipients_named: usize,
@@ -199,6 +203,14 @@ pub struct AnonObserver {
     tap_last_in: Option<Timestamp>,
     /// Packets the tap named its member the creator of, and whether rightly.
     tap_guesses: BTreeMap<PacketDigest, bool>,
+    /// Datagrams of the anonymous bucket size the tap's member sent, per instant it sent any.
+    tap_bursts: BTreeMap<Timestamp, usize>,
+    /// Instants at which the tap's member received a datagram of that size.
+    tap_arrivals: BTreeSet<Timestamp>,
+    /// When the tap's member opened messages addressed to it.
+    tap_opened: BTreeSet<Timestamp>,
+    /// Datagrams a fluff relay sends for one packet.
+    fanout: usize,
     identifiers_seen: usize,
     anon_bytes: u64,
     opened: Vec<Opened>,
@@ -242,6 +254,9 @@ impl Observer for AnonObserver {
         if anon {
             self.anon_bytes += datagram.len() as u64;
         }
+        if Some(from) == self.tap && datagram.len() == self.anon_bucket {
+            *self.tap_bursts.entry(at).or_default() += 1;
+        }
         if let Some(relay) = relay {
             let digest = relay.packet.digest();
             let origin = *self.origin.entry(digest).or_insert(from);
@@ -258,6 +273,7 @@ impl Observer for AnonObserver {
     fn on_deliver(&mut self, at: Timestamp, from: NodeIndex, to: NodeIndex, datagram: &[u8]) {
         if Some(to) == self.tap && datagram.len() == self.anon_bucket {
             self.tap_last_in = Some(at);
+            self.tap_arrivals.insert(at);
         }
         if !self.spies.contains(&to) {
             return;
@@ -294,6 +310,9 @@ impl Observer for AnonObserver {
                     message: *message,
                     thread: *thread,
                 };
+                if Some(node) == self.tap {
+                    self.tap_opened.insert(at);
+                }
                 self.opened.push(opened);
                 self.fresh.push(opened);
             }
@@ -396,6 +415,7 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
         observer.spies = spies.clone();
         observer.tap = tap;
         observer.anon_bucket = anon_bucket;
+        observer.fanout = scenario.config.anon_fanout;
         observer.identifiers = identifiers;
     }
     refresh_keys(&mut sim, &members);
@@ -546,6 +566,22 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
             .filter(|&&o| Some(o) == tap)
             .count(),
     };
+    let tap_recipient = {
+        let guessed: Vec<Timestamp> = observer
+            .tap_bursts
+            .iter()
+            .filter(|(at, count)| **count > observer.fanout && observer.tap_arrivals.contains(at))
+            .map(|(at, _)| *at)
+            .collect();
+        Naming {
+            guesses: guessed.len(),
+            correct: guessed
+                .iter()
+                .filter(|at| observer.tap_opened.contains(at))
+                .count(),
+            possible: observer.tap_opened.len(),
+        }
+    };
     let spy_opened = observer
         .opened
         .iter()
@@ -578,6 +614,7 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
         first_spy,
         first_spy_on_stem,
         tap: tap_naming,
+        tap_recipient,
         recipients_named: observer.identifiers_seen + spy_opened,
         estimated_precision: if estimates.is_empty() {
             1.0

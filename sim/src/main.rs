@@ -80,6 +80,16 @@ struct AnonArgs {
     /// Route stems as Crowds does instead of Dandelion++.
     #[arg(long)]
     crowds: bool,
+    /// Members each fluff relay passes a packet to (default: the configuration's).
+    #[arg(long)]
+    fanout: Option<usize>,
+    /// Copies of a packet sent on each stem hop (default: the configuration's).
+    #[arg(long)]
+    stem_copies: Option<usize>,
+    /// Largest random delay of an acknowledgement, in milliseconds (default: the
+    /// configuration's).
+    #[arg(long)]
+    ack_delay_ms: Option<u64>,
     /// Simulated seconds after the last message for retries and stragglers.
     #[arg(long, default_value_t = 60)]
     settle_s: u64,
@@ -335,6 +345,15 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
     if args.crowds {
         scenario.config.stem_routing = peerster_core::StemRouting::Crowds;
     }
+    if let Some(fanout) = args.fanout {
+        scenario.config.anon_fanout = fanout;
+    }
+    if let Some(copies) = args.stem_copies {
+        scenario.config.anon_stem_copies = copies;
+    }
+    if let Some(ms) = args.ack_delay_ms {
+        scenario.config.anon_ack_delay = Duration::from_millis(ms);
+    }
     let report = run_anon(&scenario)?;
     let wall = started.elapsed();
     let ms = |d: Option<Duration>| {
@@ -344,7 +363,7 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let share = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
     println!(
-        "{} members, {} messages of {} bytes{}, {} ms links (+ up to {} ms jitter, {} % loss), p_stem {}, {}, seed {}",
+        "{} members, {} messages of {} bytes{}, {} ms links (+ up to {} ms jitter, {} % loss), p_stem {}, {}, fanout {}, {} stem copies, seed {}",
         report.members,
         args.messages,
         args.text_bytes,
@@ -358,6 +377,8 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
         args.loss_percent,
         scenario.config.p_stem,
         if args.crowds { "Crowds" } else { "Dandelion++" },
+        scenario.config.anon_fanout,
+        scenario.config.anon_stem_copies,
         args.seed
     );
     println!(
@@ -402,6 +423,12 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
             report.tap.guesses,
             share(report.tap.precision()),
             share(report.tap.recall())
+        );
+        println!(
+            "  the tap named its member the recipient {} times ({} rightly) of the {} messages it received",
+            report.tap_recipient.guesses,
+            report.tap_recipient.correct,
+            report.tap_recipient.possible
         );
     }
     println!(

@@ -19,6 +19,7 @@ mod route;
 mod store;
 mod trial;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -150,6 +151,8 @@ pub(crate) struct AnonLayer {
     talk: Conversations,
     reassembly: Reassembler,
     next_sync: Timestamp,
+    /// Acknowledgements waiting for their random delay, by due time.
+    acks: BTreeMap<(Timestamp, MessageId), EpochPublic>,
 }
 
 impl AnonLayer {
@@ -169,6 +172,7 @@ impl AnonLayer {
                 remember_completed: 0,
             }),
             next_sync: now + config.anon_sync_interval,
+            acks: BTreeMap::new(),
         }
     }
 
@@ -615,7 +619,7 @@ impl AnonLayer {
                 .and_then(|own| open_anon(&own.secret, view.cluster, packet).ok());
             match opened {
                 Some(payload) => {
-                    self.on_payload(now, payload, OpenedWith::ReplyKey(key), view, ctx);
+                    self.on_payload(now, payload, OpenedWith::ReplyKey(key), ctx);
                 }
                 None => ctx.stats.dropped.undecryptable += 1,
             }
@@ -635,7 +639,7 @@ impl AnonLayer {
             ctx.stats.anon_trial_decryptions += 1;
             let public = secret.public();
             if let Ok(payload) = open_anon(secret, view.cluster, &packet) {
-                self.on_payload(now, payload, OpenedWith::EpochKey(public), view, ctx);
+                self.on_payload(now, payload, OpenedWith::EpochKey(public), ctx);
             }
         }
     }
@@ -646,11 +650,10 @@ impl AnonLayer {
         now: Timestamp,
         payload: AnonPayload,
         opened: OpenedWith,
-        view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
         match payload {
-            AnonPayload::Fragment(piece) => self.on_fragment(now, piece, opened, view, ctx),
+            AnonPayload::Fragment(piece) => self.on_fragment(now, piece, opened, ctx),
             AnonPayload::Ack(ack) => self.on_ack(ack, opened, ctx),
         }
     }
@@ -660,7 +663,6 @@ impl AnonLayer {
         now: Timestamp,
         piece: fragment::Fragment,
         opened: OpenedWith,
-        view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
         let message = piece.message;
@@ -668,7 +670,7 @@ impl AnonLayer {
         if let Some(again) = self.talk.already_delivered(now, &message, pace) {
             // A retry of a delivered message: its acknowledgement was lost.
             if let Some(reply_key) = again {
-                self.acknowledge(now, message, reply_key, view, ctx);
+                self.acknowledge(now, message, reply_key, ctx);
             }
             ctx.stats.dropped.duplicate += 1;
             return;
@@ -732,20 +734,39 @@ impl AnonLayer {
                 from,
             },
         );
-        self.acknowledge(now, message, reply_key, view, ctx);
+        self.acknowledge(now, message, reply_key, ctx);
     }
 
+    /// Schedules the acknowledgement of `message` after a random delay of up to
+    /// `Config::anon_ack_delay`: sent at once, it would leave together with the relaying of the
+    /// packet that completed the message, and a tap on the recipient's links would see one
+    /// more datagram burst than any other member sends at that moment.
     fn acknowledge(
         &mut self,
         now: Timestamp,
         message: MessageId,
         reply_key: EpochPublic,
-        view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
-        let payload = AnonPayload::Ack(AnonAck { message });
-        let target = Target::ReplyKey(reply_key);
-        self.seal_and_send(now, reply_key, target, payload, view, ctx);
+        let span = ctx.config.anon_ack_delay.as_micros() as u64;
+        let delay = Duration::from_micros(ctx.rng.next_u64() % (span + 1));
+        if self.acks.len() >= MAX_PENDING_ACKS {
+            self.acks.pop_first();
+        }
+        self.acks.insert((now + delay, message), reply_key);
+    }
+
+    /// Sends the acknowledgements that are due.
+    fn send_acks(&mut self, now: Timestamp, view: &AnonView<'_>, ctx: &mut Ctx<'_>) {
+        while let Some(entry) = self.acks.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let ((_, message), reply_key) = entry.remove_entry();
+            let payload = AnonPayload::Ack(AnonAck { message });
+            let target = Target::ReplyKey(reply_key);
+            self.seal_and_send(now, reply_key, target, payload, view, ctx);
+        }
     }
 
     fn on_ack(&mut self, ack: AnonAck, opened: OpenedWith, ctx: &mut Ctx<'_>) {
@@ -820,6 +841,7 @@ impl AnonLayer {
         self.store.expire(now);
         self.reassembly.expire(now);
         self.talk.expire(now, ctx.config.anon_thread_ttl);
+        self.send_acks(now, view, ctx);
         for due in self.relay.due_embargoes(now) {
             debug!("embargo ran out: fluffing a packet the stem lost");
             ctx.stats.anon_embargo_fluffs += 1;
@@ -885,6 +907,7 @@ impl AnonLayer {
             self.trials.next_ready(),
             self.talk.next_deadline(),
             self.reassembly.next_expiry(),
+            self.acks.keys().next().map(|(at, _)| *at),
         ]
         .into_iter()
         .flatten()
@@ -894,3 +917,6 @@ impl AnonLayer {
 
 /// Delivered message ids remembered at most, to deliver each message once.
 const MAX_DELIVERED: usize = 4096;
+
+/// Acknowledgements waiting for their delay at most.
+const MAX_PENDING_ACKS: usize = 1024;
