@@ -8,103 +8,28 @@
 //! compared with the bare calls it is made of.
 
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hpke::Deserializable;
-use peerster_core::crypto::{EpochSecret, IdentityKey};
+use peerster_core::Config;
+use peerster_core::crypto::EpochSecret;
 use peerster_core::ids::ClusterId;
 use peerster_core::wire::anon::{
     AnonAck, AnonPacket, AnonPayload, AnonRelay, RelayPhase, open_anon, seal_anon,
 };
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
 use peerster_core::wire::{encode_payload, frame};
-use peerster_core::{Config, Node, Timestamp};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 mod harness;
 
+use harness::cluster::Cluster;
 use harness::{Harness, Row, print_table};
 
 type Kem = hpke::kem::X25519HkdfSha256;
-
-/// `n` nodes, wired by hand, in one cluster founded by node 0.
-struct Cluster {
-    nodes: Vec<Node>,
-    addrs: Vec<SocketAddr>,
-    now: Timestamp,
-}
-
-impl Cluster {
-    fn new(n: u8) -> Cluster {
-        let now = Timestamp::ZERO;
-        let nodes = (1..=n)
-            .map(|i| {
-                Node::new(
-                    Config::default(),
-                    IdentityKey::from_secret_bytes([i; 32]),
-                    [i; 32],
-                    now,
-                )
-                .expect("default config is valid")
-            })
-            .collect();
-        let addrs = (1..=n)
-            .map(|i| SocketAddr::from(([10, 0, 0, i], 7000)))
-            .collect();
-        let mut cluster = Cluster { nodes, addrs, now };
-        for i in 0..cluster.nodes.len() {
-            cluster.nodes[i].announce(now, "bench").expect("short name");
-            if i > 0 {
-                let to = cluster.addrs[0];
-                cluster.nodes[i].connect(now, to);
-            }
-        }
-        cluster.settle();
-        cluster.nodes[0]
-            .create_cluster(now, None)
-            .expect("no limit");
-        for i in 1..cluster.nodes.len() {
-            let (now, contact) = (cluster.now, cluster.addrs[0]);
-            cluster.nodes[i].join(now, contact).expect("contact known");
-            cluster.settle();
-            assert!(cluster.nodes[i].cluster().is_some(), "node {i} joined");
-        }
-        cluster
-    }
-
-    /// Delivers every datagram and fires every timer for 5 simulated seconds.
-    fn settle(&mut self) {
-        let until = self.now + Duration::from_secs(5);
-        loop {
-            let mut idle = true;
-            for from in 0..self.nodes.len() {
-                while let Some(t) = self.nodes[from].poll_transmit() {
-                    idle = false;
-                    if let Some(to) = self.addrs.iter().position(|a| *a == t.destination) {
-                        let from = self.addrs[from];
-                        self.nodes[to].handle_datagram(self.now, from, &t.payload);
-                    }
-                }
-                while self.nodes[from].poll_event().is_some() {}
-            }
-            if idle {
-                let next = self.nodes.iter().filter_map(Node::poll_timeout).min();
-                match next {
-                    Some(t) if t <= until => {
-                        self.now = t.max(self.now);
-                        let now = self.now;
-                        self.nodes.iter_mut().for_each(|n| n.handle_timeout(now));
-                    }
-                    _ => break,
-                }
-            }
-        }
-    }
-}
 
 fn main() {
     let h = Harness::from_args();

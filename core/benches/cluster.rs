@@ -6,87 +6,24 @@
 //! deliver), and the baseline is the same signatures and AEAD calls made directly.
 
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
-use peerster_core::crypto::IdentityKey;
+use peerster_core::Event;
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
 use peerster_core::wire::{self, Packet, frame};
-use peerster_core::{Config, Event, Node, Timestamp};
 
 mod harness;
 
+use harness::cluster::Cluster;
 use harness::{Harness, Row, print_table};
-
-/// Two nodes, wired by hand, in one cluster: node 0 founded it, node 1 joined.
-struct Pair {
-    nodes: [Node; 2],
-    addrs: [SocketAddr; 2],
-    now: Timestamp,
-}
-
-impl Pair {
-    fn new() -> Pair {
-        let now = Timestamp::ZERO;
-        let nodes = [1u8, 2].map(|i| {
-            Node::new(
-                Config::default(),
-                IdentityKey::from_secret_bytes([i; 32]),
-                [i; 32],
-                now,
-            )
-            .expect("default config is valid")
-        });
-        let addrs = ["10.0.0.1:7000", "10.0.0.2:7000"].map(|a| a.parse().expect("address"));
-        let mut pair = Pair { nodes, addrs, now };
-        for node in &mut pair.nodes {
-            node.announce(now, "bench").expect("short name");
-        }
-        pair.nodes[1].connect(now, addrs[0]);
-        pair.settle();
-        pair.nodes[0].create_cluster(now, None).expect("no limit");
-        pair.nodes[1].join(now, addrs[0]).expect("contact known");
-        pair.settle();
-        assert!(pair.nodes[1].cluster().is_some(), "node 1 joined");
-        pair
-    }
-
-    /// Delivers every datagram and fires every timer for 5 simulated seconds.
-    fn settle(&mut self) {
-        let until = self.now + Duration::from_secs(5);
-        loop {
-            let mut idle = true;
-            for from in 0..2 {
-                while let Some(t) = self.nodes[from].poll_transmit() {
-                    idle = false;
-                    if let Some(to) = self.addrs.iter().position(|a| *a == t.destination) {
-                        self.nodes[to].handle_datagram(self.now, self.addrs[from], &t.payload);
-                    }
-                }
-                while self.nodes[from].poll_event().is_some() {}
-            }
-            if idle {
-                let next = self.nodes.iter().filter_map(Node::poll_timeout).min();
-                match next {
-                    Some(t) if t <= until => {
-                        self.now = t.max(self.now);
-                        let now = self.now;
-                        self.nodes.iter_mut().for_each(|n| n.handle_timeout(now));
-                    }
-                    _ => break,
-                }
-            }
-        }
-    }
-}
 
 fn main() {
     let h = Harness::from_args();
     let mut rows = Vec::new();
-    let mut pair = Pair::new();
+    let mut pair = Cluster::new(2);
     let text = "x".repeat(200);
 
     // ---- A post: signed, sealed, flooded, opened, checked, delivered, relayed ---------------

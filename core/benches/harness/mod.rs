@@ -5,6 +5,8 @@
 // Each benchmark uses what it needs.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::time::{Duration, Instant};
 
 /// How long and how often operations are timed.

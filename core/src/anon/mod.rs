@@ -216,10 +216,10 @@ impl AnonLayer {
         if !view.current.table.contains_key(&to) {
             return Err(CommandError::NotAMember { member: to });
         }
-        let mut thread = [0u8; 16];
-        ctx.rng.fill_bytes(&mut thread);
-        self.talk.touch_thread(now, thread).peer = Some(to);
+        // A thread id is as random as a message id.
+        let thread = transport::new_message_id(ctx);
         let message = self.start(now, thread, Target::Member(to), text, options, view, ctx)?;
+        self.talk.touch_thread(now, thread).peer = Some(to);
         Ok(AnonSent { thread, message })
     }
 
