@@ -1,0 +1,238 @@
+//! Passing packets on: this member's own onto its stem, others' along the stem or into the
+//! fluff, with the embargo; and what arrives from other members.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rand_core::Rng;
+use tracing::trace;
+
+use super::relay::Sighting;
+use super::route::Hop;
+use super::{AnonLayer, AnonView};
+use crate::cluster::transport;
+use crate::ids::{Epoch, MemberId};
+use crate::node::Ctx;
+use crate::sample::sample;
+use crate::time::Timestamp;
+use crate::wire::anon::{AnonPacket, AnonRelay, RelayPhase};
+use crate::wire::cluster::FrameBody;
+
+/// The predecessor assigned to stem packets from an address that is not in the table, so
+/// that they are routed like any relayed packet.
+const UNKNOWN_PREDECESSOR: MemberId = MemberId([0xff; 16]);
+
+/// How far back in epochs a packet handed over from a store may be.
+const STORED_EPOCHS: u64 = 16;
+
+impl AnonLayer {
+    /// Puts one of this member's packets on its stem.
+    pub(super) fn send_own(
+        &mut self,
+        now: Timestamp,
+        epoch: Epoch,
+        packet: AnonPacket,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let live = view.live(now, ctx.config);
+        let hop = self.routes.next_hop(
+            ctx.config.stem_routing,
+            view.current.epoch,
+            None,
+            &live,
+            ctx.config.p_stem,
+            ctx.rng,
+        );
+        self.forward(now, epoch, packet, None, hop, view, ctx);
+    }
+
+    /// Sends a packet to its next hop: along the stem (with an embargo) or into the fluff.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn forward(
+        &mut self,
+        now: Timestamp,
+        epoch: Epoch,
+        packet: AnonPacket,
+        predecessor: Option<MemberId>,
+        hop: Option<Hop>,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let forget_at = now + ctx.config.anon_store_ttl + ctx.config.rollout_grace;
+        match hop.and_then(|h| match h {
+            Hop::Stem(next) => view.addr_of(&next).map(|a| (next, a)),
+            Hop::Fluff => None,
+        }) {
+            Some((_, addr)) => {
+                let jitter = ctx.rng.next_u64() % (ctx.config.anon_embargo.as_micros() as u64 + 1);
+                let deadline = now + ctx.config.anon_embargo + Duration::from_micros(jitter);
+                self.relay
+                    .stemmed(epoch, packet.clone(), deadline, forget_at);
+                if predecessor.is_some() {
+                    ctx.stats.anon_stem_relayed += 1;
+                }
+                for copy in 0..ctx.config.anon_stem_copies {
+                    let phase = RelayPhase::Stem {
+                        copy: u8::try_from(copy).unwrap_or(u8::MAX),
+                    };
+                    self.send_relay(addr, epoch, phase, packet.clone(), view, ctx);
+                }
+            }
+            None => {
+                self.relay.sight(packet.digest(), None, forget_at);
+                ctx.stats.anon_fluffs_started += 1;
+                self.store
+                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
+                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
+            }
+        }
+    }
+
+    /// Sends a fluffed packet with `hops` made so far to `anon_fanout` random live members
+    /// other than `except`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fluff(
+        &mut self,
+        now: Timestamp,
+        epoch: Epoch,
+        packet: AnonPacket,
+        hops: u8,
+        except: Option<MemberId>,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let mut live = view.live(now, ctx.config);
+        live.retain(|m| Some(*m) != except);
+        for member in sample(live, ctx.config.anon_fanout, ctx.rng) {
+            if let Some(addr) = view.addr_of(&member) {
+                let phase = RelayPhase::Fluff { hops };
+                self.send_relay(addr, epoch, phase, packet.clone(), view, ctx);
+            }
+        }
+    }
+
+    pub(super) fn send_relay(
+        &self,
+        to: SocketAddr,
+        epoch: Epoch,
+        phase: RelayPhase,
+        packet: AnonPacket,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let relay = AnonRelay {
+            epoch,
+            phase,
+            packet,
+        };
+        transport::send_frame(
+            ctx,
+            &view.current.key,
+            view.cluster,
+            view.current.epoch,
+            to,
+            FrameBody::Anon(relay),
+        );
+    }
+
+    /// Whether a packet of `epoch` in `phase` is still relayed or kept.
+    pub(super) fn epoch_usable(
+        &self,
+        epoch: Epoch,
+        phase: RelayPhase,
+        view: &AnonView<'_>,
+    ) -> bool {
+        let current = view.current.epoch;
+        match phase {
+            RelayPhase::Stem { .. } | RelayPhase::Fluff { .. } => {
+                epoch == current || view.previous.is_some_and(|p| p.epoch == epoch)
+            }
+            RelayPhase::Stored { .. } => {
+                epoch <= current.next() && epoch.0 + STORED_EPOCHS >= current.0
+            }
+        }
+    }
+
+    /// Handles an anonymous packet handed over by another member.
+    pub(crate) fn on_relay(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        relay: AnonRelay,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.refresh(now, view);
+        let AnonRelay {
+            epoch,
+            phase,
+            packet,
+        } = relay;
+        if !self.epoch_usable(epoch, phase, view) {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
+        if let RelayPhase::Fluff { hops } = phase
+            && hops > ctx.config.anon_hop_limit
+        {
+            ctx.stats.dropped.hop_limit += 1;
+            return;
+        }
+        let predecessor = Some(view.member_at(from).unwrap_or(UNKNOWN_PREDECESSOR));
+        let forget_at = now + ctx.config.anon_store_ttl + ctx.config.rollout_grace;
+        let stem_copy = match phase {
+            RelayPhase::Stem { copy } => Some(copy),
+            _ => None,
+        };
+        let sighting = self.relay.sight(packet.digest(), stem_copy, forget_at);
+        trace!(?phase, ?sighting, "anonymous packet");
+        match (sighting, phase) {
+            // A later copy of a stem hop, or a packet handled already.
+            (Sighting::Duplicate, _) => {
+                ctx.stats.dropped.duplicate += 1;
+                return;
+            }
+            (Sighting::Returned, RelayPhase::Stem { .. }) => {
+                // The stem looped back here: end it.
+                ctx.stats.anon_fluffs_started += 1;
+                self.store
+                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
+                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
+            }
+            (Sighting::New, RelayPhase::Stem { .. }) => {
+                self.try_open(now, epoch, &packet, view, ctx);
+                let live = view.live(now, ctx.config);
+                let hop = self.routes.next_hop(
+                    ctx.config.stem_routing,
+                    view.current.epoch,
+                    predecessor,
+                    &live,
+                    ctx.config.p_stem,
+                    ctx.rng,
+                );
+                self.forward(now, epoch, packet, predecessor, hop, view, ctx);
+            }
+            (sighting, RelayPhase::Fluff { hops }) => {
+                if sighting == Sighting::New {
+                    self.try_open(now, epoch, &packet, view, ctx);
+                }
+                self.store
+                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
+                if hops < ctx.config.anon_hop_limit {
+                    self.fluff(now, epoch, packet, hops + 1, predecessor, view, ctx);
+                }
+            }
+            (sighting, RelayPhase::Stored { ttl_s }) => {
+                if sighting == Sighting::New {
+                    self.try_open(now, epoch, &packet, view, ctx);
+                    // More may be waiting: ask again soon.
+                    self.next_sync = self.next_sync.min(now + ctx.config.anon_sync_interval / 8);
+                }
+                let ttl = Duration::from_secs(ttl_s.into()).min(ctx.config.anon_store_ttl);
+                self.store.insert(now, epoch, packet, ttl);
+            }
+        }
+        self.run_trials(now, view, ctx);
+    }
+}
