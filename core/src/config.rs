@@ -54,9 +54,26 @@ pub struct Config {
     /// in one bucket are indistinguishable. Default `[256, 640, 1200]`.
     pub pad_buckets: Vec<usize>,
 
-    /// How this node answers join requests sent to it as a contact. Default
-    /// [`Admission::AcceptAll`].
-    pub admission: Admission,
+    /// How this node answers votes unattended. Default [`AutoVote::Yes`]; a node people run
+    /// asks its user.
+    pub auto_vote: AutoVote,
+    /// How long a round of a vote collects ballots before its authorities count them (they
+    /// count at once when every member's ballot is in). Default 60 s.
+    pub vote_deadline: Duration,
+    /// How long after a round's deadline a member waits for all its tallies before it voids
+    /// the round. Default 5 s.
+    pub tally_wait: Duration,
+    /// Rounds a vote may void (tallies that differ or do not all come) before it fails
+    /// closed. Default 4.
+    pub vote_rounds: u8,
+    /// A ballot is sent again to an authority whose tally has not come after this. Default 1 s.
+    pub ballot_retry: Duration,
+    /// Votes open at once at most. Default 16.
+    pub max_open_votes: usize,
+    /// Proposals this node opens ask authorities to publish the signed ballots with their
+    /// tallies, so every member recounts them (ballots are then not secret among members).
+    /// Default off.
+    pub verifiable_votes: bool,
     /// Largest member limit a cluster may be created with, and the size no cluster grows past.
     /// Default and most [`MAX_MEMBERS`] (256).
     pub max_cluster_size: usize,
@@ -173,17 +190,17 @@ pub enum StemRouting {
     Crowds,
 }
 
-/// How a contact answers a join request (until cluster votes decide it).
+/// How a node answers a vote without its user.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Admission {
-    /// Admit every joiner while the cluster has room.
+pub enum AutoVote {
+    /// Vote yes at once.
     #[default]
-    AcceptAll,
-    /// Ask the user: [`Event::JoinRequested`](crate::Event::JoinRequested), answered with
-    /// [`Node::answer_join`](crate::Node::answer_join).
+    Yes,
+    /// Vote no at once.
+    No,
+    /// Wait for the user: [`Event::VoteOpened`](crate::Event::VoteOpened), answered with
+    /// [`Node::vote`](crate::Node::vote).
     Ask,
-    /// Refuse every joiner.
-    RefuseAll,
 }
 
 impl Default for Config {
@@ -204,7 +221,13 @@ impl Default for Config {
             max_queued_transmits: 4096,
             max_queued_events: 4096,
             pad_buckets: vec![256, 640, MAX_DATAGRAM_SIZE],
-            admission: Admission::AcceptAll,
+            auto_vote: AutoVote::Yes,
+            vote_deadline: Duration::from_secs(60),
+            tally_wait: Duration::from_secs(5),
+            vote_rounds: 4,
+            ballot_retry: Duration::from_secs(1),
+            max_open_votes: 16,
+            verifiable_votes: false,
             max_cluster_size: MAX_MEMBERS,
             heartbeat_interval: Duration::from_secs(30),
             member_timeout: Duration::from_secs(300),
@@ -358,6 +381,8 @@ impl Config {
             ("max_held_posts", self.max_held_posts),
             ("max_partial_floods", self.max_partial_floods),
             ("anon_fanout", self.anon_fanout),
+            ("vote_rounds", usize::from(self.vote_rounds)),
+            ("max_open_votes", self.max_open_votes),
             ("anon_stem_copies", self.anon_stem_copies),
             ("anon_hop_limit", usize::from(self.anon_hop_limit)),
             ("anon_attempts", self.anon_attempts as usize),
@@ -388,6 +413,9 @@ impl Config {
             ("post_sync_idle_interval", self.post_sync_idle_interval),
             ("post_gap_timeout", self.post_gap_timeout),
             ("anon_embargo", self.anon_embargo),
+            ("vote_deadline", self.vote_deadline),
+            ("tally_wait", self.tally_wait),
+            ("ballot_retry", self.ballot_retry),
             ("anon_ack_timeout", self.anon_ack_timeout),
             ("anon_store_ttl", self.anon_store_ttl),
             ("anon_sync_interval", self.anon_sync_interval),

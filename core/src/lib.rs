@@ -80,12 +80,14 @@ mod overlay;
 mod sample;
 pub mod stats;
 pub mod time;
+mod vote;
 pub mod wire;
 
 pub use anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 pub use cluster::{ClusterInfo, MemberInfo};
-pub use config::{Admission, Config, ConfigError, StemRouting};
+pub use config::{AutoVote, Config, ConfigError, StemRouting};
 pub use node::{CommandError, Event, Node, Transmit};
 pub use overlay::Peer;
 pub use stats::{DropStats, Stats};
 pub use time::Timestamp;
+pub use vote::{VoteInfo, VoteOutcome, VoteState};

@@ -8,7 +8,6 @@ use tracing::trace;
 
 use crate::anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 use crate::cluster::{ClusterInfo, ClusterLayer};
-use crate::config::Admission;
 use crate::config::{Config, ConfigError};
 use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
 use crate::ids::{ClusterId, Epoch, MemberId};
@@ -16,9 +15,11 @@ use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
 use crate::stats::Stats;
 use crate::time::Timestamp;
+use crate::vote::{VoteInfo, VoteOutcome};
 use crate::wire::anon::ThreadId;
 use crate::wire::cluster::{PostPosition, RefusalReason};
 use crate::wire::fragment::MessageId;
+use crate::wire::vote::{ProposalId, ProposalKind};
 use crate::wire::{self, AnnouncementBody, BoundedBytes};
 
 /// A datagram the node wants sent.
@@ -87,15 +88,37 @@ pub enum Event {
         /// The contact's address.
         contact: SocketAddr,
     },
-    /// A node asks to join through this one, and [`Admission::Ask`] leaves the answer to the
-    /// user: call [`Node::answer_join`].
-    JoinRequested {
-        /// The joiner's id.
-        joiner: MemberId,
-        /// The joiner's identity.
-        identity: PublicIdentity,
-        /// Its address.
-        addr: SocketAddr,
+    /// A vote opened in this node's cluster (a node asked to join, or a member proposed to
+    /// expel another). With [`AutoVote::Ask`](crate::AutoVote::Ask), answer with
+    /// [`Node::vote`].
+    VoteOpened {
+        /// The proposal.
+        proposal: ProposalId,
+        /// What it proposes.
+        kind: ProposalKind,
+        /// The member it is about (the joiner, or the member to expel).
+        subject: MemberId,
+        /// The member that opened it.
+        proposer: MemberId,
+        /// When its first round counts the ballots at the latest.
+        deadline: Timestamp,
+    },
+    /// A key rollout closed a vote: every member applies the same outcome.
+    VoteClosed {
+        /// The proposal.
+        proposal: ProposalId,
+        /// What it proposed.
+        kind: ProposalKind,
+        /// How it ended.
+        outcome: VoteOutcome,
+    },
+    /// An authority published a tally that does not add up to the ballots it says it counted
+    /// (in verifiable mode, the ballots it published): its round is void.
+    AuthorityMiscounted {
+        /// The proposal.
+        proposal: ProposalId,
+        /// The authority.
+        authority: MemberId,
     },
     /// A key rollout opened a new epoch of this node's cluster.
     EpochChanged {
@@ -241,12 +264,21 @@ pub enum CommandError {
         /// The bound (`Config::max_anon_outgoing`).
         max: usize,
     },
-    /// No join request from this joiner awaits an answer.
-    #[error("no join request from {joiner} awaits an answer")]
-    NoSuchJoinRequest {
-        /// The joiner named.
-        joiner: MemberId,
+    /// No open vote has this id.
+    #[error("no such open vote")]
+    NoSuchVote,
+    /// This node voted on this proposal already.
+    #[error("already voted")]
+    AlreadyVoted,
+    /// Too many votes are open.
+    #[error("{max} votes are open already")]
+    TooManyVotes {
+        /// The bound (`Config::max_open_votes`).
+        max: usize,
     },
+    /// A member cannot propose to expel itself: it leaves.
+    #[error("a member cannot expel itself; leave the cluster instead")]
+    ExpelSelf,
 }
 
 /// What a sub-protocol needs from the node to handle one input: configuration, identity,
@@ -465,16 +497,27 @@ impl Node {
         cluster.post(now, text, &mut ctx)
     }
 
-    /// Answers a join request announced by [`Event::JoinRequested`] (with
-    /// [`Admission::Ask`]).
-    pub fn answer_join(
+    /// Casts this node's ballot on an open vote ([`Event::VoteOpened`]).
+    pub fn vote(
         &mut self,
         now: Timestamp,
-        joiner: MemberId,
-        accept: bool,
+        proposal: ProposalId,
+        yes: bool,
     ) -> Result<(), CommandError> {
         let (_, cluster, mut ctx) = self.split();
-        cluster.answer_join(now, joiner, accept, &mut ctx)
+        cluster.vote(now, proposal, yes, &mut ctx)
+    }
+
+    /// Proposes to expel `member` from this node's cluster. Returns the vote's id; it closes
+    /// with [`Event::VoteClosed`].
+    pub fn expel(&mut self, now: Timestamp, member: MemberId) -> Result<ProposalId, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.expel(now, member, &mut ctx)
+    }
+
+    /// The votes open in this node's cluster.
+    pub fn votes(&self) -> Vec<VoteInfo> {
+        self.cluster.votes(&self.config)
     }
 
     /// Sends `text` (UTF-8, at most [`MAX_ANON_TEXT`](crate::wire::anon::MAX_ANON_TEXT)
@@ -522,11 +565,6 @@ impl Node {
     #[cfg(feature = "test-hooks")]
     pub fn cluster_key(&self) -> Option<crate::crypto::ClusterKey> {
         self.cluster.key()
-    }
-
-    /// How this node answers join requests.
-    pub fn admission(&self) -> Admission {
-        self.config.admission
     }
 
     /// Splits the node into its sub-protocols and the context they work in.

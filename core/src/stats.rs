@@ -47,6 +47,9 @@ pub struct Stats {
     pub anon_trial_decryptions: u64,
     /// Stored packets handed to members that lacked them.
     pub anon_store_handovers: u64,
+    /// Vote rounds this node found void (tallies that differ, or did not all come) and
+    /// redrew.
+    pub vote_redraws: u64,
     /// Inputs refused, by reason.
     pub dropped: DropStats,
 }
@@ -79,6 +82,8 @@ pub struct DropStats {
     pub hop_limit: u64,
     /// Packets never trial-decrypted because the queue waiting for the trial budget was full.
     pub trial_budget: u64,
+    /// Ballots from a member that already cast a different one in the round.
+    pub second_ballot: u64,
     /// Datagrams not queued because the transmit queue was full.
     pub transmit_queue_full: u64,
     /// Events not queued because the event queue was full.

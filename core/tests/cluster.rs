@@ -302,42 +302,61 @@ fn a_newcomer_cannot_read_posts_of_earlier_epochs() {
 }
 
 #[test]
-fn with_ask_admission_the_user_decides() {
+fn with_ask_the_members_decide_by_vote() {
     let config = Config {
-        admission: peerster_core::Admission::Ask,
+        auto_vote: peerster_core::AutoVote::Ask,
         ..Config::default()
     };
     let mut net = net_with_founder(3, 8, config);
     let (now, contact) = (net.now, net.addrs[0]);
     net.nodes[1].join(now, contact).unwrap();
     net.run_for(Duration::from_secs(1));
-    let asked: Vec<_> = net
-        .events
-        .iter()
-        .filter_map(|(n, e)| match e {
-            Event::JoinRequested { joiner, .. } if *n == 0 => Some(*joiner),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(asked, [net.nodes[1].id()]);
-    assert!(net.nodes[1].cluster().is_none(), "nobody answered yet");
+    let opened = |net: &Net, node: usize| -> Vec<peerster_core::wire::vote::ProposalId> {
+        net.events
+            .iter()
+            .filter_map(|(n, e)| match e {
+                Event::VoteOpened {
+                    proposal, subject, ..
+                } if *n == node => {
+                    assert!(net.nodes.iter().any(|m| m.id() == *subject));
+                    Some(*proposal)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let asked = opened(&net, 0);
+    assert_eq!(asked.len(), 1);
+    assert_eq!(net.nodes[0].votes()[0].subject, net.nodes[1].id());
+    assert!(net.nodes[1].cluster().is_none(), "nobody voted yet");
     let now = net.now;
-    net.nodes[0].answer_join(now, asked[0], true).unwrap();
+    net.nodes[0].vote(now, asked[0], true).unwrap();
     assert_eq!(
-        net.nodes[0].answer_join(now, asked[0], true),
-        Err(CommandError::NoSuchJoinRequest { joiner: asked[0] }),
-        "answered once"
+        net.nodes[0].vote(now, asked[0], true),
+        Err(CommandError::AlreadyVoted),
+        "one ballot"
     );
     net.run_for(Duration::from_secs(5));
     assert!(net.nodes[1].cluster().is_some(), "accepted");
+    assert!(net.nodes[0].votes().is_empty(), "closed");
+    assert!(net.events.iter().any(|(n, e)| *n == 1
+        || matches!(
+            e,
+            Event::VoteClosed {
+                outcome: peerster_core::VoteOutcome::Accepted,
+                ..
+            }
+        )));
 
     let (now, contact) = (net.now, net.addrs[0]);
     net.nodes[2].join(now, contact).unwrap();
     net.run_for(Duration::from_secs(1));
+    let second = *opened(&net, 1).last().expect("member 1 sees the vote");
+    assert_eq!(opened(&net, 0).last(), Some(&second));
     let now = net.now;
-    let third = net.nodes[2].id();
-    net.nodes[0].answer_join(now, third, false).unwrap();
-    net.run_for(Duration::from_secs(2));
+    net.nodes[0].vote(now, second, false).unwrap();
+    net.nodes[1].vote(now, second, false).unwrap();
+    net.run_for(Duration::from_secs(5));
     assert!(net.events.iter().any(|(n, e)| *n == 2
         && matches!(
             e,
@@ -346,6 +365,16 @@ fn with_ask_admission_the_user_decides() {
                 ..
             }
         )));
+    for member in 0..2 {
+        assert!(net.events.iter().any(|(n, e)| *n == member
+            && matches!(
+                e,
+                Event::VoteClosed {
+                    outcome: peerster_core::VoteOutcome::Rejected,
+                    ..
+                }
+            )));
+    }
     assert!(net.nodes[2].cluster().is_none());
     assert_eq!(net.nodes[0].cluster().unwrap().members.len(), 2);
 }

@@ -181,6 +181,7 @@ fn rollout(net: &Net, signer: usize, members: usize, limit: Option<u16>) -> Floo
             leader: identity(signer).public().member_id(),
             limit,
             members: BoundedVec::new(entries).unwrap(),
+            decisions: BoundedVec::default(),
         },
     ))
 }
@@ -240,6 +241,16 @@ fn forged_rollouts_are_dropped() {
         b.dropped.bad_signature,
         a.dropped.bad_signature + 1,
         "bad signature"
+    );
+
+    // The rightful first leader, rightly signed, adding members no vote admitted.
+    let r = rollout(&net, first, 3, info.limit);
+    let ds = flooded_frame(&net, 0, &r, 7);
+    let (a, b) = feed(&mut net, 0, first, &ds);
+    assert_eq!(
+        b.dropped.forged_rollout,
+        a.dropped.forged_rollout + 1,
+        "members added without a vote"
     );
 
     // A rollout two epochs ahead, or of another cluster.

@@ -69,6 +69,7 @@ fn harness_runs_on_handmade_inputs() {
     harness::overlay_packets(&(0..=255).rev().collect::<Vec<u8>>());
     cluster_payloads_on_handmade_inputs();
     cluster_member_on_handmade_inputs();
+    voting_member_on_handmade_inputs();
     anon_payloads_on_handmade_inputs();
     anonymous_member_on_handmade_inputs();
 }
@@ -128,6 +129,19 @@ fn anon_payloads_on_handmade_inputs() {
             harness::anon_payloads(&[&[selector][..], payload].concat());
         }
     }
+    // A ballot, as a member seals it to an authority.
+    let ballot = AnonPayload::Ballot(peerster_core::wire::cluster::Signed::sign(
+        &identity,
+        peerster_core::wire::vote::Ballot {
+            cluster: ClusterId(7),
+            epoch: Epoch(6),
+            proposal: peerster_core::wire::vote::ProposalId([2; 16]),
+            round: 0,
+            voter: identity.public().member_id(),
+            yes: true,
+        },
+    ));
+    harness::anon_payloads(&[&[2][..], &encode_payload(&ballot).unwrap()].concat());
     // A sealed plaintext holding a padded ack, and one holding garbage.
     let ack = encode_payload(&ack).unwrap();
     let len = (ack.len() as u16).to_le_bytes();
@@ -256,9 +270,9 @@ fn anonymous_member_on_handmade_inputs() {
         let setup = MemberSetup {
             founder,
             limit: 0,
-            admission: 0,
+            auto_vote: 0,
         };
-        let stats = harness::run_cluster_member(&setup, scenario());
+        let stats = harness::run_cluster_member(&setup, scenario()).stats;
         assert_eq!(stats.anon_received, 1, "the harness's message is delivered");
         assert_eq!(stats.anon_sent, 2);
         assert_eq!(
@@ -272,15 +286,20 @@ fn anonymous_member_on_handmade_inputs() {
     }
 }
 
-/// Valid payloads of each kind, plain and sealed, and a few fragment sequences.
+/// Valid payloads of each kind (votes' among them), plain and sealed, and a few fragment
+/// sequences.
 fn cluster_payloads_on_handmade_inputs() {
     use peerster_core::crypto::{EpochSecret, IdentityKey};
     use peerster_core::ids::{ClusterId, Epoch};
+    use peerster_core::wire::anon::AnonPacket;
     use peerster_core::wire::cluster::{
         ClusterFrame, Flooded, FrameBody, Heartbeat, JoinMessage, JoinRefusal, Leave,
         RefusalReason, Signed,
     };
-    use peerster_core::wire::encode_payload;
+    use peerster_core::wire::vote::{
+        Count, Proposal, ProposalKind, PublishedTally, Tally, digests_hash,
+    };
+    use peerster_core::wire::{BoundedVec, encode_payload};
 
     let identity = IdentityKey::from_secret_bytes([3; 32]);
     let member = identity.public().member_id();
@@ -324,6 +343,54 @@ fn cluster_payloads_on_handmade_inputs() {
             harness::cluster_payloads(&[&[selector | seal][..], payload].concat());
         }
     }
+    let proposal = Flooded::Proposal(Signed::sign(
+        &identity,
+        Proposal {
+            cluster,
+            epoch,
+            proposer: member,
+            kind: ProposalKind::Expel {
+                member: peerster_core::ids::MemberId([5; 16]),
+            },
+            verifiable: true,
+        },
+    ));
+    let digests = vec![[1; 16], [2; 16]];
+    let tally = Flooded::Tally(Box::new(PublishedTally {
+        tally: Signed::sign(
+            &identity,
+            Tally {
+                cluster,
+                epoch,
+                proposal: peerster_core::wire::vote::ProposalId([6; 16]),
+                round: 1,
+                authority: member,
+                count: Count {
+                    yes: 1,
+                    no: 1,
+                    authorities_yes: 1,
+                    authorities_no: 0,
+                    ballots: digests_hash(&digests),
+                },
+            },
+        ),
+        digests: BoundedVec::new(digests).unwrap(),
+        ballots: BoundedVec::new(Vec::new()).unwrap(),
+    }));
+    let ballot = ClusterFrame {
+        cluster,
+        epoch,
+        body: FrameBody::Ballot(AnonPacket::from_bytes(&[0x42; 512]).unwrap()),
+    };
+    for (selector, payload) in [
+        (1, encode_payload(&proposal).unwrap()),
+        (1, encode_payload(&tally).unwrap()),
+        (0, encode_payload(&ballot).unwrap()),
+    ] {
+        for seal in [0, 0x10] {
+            harness::cluster_payloads(&[&[selector | seal][..], &payload].concat());
+        }
+    }
     harness::cluster_payloads(&[3]);
     harness::cluster_payloads(&[3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     harness::cluster_payloads(&(3..=255).collect::<Vec<u8>>());
@@ -335,7 +402,7 @@ fn cluster_member_on_handmade_inputs() {
     use harness::{
         Action, AddrChoice, BodySpec, ClusterChoice, Command, Cutting, EpochChoice, FloodSpec,
         IdentityChoice, JoinSpec, KeyChoice, LimitChoice, MemberChoice, MemberSetup, MemberStep,
-        PublicKeyChoice, Signer,
+        PublicKeyChoice, Signer, VoteChoice,
     };
 
     harness::cluster_member(&[]);
@@ -402,6 +469,8 @@ fn cluster_member_on_handmade_inputs() {
                     drop: 0,
                     extra: Vec::new(),
                     unsorted: false,
+                    decisions: Vec::new(),
+                    follow: false,
                 },
                 2,
             ),
@@ -430,9 +499,10 @@ fn cluster_member_on_handmade_inputs() {
                     join_key: PublicKeyChoice::Pool(0),
                 },
             }),
-            step(Action::Command(Command::AnswerJoin {
-                joiner: MemberChoice::Pool(2),
-                accept: true,
+            // Refused (the node voted already) unless it asks.
+            step(Action::Command(Command::Vote {
+                vote: VoteChoice::Open(0),
+                yes: true,
             })),
             step(Action::Exchange { rounds: 3 }),
             step(Action::Timeout { advance_ms: 20_000 }),
@@ -471,14 +541,284 @@ fn cluster_member_on_handmade_inputs() {
             step(Action::Exchange { rounds: 3 }),
         ]
     };
-    for (founder, admission) in [(false, 0), (true, 1)] {
+    // The joiner votes yes unattended, the founder asks.
+    for (founder, auto_vote) in [(false, 0), (true, 1)] {
         let setup = MemberSetup {
             founder,
             limit: 0,
-            admission,
+            auto_vote,
         };
-        let stats = harness::run_cluster_member(&setup, scenario());
+        let stats = harness::run_cluster_member(&setup, scenario()).stats;
         assert_eq!(stats.posts_delivered, 1, "the peer's post is delivered");
         assert!(stats.rollouts_installed >= 1, "the peer's rollout installs");
+    }
+}
+
+/// A member of a two-node cluster voting: on a joiner with the other node (unattended yes,
+/// asked, or unattended no), on a joiner with a ballot and a tally the harness signs for the
+/// other node, on expelling the other node; and given a rollout whose decision the harness
+/// certified (a joiner in) and one that adds a member without a decision (refused).
+fn voting_member_on_handmade_inputs() {
+    use harness::{
+        Action, AddrChoice, AnonKeyChoice, AnonPayloadSpec, BallotSpec, BodySpec, ClusterChoice,
+        Command, CountSpec, Cutting, DecisionSpec, EntrySpec, EpochChoice, FloodSpec,
+        IdentityChoice, JoinSpec, KeyChoice, LimitChoice, MemberChoice, MemberSetup, MemberStep,
+        OutcomeSpec, PacketSpec, ProposalKindSpec, ProposalSource, ProposalSpec, PublicKeyChoice,
+        RoundChoice, Signer, TagChoice, TallyBallotSpec, TallySpec, VoteChoice,
+    };
+    use peerster_core::VoteOutcome;
+    use peerster_core::crypto::IdentityKey;
+    use peerster_core::wire::vote::ProposalKind;
+
+    // The harness's fixture identities: 0 and 1 the real nodes, 2 and 3 outsiders.
+    let fixture = |i: u8| {
+        IdentityKey::from_secret_bytes([0xa0 + i; 32])
+            .public()
+            .member_id()
+    };
+    let step = |action| MemberStep {
+        advance_ms: 10,
+        action,
+    };
+    let flood = |object, message| {
+        step(Action::Flood {
+            key: KeyChoice::Current,
+            from: AddrChoice::Peer,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            object,
+            cutting: Cutting {
+                message,
+                per_fragment: 0,
+                skip: 0,
+                reverse: false,
+            },
+        })
+    };
+    let join_request = |joiner| {
+        step(Action::Join {
+            to: PublicKeyChoice::MyNodeKey,
+            from: AddrChoice::Stranger(9),
+            message: JoinSpec::Request {
+                signer: Signer::Named,
+                joiner: IdentityChoice::Pool(joiner),
+                contact: MemberChoice::Me,
+                contact_addr: AddrChoice::Member(0),
+                join_key: PublicKeyChoice::Pool(0),
+            },
+        })
+    };
+    let vote = |yes| {
+        step(Action::Command(Command::Vote {
+            vote: VoteChoice::Open(0),
+            yes,
+        }))
+    };
+    // Rounds of exchanges with the other node and of timers (ballots are sent again each
+    // second, a rollout leader waits for the keys it asked for).
+    let settle = |steps: &mut Vec<MemberStep>| {
+        for advance_ms in [1_000, 2_000, 2_000, 12_000, 12_000, 12_000] {
+            steps.push(step(Action::Exchange { rounds: 3 }));
+            steps.push(step(Action::Timeout { advance_ms }));
+        }
+        steps.push(step(Action::Exchange { rounds: 3 }));
+    };
+    let admitted = |closed: &[(ProposalKind, VoteOutcome)], joiner, outcome| {
+        closed.iter().any(|(kind, o)| {
+            matches!(kind, ProposalKind::Admit { .. }) && kind.subject() == joiner && *o == outcome
+        })
+    };
+    let member_ids = |run: &harness::MemberRun| -> Vec<_> {
+        run.cluster
+            .iter()
+            .flat_map(|c| c.members.iter().map(|m| m.id))
+            .collect()
+    };
+
+    // A joiner asks the fuzzed node; the two real nodes vote.
+    for (founder, auto_vote, outcome) in [
+        (true, 0, VoteOutcome::Accepted),
+        (false, 0, VoteOutcome::Accepted),
+        (true, 1, VoteOutcome::Accepted),
+        (false, 2, VoteOutcome::Rejected),
+    ] {
+        let mut steps = vec![join_request(2)];
+        if auto_vote == 1 {
+            steps.push(step(Action::Timeout { advance_ms: 500 }));
+            steps.push(vote(true));
+        }
+        // A second ballot is refused.
+        steps.push(vote(false));
+        settle(&mut steps);
+        let setup = MemberSetup {
+            founder,
+            limit: 0,
+            auto_vote,
+        };
+        let run = harness::run_cluster_member(&setup, steps);
+        assert!(
+            admitted(&run.closed, fixture(2), outcome),
+            "the vote on the joiner closes {outcome:?}: {run:?}"
+        );
+        let admitted = outcome == VoteOutcome::Accepted;
+        assert_eq!(member_ids(&run).contains(&fixture(2)), admitted, "{run:?}");
+    }
+
+    // The harness seals the other node's ballot to the fuzzed node and, once the node has
+    // counted, floods the other node's tally mirroring the node's: the round agrees.
+    for founder in [true, false] {
+        let mut steps = vec![
+            join_request(3),
+            step(Action::Frame {
+                key: KeyChoice::Current,
+                from: AddrChoice::Peer,
+                cluster: ClusterChoice::Real,
+                epoch: EpochChoice::Current,
+                body: BodySpec::Ballot {
+                    packet: PacketSpec::Sealed {
+                        to: AnonKeyChoice::Key(PublicKeyChoice::MyEpochKey),
+                        tag: TagChoice::Raw([7; 16]),
+                        payload: AnonPayloadSpec::Ballot(BallotSpec {
+                            signer: Signer::Named,
+                            cluster: ClusterChoice::Real,
+                            epoch: EpochChoice::Current,
+                            proposal: VoteChoice::Open(0),
+                            round: RoundChoice::Current,
+                            voter: MemberChoice::Peer,
+                            yes: Some(true),
+                        }),
+                    },
+                },
+            }),
+            flood(
+                FloodSpec::Tally(TallySpec {
+                    signer: Signer::Named,
+                    cluster: ClusterChoice::Real,
+                    epoch: EpochChoice::Current,
+                    proposal: VoteChoice::Open(0),
+                    round: RoundChoice::Current,
+                    authority: MemberChoice::Peer,
+                    ballots: Vec::new(),
+                    count: CountSpec::Heard(0),
+                    publish: false,
+                }),
+                3,
+            ),
+        ];
+        for _ in 0..4 {
+            steps.push(step(Action::Timeout { advance_ms: 12_000 }));
+        }
+        let setup = MemberSetup {
+            founder,
+            limit: 0,
+            auto_vote: 0,
+        };
+        let run = harness::run_cluster_member(&setup, steps);
+        assert!(
+            admitted(&run.closed, fixture(3), VoteOutcome::Accepted),
+            "{run:?}"
+        );
+        assert!(member_ids(&run).contains(&fixture(3)), "{run:?}");
+    }
+
+    // The fuzzed node proposes to expel the other one, and both vote yes.
+    let mut steps = vec![
+        step(Action::Command(Command::Expel {
+            member: MemberChoice::Me,
+        })),
+        step(Action::Command(Command::Expel {
+            member: MemberChoice::Peer,
+        })),
+    ];
+    settle(&mut steps);
+    let setup = MemberSetup {
+        founder: true,
+        limit: 0,
+        auto_vote: 0,
+    };
+    let run = harness::run_cluster_member(&setup, steps);
+    assert!(
+        run.closed.iter().any(|(kind, outcome)| {
+            *kind == ProposalKind::Expel { member: fixture(1) } && *outcome == VoteOutcome::Accepted
+        }),
+        "{run:?}"
+    );
+    assert_eq!(member_ids(&run), vec![fixture(0)]);
+
+    // Rollouts signed by the other node: one closing a vote on a joiner with a certificate
+    // the harness signed for both authorities (the joiner is in), then one that adds a member
+    // no vote admitted (refused as forged).
+    let tally = |authority| TallySpec {
+        signer: Signer::Named,
+        cluster: ClusterChoice::Real,
+        epoch: EpochChoice::Current,
+        proposal: VoteChoice::Decision,
+        round: RoundChoice::Other(0),
+        authority,
+        ballots: [MemberChoice::Me, MemberChoice::Peer]
+            .into_iter()
+            .map(|voter| TallyBallotSpec {
+                signer: Signer::Named,
+                voter,
+                yes: Some(true),
+            })
+            .collect(),
+        count: CountSpec::Ballots { authorities: 0 },
+        publish: false,
+    };
+    let rollout = |decisions, extra| FloodSpec::Rollout {
+        signer: Signer::Named,
+        cluster: ClusterChoice::Real,
+        epoch: EpochChoice::Next,
+        leader: MemberChoice::Peer,
+        limit: LimitChoice::Same,
+        drop: 0,
+        extra,
+        unsorted: false,
+        decisions,
+        follow: true,
+    };
+    let certified = || DecisionSpec {
+        proposal: ProposalSource::Built(ProposalSpec {
+            signer: Signer::Named,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            proposer: MemberChoice::Peer,
+            kind: ProposalKindSpec::Admit {
+                joiner: IdentityChoice::Pool(3),
+                join_key: PublicKeyChoice::Pool(1),
+                addr: AddrChoice::Stranger(3),
+            },
+            verifiable: false,
+        }),
+        outcome: OutcomeSpec::Accepted(vec![tally(MemberChoice::Me), tally(MemberChoice::Peer)]),
+    };
+    let unvoted = || EntrySpec {
+        identity: IdentityChoice::Pool(2),
+        epoch_key: PublicKeyChoice::Pool(2),
+        addr: AddrChoice::Stranger(2),
+        joined: EpochChoice::Next,
+        garbage_key: false,
+    };
+    for founder in [true, false] {
+        let steps = vec![
+            flood(rollout(vec![certified()], Vec::new()), 4),
+            step(Action::Timeout { advance_ms: 2_000 }),
+            flood(rollout(Vec::new(), vec![unvoted()]), 5),
+        ];
+        let setup = MemberSetup {
+            founder,
+            limit: 0,
+            auto_vote: 0,
+        };
+        let run = harness::run_cluster_member(&setup, steps);
+        assert!(
+            admitted(&run.closed, fixture(3), VoteOutcome::Accepted),
+            "{run:?}"
+        );
+        let members = member_ids(&run);
+        assert!(members.contains(&fixture(3)), "{run:?}");
+        assert!(!members.contains(&fixture(2)), "{run:?}");
+        assert_eq!(run.stats.dropped.forged_rollout, 1, "{run:?}");
     }
 }

@@ -28,9 +28,11 @@ pub use anon_payloads::anon_payloads;
 #[allow(unused_imports)]
 pub use cluster_member::{
     Action, AddrChoice, AnonKeyChoice, AnonMessageChoice, AnonMessageSpec, AnonPayloadSpec,
-    BodySpec, ClusterChoice, Command, Cutting, EntrySpec, EpochChoice, FloodSpec, IdentityChoice,
-    JoinSpec, KeyChoice, LimitChoice, MemberChoice, MemberSetup, MemberStep, PacketSpec, PhaseSpec,
-    PublicKeyChoice, RelayEpochChoice, Signer, TagChoice, ThreadChoice, cluster_member,
+    BallotSpec, BodySpec, ClusterChoice, Command, CountSpec, Cutting, DecisionSpec, EntrySpec,
+    EpochChoice, FloodSpec, IdentityChoice, JoinSpec, KeyChoice, LimitChoice, MemberChoice,
+    MemberRun, MemberSetup, MemberStep, OutcomeSpec, PacketSpec, PhaseSpec, ProposalKindSpec,
+    ProposalSource, ProposalSpec, PublicKeyChoice, RelayEpochChoice, RoundChoice, Signer,
+    TagChoice, TallyBallotSpec, TallySpec, ThreadChoice, VoteChoice, cluster_member,
     run_cluster_member,
 };
 #[allow(unused_imports)]

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use peerster_core::crypto::IdentityKey;
+use peerster_core::ids::MemberId;
+use peerster_core::wire::vote::ProposalId;
 use peerster_core::{Config, Node, Timestamp};
 
 use super::node_checks::{check_cluster, check_transmit};
@@ -54,18 +56,28 @@ pub enum Step {
         /// The display name.
         name: String,
     },
-    /// The user answers a join request.
-    AnswerJoin {
-        /// The joiner's id.
-        joiner: [u8; 16],
-        /// Accept it.
-        accept: bool,
+    /// The user votes.
+    Vote {
+        /// Which of the node's open votes (`None`: the id `raw`).
+        open: Option<u8>,
+        /// A proposal id.
+        raw: [u8; 16],
+        /// Yes or no.
+        yes: bool,
+    },
+    /// The user proposes to expel a member.
+    Expel {
+        /// Which member of the node's table (`None`: the id `raw`).
+        member: Option<u8>,
+        /// A member id.
+        raw: [u8; 16],
     },
 }
 
-/// A sequence of arbitrary datagrams, timer firings, connects and cluster commands into one
-/// `Node`: never a panic, every output well-formed and within the datagram limit (sealed
-/// frames one padding bucket long), its cluster view consistent, and every input counted.
+/// A sequence of arbitrary datagrams, timer firings, connects and cluster commands (votes and
+/// expulsions among them) into one `Node`: never a panic, every output well-formed and within
+/// the datagram limit (sealed frames one padding bucket long), its cluster view consistent, no
+/// open vote out of a cluster, and every input counted.
 pub fn node_datagram(data: &[u8]) {
     let mut input = Unstructured::new(data);
     let Ok(steps) = Vec::<Step>::arbitrary(&mut input) else {
@@ -107,8 +119,19 @@ pub fn node_datagram(data: &[u8]) {
             Step::Announce { name } => {
                 let _ = node.announce(now, &name);
             }
-            Step::AnswerJoin { joiner, accept } => {
-                let _ = node.answer_join(now, peerster_core::ids::MemberId(joiner), accept);
+            Step::Vote { open, raw, yes } => {
+                let votes = node.votes();
+                let proposal = open
+                    .and_then(|i| votes.get(usize::from(i) % votes.len().max(1)))
+                    .map_or(ProposalId(raw), |v| v.id);
+                let _ = node.vote(now, proposal, yes);
+            }
+            Step::Expel { member, raw } => {
+                let members = node.cluster().map(|i| i.members).unwrap_or_default();
+                let member = member
+                    .and_then(|i| members.get(usize::from(i) % members.len().max(1)))
+                    .map_or(MemberId(raw), |m| m.id);
+                let _ = node.expel(now, member);
             }
         }
         while let Some(t) = node.poll_transmit() {
@@ -116,6 +139,10 @@ pub fn node_datagram(data: &[u8]) {
         }
         while node.poll_event().is_some() {}
         check_cluster(&node, now);
+        assert!(
+            node.cluster().is_some() || node.votes().is_empty(),
+            "open votes out of a cluster"
+        );
     }
     assert_eq!(node.stats().datagrams_received, received);
 }

@@ -8,7 +8,9 @@
 //! | [`Event::EpochChanged`] | `[cluster] epoch N, M members` then ` (+id, -id)` if some joined or left |
 //! | [`Event::JoinRefused`] | `[cluster] join refused by <addr>: <reason>` |
 //! | [`Event::JoinFailed`] | `[cluster] join failed: no answer from <addr>` |
-//! | [`Event::JoinRequested`] | `[cluster] join request from <id> at <addr>` |
+//! | [`Event::VoteOpened`] | `[vote] <proposal>: admit <id>` or `expel <id>`, `proposed by <id>` |
+//! | [`Event::VoteClosed`] | `[vote] <proposal>: accepted`, `rejected` or `failed` |
+//! | [`Event::AuthorityMiscounted`] | `[vote] <proposal>: authority <id> miscounted` |
 //! | [`Event::RemovedFromCluster`] | `[cluster] removed from <cluster>` |
 //! | [`Event::LeftCluster`] | `[cluster] left <cluster>` |
 //! | [`Event::AnonMessage`] | `[anon] thread <thread> from anonymous: <text>`, or `from <sender id>` if signed |
@@ -37,7 +39,10 @@ use std::time::Duration;
 
 use peerster_core::ids::{ClusterId, MemberId};
 use peerster_core::wire::anon::ThreadId;
-use peerster_core::{AnonFailure, AnonOptions, AnonymityEstimate, ClusterInfo, Event, Timestamp};
+use peerster_core::wire::vote::ProposalKind;
+use peerster_core::{
+    AnonFailure, AnonOptions, AnonymityEstimate, ClusterInfo, Event, Timestamp, VoteOutcome,
+};
 
 use crate::parse::{self, hex};
 
@@ -70,9 +75,33 @@ pub(crate) fn event_line(event: &Event) -> Option<String> {
             format!("[cluster] join refused by {contact}: {reason}")
         }
         Event::JoinFailed { contact } => format!("[cluster] join failed: no answer from {contact}"),
-        Event::JoinRequested { joiner, addr, .. } => {
-            format!("[cluster] join request from {joiner} at {addr}")
+        Event::VoteOpened {
+            proposal,
+            kind,
+            subject,
+            proposer,
+            ..
+        } => {
+            let what = match kind {
+                ProposalKind::Admit { .. } => "admit",
+                ProposalKind::Expel { .. } => "expel",
+            };
+            format!("[vote] {proposal}: {what} {subject}, proposed by {proposer}")
         }
+        Event::VoteClosed {
+            proposal, outcome, ..
+        } => {
+            let outcome = match outcome {
+                VoteOutcome::Accepted => "accepted",
+                VoteOutcome::Rejected => "rejected",
+                _ => "failed",
+            };
+            format!("[vote] {proposal}: {outcome}")
+        }
+        Event::AuthorityMiscounted {
+            proposal,
+            authority,
+        } => format!("[vote] {proposal}: authority {authority} miscounted"),
         Event::RemovedFromCluster { cluster } => format!("[cluster] removed from {cluster}"),
         Event::LeftCluster { cluster } => format!("[cluster] left {cluster}"),
         Event::AnonMessage {

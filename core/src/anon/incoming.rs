@@ -78,6 +78,8 @@ impl AnonLayer {
         match payload {
             AnonPayload::Fragment(piece) => self.on_fragment(now, piece, opened, ctx),
             AnonPayload::Ack(ack) => self.on_ack(ack, opened, ctx),
+            // Ballots travel to their authority directly, never along the anonymous path.
+            AnonPayload::Ballot(_) => ctx.stats.dropped.unexpected += 1,
         }
     }
 

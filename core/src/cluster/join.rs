@@ -1,38 +1,38 @@
-//! Joining a cluster: the joiner's request and retries, the contact's decision, admission and
+//! Joining a cluster: the joiner's request and retries, the contact's proposal, and the
 //! welcome.
 //!
 //! The joiner seals a signed request with a fresh join key to the contact's node key. The
-//! contact refuses it (signed, sealed to the join key) or admits the joiner by flooding a
-//! signed [`Admit`]; the next rollout includes the joiner with the join key as its first
-//! epoch key, and the contact sends the joiner that rollout as its welcome, sealed to the join
-//! key. The joiner retries its request until welcomed; a retry from a joiner already in the
-//! table brings the welcome again, so a lost welcome costs one retry.
+//! contact refuses it when the cluster is full (signed, sealed to the join key), else opens a
+//! vote on admitting it ([`crate::vote`]); the rollout that applies an accepted vote includes
+//! the joiner with the join key as its first epoch key, and the contact sends the joiner that
+//! rollout as its welcome, sealed to the join key. A rejected or failed vote is answered with a
+//! refusal. The joiner retries its request until welcomed; a retry from a joiner already in
+//! the table brings the welcome again, so a lost welcome costs one retry.
 
 use std::net::SocketAddr;
 
 use tracing::debug;
 
-use super::member::{Membership, PendingAdmit};
+use super::member::Membership;
 use super::transport;
 use crate::bounded_map::evict_oldest_if_full;
-use crate::config::Admission;
 use crate::crypto::{EpochPublic, EpochSecret, PublicIdentity};
 use crate::ids::MemberId;
-use crate::node::{CommandError, Ctx, Event};
+use crate::node::Ctx;
 use crate::time::Timestamp;
 use crate::wire::PeerAddr;
 use crate::wire::cluster::{
-    Admit, Flooded, JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Signed, Welcome,
+    Flooded, JoinMessage, JoinRefusal, JoinRequest, RefusalReason, Signed, Welcome,
 };
+use crate::wire::vote::{ProposalId, ProposalKind};
 
 /// A join request this node is the contact for.
 #[derive(Debug)]
 pub(crate) struct ContactDuty {
-    pub(crate) identity: PublicIdentity,
     pub(crate) join_key: EpochPublic,
     pub(crate) addr: SocketAddr,
-    /// Whether it was admitted; `false` while the user decides.
-    pub(crate) admitted: bool,
+    /// The vote on admitting it.
+    pub(crate) proposal: ProposalId,
     pub(crate) since: Timestamp,
     /// When the last admit or welcome went out for it.
     pub(crate) last_answer: Timestamp,
@@ -130,6 +130,11 @@ impl Membership {
         let join_key = request.join_key;
         self.learn_own_addr(request.contact_addr);
         let pace = ctx.config.join_retry / 2;
+        let kind = ProposalKind::Admit {
+            joiner: request.joiner,
+            join_key,
+            addr: from.into(),
+        };
         if self
             .current
             .table
@@ -138,11 +143,18 @@ impl Membership {
         {
             // Admitted already: the welcome was lost. (Another member may have been its
             // contact before; this one answers now.)
+            let proposal = crate::wire::vote::Proposal {
+                cluster: self.cluster,
+                epoch: self.current.epoch,
+                proposer: self.me,
+                kind,
+                verifiable: false,
+            }
+            .id();
             let duty = self.contacts.entry(joiner).or_insert(ContactDuty {
-                identity: request.joiner,
                 join_key,
                 addr: from,
-                admitted: true,
+                proposal,
                 since: now,
                 last_answer: Timestamp::ZERO,
                 welcomed: None,
@@ -156,99 +168,64 @@ impl Membership {
         if let Some(duty) = self.contacts.get_mut(&joiner)
             && duty.join_key == join_key
         {
-            if duty.admitted && now >= duty.last_answer + pace {
+            // A retry while the vote runs: members that missed the proposal get it again.
+            if now >= duty.last_answer + pace {
                 duty.last_answer = now;
-                self.admit(now, joiner, ctx);
+                let proposal = duty.proposal;
+                if let Some(signed) = self.votes.proposal(&proposal).cloned() {
+                    self.flood_own(&Flooded::Proposal(signed), ctx);
+                }
             }
             return;
         }
-        let others_pending = self.admits.keys().filter(|j| **j != joiner).count();
         let limit = self.size_limit(ctx.config);
-        if self.current.table.len() + others_pending >= limit {
+        if self.current.table.len() + self.votes.admissions_pending(&joiner) >= limit {
             refuse(ctx, &join_key, from, RefusalReason::Full);
             return;
         }
-        if ctx.config.admission == Admission::RefuseAll {
-            refuse(ctx, &join_key, from, RefusalReason::Declined);
-            return;
-        }
-        let admitted = ctx.config.admission == Admission::AcceptAll;
+        let (votes, view) = self.vote_parts();
+        let proposal = match votes.propose(now, kind, &view, ctx) {
+            Ok((id, proposal)) => {
+                self.flood_own(&Flooded::Proposal(proposal), ctx);
+                self.flood_votes(ctx);
+                id
+            }
+            Err(error) => {
+                debug!(%joiner, %error, "cannot open a vote on a joiner");
+                refuse(ctx, &join_key, from, RefusalReason::Declined);
+                return;
+            }
+        };
         evict_oldest_if_full(&mut self.contacts, ctx.config.max_pending_joins, |d| {
             d.since
         });
         self.contacts.insert(
             joiner,
             ContactDuty {
-                identity: request.joiner,
                 join_key,
                 addr: from,
-                admitted,
+                proposal,
                 since: now,
                 last_answer: now,
                 welcomed: None,
             },
         );
-        if admitted {
-            self.admit(now, joiner, ctx);
-        } else {
-            ctx.out.emit(
-                ctx.stats,
-                Event::JoinRequested {
-                    joiner,
-                    identity: request.joiner,
-                    addr: from,
-                },
-            );
-        }
     }
 
-    /// The user's answer to [`Event::JoinRequested`].
-    pub(crate) fn answer_join(
-        &mut self,
-        now: Timestamp,
-        joiner: MemberId,
-        accept: bool,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<(), CommandError> {
-        let Some(duty) = self.contacts.get_mut(&joiner).filter(|d| !d.admitted) else {
-            return Err(CommandError::NoSuchJoinRequest { joiner });
-        };
-        if accept {
-            duty.admitted = true;
-            duty.last_answer = now;
-            self.admit(now, joiner, ctx);
-        } else if let Some(duty) = self.contacts.remove(&joiner) {
-            refuse(ctx, &duty.join_key, duty.addr, RefusalReason::Declined);
+    /// Answers the joiners whose admission a rollout refused (rejected, or failed) with a
+    /// refusal.
+    pub(crate) fn refuse_declined(&mut self, declined: &[ProposalId], ctx: &mut Ctx<'_>) {
+        let refused: Vec<MemberId> = self
+            .contacts
+            .iter()
+            .filter(|(_, d)| declined.contains(&d.proposal))
+            .map(|(id, _)| *id)
+            .collect();
+        for joiner in refused {
+            if let Some(duty) = self.contacts.remove(&joiner) {
+                refuse(ctx, &duty.join_key, duty.addr, RefusalReason::Declined);
+            }
         }
-        Ok(())
-    }
-
-    /// Admits the joiner of a contact duty: records and floods a signed admission.
-    fn admit(&mut self, now: Timestamp, joiner: MemberId, ctx: &mut Ctx<'_>) {
-        let Some(duty) = self.contacts.get(&joiner) else {
-            return;
-        };
-        debug!(%joiner, "admitting a joiner");
-        let admit = Signed::sign(
-            ctx.identity,
-            Admit {
-                cluster: self.cluster,
-                epoch: self.current.epoch,
-                contact: self.me,
-                joiner: duty.identity,
-                join_key: duty.join_key,
-                addr: duty.addr.into(),
-            },
-        );
-        let since = self.admits.get(&joiner).map_or(now, |p| p.since);
-        self.admits.insert(
-            joiner,
-            PendingAdmit {
-                admit: admit.clone(),
-                since,
-            },
-        );
-        self.flood_own(&Flooded::Admit(admit), ctx);
     }
 
     /// Sends the welcome to every joiner this member is the contact for that the current

@@ -14,9 +14,10 @@ use crate::crypto::EpochSecret;
 use crate::ids::{ClusterId, Epoch, MemberId};
 use crate::node::Ctx;
 use crate::time::Timestamp;
+use crate::vote::{VoteView, Votes};
 use crate::wire::cluster::{
-    Admit, ClusterFrame, Flooded, FrameBody, Heartbeat, KeyOffer, KeyRequest, Leave,
-    MAX_FLOODED_BYTES, Signed, SignedBody,
+    ClusterFrame, Flooded, FrameBody, Heartbeat, KeyOffer, KeyRequest, Leave, MAX_FLOODED_BYTES,
+    Signed, SignedBody,
 };
 use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
 use crate::wire::{self, SealedFrame, frame};
@@ -46,13 +47,6 @@ pub(crate) struct Offer {
     pub(crate) leader: MemberId,
     pub(crate) target: Epoch,
     pub(crate) secret: EpochSecret,
-}
-
-/// A joiner admitted by a member, waiting for a rollout to include it.
-#[derive(Debug)]
-pub(crate) struct PendingAdmit {
-    pub(crate) admit: Signed<Admit>,
-    pub(crate) since: Timestamp,
 }
 
 /// A rollout this member leads.
@@ -103,7 +97,7 @@ pub(crate) struct Membership {
     /// The number of the welcome installed, while `join_secret` is kept: only a higher one
     /// from the contact replaces it.
     pub(crate) welcome_seq: Option<u32>,
-    pub(crate) admits: BTreeMap<MemberId, PendingAdmit>,
+    pub(crate) votes: Votes,
     pub(crate) leaves: BTreeMap<MemberId, Timestamp>,
     pub(crate) leading: Option<Leading>,
     /// A leader ranked before this member was seen at work: do not take over before this.
@@ -149,7 +143,7 @@ impl Membership {
             offered: VecDeque::new(),
             join_secret: None,
             welcome_seq: None,
-            admits: BTreeMap::new(),
+            votes: Votes::default(),
             leaves: BTreeMap::new(),
             leading: None,
             quiet_until: Timestamp::ZERO,
@@ -179,6 +173,23 @@ impl Membership {
             me: self.me,
             current: &self.current,
             previous: self.previous.as_ref().map(|p| &p.state),
+        }
+    }
+
+    /// Splits the membership into its votes and the view they work with.
+    pub(crate) fn vote_parts(&mut self) -> (&mut Votes, VoteView<'_>) {
+        let view = VoteView {
+            cluster: self.cluster,
+            me: self.me,
+            current: &self.current,
+        };
+        (&mut self.votes, view)
+    }
+
+    /// Floods what the votes want flooded.
+    pub(crate) fn flood_votes(&mut self, ctx: &mut Ctx<'_>) {
+        for flooded in self.votes.take_floods() {
+            self.flood_own(&flooded, ctx);
         }
     }
 
@@ -289,6 +300,11 @@ impl Membership {
             FrameBody::AnonSync(sync) if used == KeyUsed::Current => {
                 let (anon, view) = self.anon_parts();
                 anon.on_sync(now, sync, &view, ctx);
+            }
+            FrameBody::Ballot(packet) if used == KeyUsed::Current => {
+                let (votes, view) = self.vote_parts();
+                votes.on_ballot_frame(now, &packet, &view, ctx);
+                self.flood_votes(ctx);
             }
             // Only heartbeats and floods are taken from the previous epoch.
             _ => ctx.stats.dropped.stale += 1,
@@ -404,7 +420,23 @@ impl Membership {
             Flooded::Rollout(rollout) => {
                 return self.on_rollout(now, used, rollout, message, bytes, ctx);
             }
-            Flooded::Admit(admit) => self.on_admit(now, used, admit, message, bytes, ctx),
+            Flooded::Proposal(proposal) => {
+                let (votes, view) = self.vote_parts();
+                if votes.on_proposal(now, proposal, &view, ctx) {
+                    self.relay(message, &bytes, ctx, |_| true);
+                }
+                self.flood_votes(ctx);
+            }
+            Flooded::Tally(tally) if used == KeyUsed::Current => {
+                let fresh = !self.votes.has_tally(&tally);
+                let (votes, view) = self.vote_parts();
+                votes.on_tally(now, *tally, &view, ctx);
+                if fresh {
+                    self.relay(message, &bytes, ctx, |_| true);
+                }
+                self.flood_votes(ctx);
+            }
+            Flooded::Tally(_) => ctx.stats.dropped.stale += 1,
             Flooded::Leave(leave) => self.on_leave(now, used, leave, message, bytes, ctx),
         }
         Continue::Stay
@@ -505,44 +537,6 @@ impl Membership {
             &bytes,
             &targets,
         );
-    }
-
-    fn on_admit(
-        &mut self,
-        now: Timestamp,
-        used: KeyUsed,
-        admit: Signed<Admit>,
-        message: MessageId,
-        bytes: Vec<u8>,
-        ctx: &mut Ctx<'_>,
-    ) {
-        let body = &admit.body;
-        if !self.check_signed(used, &body.contact, body.cluster, body.epoch, &admit, ctx) {
-            return;
-        }
-        let joiner = body.joiner.member_id();
-        let admitted = self
-            .current
-            .table
-            .get(&joiner)
-            .is_some_and(|e| e.epoch_key == body.join_key);
-        let known = self
-            .admits
-            .get(&joiner)
-            .is_some_and(|p| p.admit.body.join_key == body.join_key);
-        if admitted || known {
-            ctx.stats.dropped.duplicate += 1;
-            return;
-        }
-        debug!(%joiner, contact = %body.contact, "joiner admitted, rollout due");
-        crate::bounded_map::evict_oldest_if_full(
-            &mut self.admits,
-            ctx.config.max_pending_joins,
-            |p| p.since,
-        );
-        self.admits
-            .insert(joiner, PendingAdmit { admit, since: now });
-        self.relay(message, &bytes, ctx, |_| true);
     }
 
     fn on_leave(

@@ -288,16 +288,49 @@ impl ClusterLayer {
         Some(m.anon.estimate(now, &m.anon_view(), config))
     }
 
-    /// The user's answer to a join request ([`Event::JoinRequested`]).
-    pub(crate) fn answer_join(
+    /// Casts this member's ballot on an open vote.
+    pub(crate) fn vote(
         &mut self,
         now: Timestamp,
-        joiner: MemberId,
-        accept: bool,
+        proposal: crate::wire::vote::ProposalId,
+        yes: bool,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), CommandError> {
         let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
-        m.answer_join(now, joiner, accept, ctx)
+        let (votes, view) = m.vote_parts();
+        let cast = votes.cast(now, proposal, yes, &view, ctx);
+        m.flood_votes(ctx);
+        cast
+    }
+
+    /// Proposes to expel `member`.
+    pub(crate) fn expel(
+        &mut self,
+        now: Timestamp,
+        member: MemberId,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<crate::wire::vote::ProposalId, CommandError> {
+        let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
+        if member == m.me {
+            return Err(CommandError::ExpelSelf);
+        }
+        if !m.current.table.contains_key(&member) {
+            return Err(CommandError::NotAMember { member });
+        }
+        let kind = crate::wire::vote::ProposalKind::Expel { member };
+        let (votes, view) = m.vote_parts();
+        let (id, proposal) = votes.propose(now, kind, &view, ctx)?;
+        m.flood_own(&Flooded::Proposal(proposal), ctx);
+        m.flood_votes(ctx);
+        Ok(id)
+    }
+
+    /// The open votes, if in a cluster.
+    pub(crate) fn votes(&self, config: &crate::Config) -> Vec<crate::vote::VoteInfo> {
+        self.membership
+            .as_ref()
+            .map(|m| m.votes.info(config))
+            .unwrap_or_default()
     }
 
     /// Handles a sealed cluster frame.
@@ -571,6 +604,9 @@ impl ClusterLayer {
         chat.handle_timeout(now, &view, ctx);
         let (anon, view) = m.anon_parts();
         anon.handle_timeout(now, &view, ctx);
+        let (votes, view) = m.vote_parts();
+        votes.handle_timeout(now, &view, ctx);
+        m.flood_votes(ctx);
     }
 
     /// The cluster's next deadline.
@@ -580,6 +616,9 @@ impl ClusterLayer {
         let member = self.membership.as_ref().map(|m| {
             let mut at = m.next_heartbeat.min(m.chat.poll_timeout(config));
             if let Some(t) = m.anon.poll_timeout() {
+                at = at.min(t);
+            }
+            if let Some(t) = m.votes.poll_timeout(m.me, config) {
                 at = at.min(t);
             }
             for t in [

@@ -27,15 +27,23 @@ use crate::crypto::{ClusterKey, EpochPublic, EpochSecret, seal_to};
 use crate::ids::{ClusterId, Epoch, MemberId};
 use crate::node::{Ctx, Event};
 use crate::time::Timestamp;
-use crate::wire::cluster::{FrameBody, KeyRequest, Rollout, RolloutEntry, Signed};
+use crate::vote;
+use crate::wire::cluster::{
+    FrameBody, KeyRequest, MAX_DECISIONS, MAX_FLOODED_BYTES, Rollout, RolloutEntry, Signed,
+};
 use crate::wire::fragment::MessageId;
-use crate::wire::{BoundedBytes, BoundedVec};
+use crate::wire::vote::{Outcome, ProposalId, ProposalKind};
+use crate::wire::{self, BoundedBytes, BoundedVec};
 
 /// A leader sends its rollout directly to this many members of the epoch it rolls out of (to
 /// all of them in a smaller cluster); relays carry it to the rest. Every member needs every
 /// fragment, so a direct copy spares most members a wait for relays under loss; beyond this
 /// size the burst from the leader would outgrow what relaying costs.
 const DIRECT_ROLLOUT_MEMBERS: usize = 64;
+
+/// Room one member takes in an encoded rollout, at most: identity, epoch key, address,
+/// joined epoch and the sealed cluster key.
+const ROLLOUT_ENTRY_BYTES: usize = 32 + 32 + 19 + 10 + 2 + crate::wire::cluster::SEALED_KEY_LEN;
 
 /// HPKE `info` of the cluster key sealed to each member in a rollout.
 const ROLLOUT_KEY_INFO: &[u8] = b"peerster/rollout-key/v1";
@@ -101,6 +109,48 @@ pub(crate) fn check_self_consistent(
     Ok(())
 }
 
+/// Checks the votes a rollout out of `base` closes: every decision is sound in `base`
+/// ([`vote::rule::check_decision`]), every member it adds was admitted by one with the key it
+/// comes in with, every accepted admission is in, and every accepted expulsion is out.
+fn check_decisions(body: &Rollout, base: &EpochState) -> Result<(), RolloutFault> {
+    for decision in body.decisions.iter() {
+        vote::rule::check_decision(decision, body.cluster, base)
+            .map_err(|_| RolloutFault::Forged)?;
+    }
+    let admitted: BTreeMap<MemberId, EpochPublic> = body
+        .decisions
+        .iter()
+        .filter_map(vote::rule::admitted)
+        .filter_map(|kind| match kind {
+            ProposalKind::Admit {
+                joiner, join_key, ..
+            } => Some((joiner.member_id(), *join_key)),
+            ProposalKind::Expel { .. } => None,
+        })
+        .collect();
+    let members: BTreeMap<MemberId, EpochPublic> = body
+        .members
+        .iter()
+        .map(|e| (e.identity.member_id(), e.epoch_key))
+        .collect();
+    for (id, key) in &members {
+        if !base.table.contains_key(id) && admitted.get(id) != Some(key) {
+            return Err(RolloutFault::Forged);
+        }
+    }
+    for (id, key) in &admitted {
+        if members.get(id) != Some(key) {
+            return Err(RolloutFault::Forged);
+        }
+    }
+    for expelled in body.decisions.iter().filter_map(vote::rule::expelled) {
+        if members.contains_key(&expelled) {
+            return Err(RolloutFault::Forged);
+        }
+    }
+    Ok(())
+}
+
 /// Why a rollout was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RolloutFault {
@@ -127,8 +177,8 @@ impl Membership {
     /// When the rollout out of the current epoch is due, in this member's view.
     pub(crate) fn rollout_due(&self, config: &crate::Config) -> Timestamp {
         let mut due = self.installed_at + config.rollout_interval;
-        for admit in self.admits.values() {
-            due = due.min(admit.since);
+        if let Some(decided) = self.votes.decided_since() {
+            due = due.min(decided);
         }
         for &since in self.leaves.values() {
             due = due.min(since);
@@ -273,26 +323,44 @@ impl Membership {
             };
             members.insert(*id, (entry.clone(), key));
         }
-        // Joiners, while there is room; a joiner already a member with another key (a node
-        // that restarted) comes back as new.
-        let admits: Vec<_> = self.admits.values().map(|p| p.admit.body.clone()).collect();
-        for admit in admits {
-            let joiner = admit.joiner.member_id();
-            let rejoining = members.contains_key(&joiner);
-            if !rejoining && members.len() >= limit {
-                debug!(%joiner, "no room for an admitted joiner");
-                self.admits.remove(&joiner);
-                continue;
+        // The votes decided: joiners in while there is room (a joiner already a member with
+        // another key, a node that restarted, comes back as new), expelled members out.
+        let mut decisions = Vec::new();
+        let mut budget = MAX_FLOODED_BYTES
+            .saturating_sub(8 * 1024)
+            .saturating_sub(members.len() * ROLLOUT_ENTRY_BYTES);
+        for mut decision in self.votes.decisions().into_iter().take(MAX_DECISIONS) {
+            let size = wire::encode_payload(&decision).map_or(usize::MAX, |b| b.len());
+            if size > budget {
+                break;
             }
-            let entry = MemberEntry {
-                identity: admit.joiner,
-                epoch_key: admit.join_key,
-                addr: admit.addr.into(),
-                joined: target,
-                last_heard: now,
-                heartbeat_counter: 0,
-            };
-            members.insert(joiner, (entry, admit.join_key));
+            budget -= size;
+            if let Some(ProposalKind::Admit {
+                joiner,
+                join_key,
+                addr,
+            }) = vote::rule::admitted(&decision)
+            {
+                let id = joiner.member_id();
+                if !members.contains_key(&id) && members.len() >= limit {
+                    debug!(joiner = %id, "no room for an admitted joiner: its vote fails");
+                    decision.outcome = Outcome::Failed;
+                } else {
+                    let entry = MemberEntry {
+                        identity: *joiner,
+                        epoch_key: *join_key,
+                        addr: (*addr).into(),
+                        joined: target,
+                        last_heard: now,
+                        heartbeat_counter: 0,
+                    };
+                    members.insert(id, (entry, *join_key));
+                }
+            }
+            if let Some(expelled) = vote::rule::expelled(&decision) {
+                members.remove(&expelled);
+            }
+            decisions.push(decision);
         }
         let key = ClusterKey::generate(ctx.rng);
         let mut entries = Vec::with_capacity(members.len());
@@ -318,6 +386,7 @@ impl Membership {
                 leader: self.me,
                 limit: self.limit,
                 members: BoundedVec::truncating(entries),
+                decisions: BoundedVec::truncating(decisions),
             },
         );
         ctx.stats.rollouts_led += 1;
@@ -445,7 +514,9 @@ impl Membership {
         }
         rollout
             .verify(&leader.identity)
-            .map_err(|_| RolloutFault::BadSignature)
+            .map_err(|_| RolloutFault::BadSignature)?;
+        // Every change of the table is backed by a vote (or is a departure).
+        check_decisions(body, base)
     }
 
     /// Installs a checked rollout out of `base`. `concurrent` says it replaces a rollout of
@@ -490,6 +561,7 @@ impl Membership {
             return Continue::Stay;
         };
         let epoch = body.epoch;
+        let decisions = body.decisions.to_vec();
         let table: BTreeMap<MemberId, MemberEntry> = body
             .members
             .iter()
@@ -561,11 +633,6 @@ impl Membership {
         self.quiet_until = Timestamp::ZERO;
         self.caught_up.clear();
         let table = &self.current.table;
-        self.admits.retain(|joiner, p| {
-            table
-                .get(joiner)
-                .is_none_or(|e| e.epoch_key != p.admit.body.join_key)
-        });
         self.leaves.retain(|member, _| table.contains_key(member));
         ctx.stats.rollouts_installed += 1;
         info!(cluster = %self.cluster, %epoch, members = table.len(), "epoch installed");
@@ -580,6 +647,18 @@ impl Membership {
             },
         );
         self.welcome_admitted(ctx);
+        let (votes, view) = self.vote_parts();
+        votes.epoch_installed(now, &decisions, concurrent, &view, ctx);
+        self.flood_votes(ctx);
+        let declined: Vec<ProposalId> = decisions
+            .iter()
+            .filter(|d| {
+                matches!(d.proposal.body.kind, ProposalKind::Admit { .. })
+                    && !matches!(d.outcome, Outcome::Accepted(_))
+            })
+            .map(|d| d.proposal.body.id())
+            .collect();
+        self.refuse_declined(&declined, ctx);
         Continue::Stay
     }
 }

@@ -209,6 +209,8 @@ pub enum AnonPayload {
     Fragment(Fragment),
     /// "Your message arrived": sent to the message's reply key.
     Ack(AnonAck),
+    /// A ballot, to an authority of its round (see [`super::vote`]).
+    Ballot(super::cluster::Signed<super::vote::Ballot>),
 }
 
 /// A delivery acknowledgement.

@@ -12,8 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::anon::{AnonRelay, AnonSync};
+use super::anon::{AnonPacket, AnonRelay, AnonSync};
 use super::fragment::Fragment;
+use super::vote::{Decision, Proposal, PublishedTally};
 use super::{BoundedBytes, BoundedVec, PeerAddr};
 use crate::crypto::{
     ClusterKey, CryptoError, EpochPublic, IdentityKey, PublicIdentity, SEAL_OVERHEAD, Signature,
@@ -27,8 +28,12 @@ pub const MAX_MEMBERS: usize = 256;
 /// The longest post text, in bytes.
 pub const MAX_POST_BYTES: usize = 16 * 1024;
 
-/// The largest encoded [`Flooded`] object (a rollout of [`MAX_MEMBERS`] members fits).
-pub const MAX_FLOODED_BYTES: usize = 64 * 1024;
+/// The largest encoded [`Flooded`] object (a rollout of [`MAX_MEMBERS`] members and a vote
+/// decision with the tallies of [`MAX_AUTHORITIES`](super::vote::MAX_AUTHORITIES) fit).
+pub const MAX_FLOODED_BYTES: usize = 128 * 1024;
+
+/// The most vote decisions one rollout records.
+pub const MAX_DECISIONS: usize = 8;
 
 /// The length of a cluster key sealed with HPKE to one member.
 pub const SEALED_KEY_LEN: usize = ClusterKey::LEN + SEAL_OVERHEAD;
@@ -103,6 +108,8 @@ pub enum FrameBody {
     Anon(AnonRelay),
     /// Anti-entropy of stored anonymous packets.
     AnonSync(AnonSync),
+    /// A ballot, sealed to the authority this frame is sent to, in an anonymous-path packet.
+    Ballot(AnonPacket),
 }
 
 /// A member's liveness signal.
@@ -201,8 +208,10 @@ pub enum Flooded {
     Post(Signed<Post>),
     /// A key rollout: the new epoch's member table and key.
     Rollout(Signed<Rollout>),
-    /// A member admits a joiner: the next rollout must include it.
-    Admit(Signed<Admit>),
+    /// A member opens a vote.
+    Proposal(Signed<Proposal>),
+    /// An authority's count of a round of a vote. (Boxed: it may carry ballots.)
+    Tally(Box<PublishedTally>),
     /// A member leaves: the next rollout must drop it.
     Leave(Signed<Leave>),
 }
@@ -241,6 +250,9 @@ pub struct Rollout {
     pub limit: Option<u16>,
     /// The members of the new epoch, sorted by member id, without repeats.
     pub members: BoundedVec<RolloutEntry, MAX_MEMBERS>,
+    /// The votes this rollout closes; every member it adds is admitted by one of them, every
+    /// member expelled by one is gone.
+    pub decisions: BoundedVec<Decision, MAX_DECISIONS>,
 }
 
 impl SignedBody for Rollout {
@@ -260,27 +272,6 @@ pub struct RolloutEntry {
     pub joined: Epoch,
     /// The new cluster key, HPKE-sealed to `epoch_key`.
     pub sealed_key: BoundedBytes<SEALED_KEY_LEN>,
-}
-
-/// A member vouches for a joiner: the next rollout includes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Admit {
-    /// The cluster.
-    pub cluster: ClusterId,
-    /// The epoch of the member that admitted the joiner.
-    pub epoch: Epoch,
-    /// The member the joiner asked (the signer).
-    pub contact: MemberId,
-    /// The joiner's identity.
-    pub joiner: PublicIdentity,
-    /// The fresh epoch key the joiner sent with its request.
-    pub join_key: EpochPublic,
-    /// The joiner's address, as the contact saw it.
-    pub addr: PeerAddr,
-}
-
-impl SignedBody for Admit {
-    const LABEL: &'static [u8] = b"peerster/admit/v1";
 }
 
 /// A member leaves the cluster.

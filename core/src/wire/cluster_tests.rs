@@ -39,6 +39,7 @@ fn rollout(alice: &IdentityKey, members: u8) -> Signed<Rollout> {
             leader: alice.public().member_id(),
             limit: Some(50),
             members: BoundedVec::new(entries).unwrap(),
+            decisions: BoundedVec::default(),
         },
     )
 }
@@ -128,18 +129,45 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("flooded_rollout", Flooded::Rollout(rollout(&alice, 2))),
         (
-            "flooded_admit",
-            Flooded::Admit(Signed::sign(
+            "flooded_proposal",
+            Flooded::Proposal(Signed::sign(
                 &alice,
-                Admit {
+                crate::wire::vote::Proposal {
                     cluster: ClusterId(1),
                     epoch: Epoch(7),
-                    contact: a,
-                    joiner: bob.public(),
-                    join_key: EpochPublic([4; 32]),
-                    addr: std::net::SocketAddr::from(([192, 168, 1, 9], 9000)).into(),
+                    proposer: a,
+                    kind: crate::wire::vote::ProposalKind::Admit {
+                        joiner: bob.public(),
+                        join_key: EpochPublic([4; 32]),
+                        addr: std::net::SocketAddr::from(([192, 168, 1, 9], 9000)).into(),
+                    },
+                    verifiable: false,
                 },
             )),
+        ),
+        (
+            "flooded_tally",
+            Flooded::Tally(Box::new(crate::wire::vote::PublishedTally {
+                tally: Signed::sign(
+                    &alice,
+                    crate::wire::vote::Tally {
+                        cluster: ClusterId(1),
+                        epoch: Epoch(7),
+                        proposal: crate::wire::vote::ProposalId([3; 16]),
+                        round: 0,
+                        authority: a,
+                        count: crate::wire::vote::Count {
+                            yes: 1,
+                            no: 0,
+                            authorities_yes: 1,
+                            authorities_no: 0,
+                            ballots: crate::wire::vote::digests_hash(&[[8; 16]]),
+                        },
+                    },
+                ),
+                digests: BoundedVec::new(vec![[8; 16]]).unwrap(),
+                ballots: BoundedVec::default(),
+            })),
         ),
         (
             "flooded_leave",
@@ -283,6 +311,7 @@ fn a_rollout_of_the_largest_cluster_fits_the_flood_bound() {
             leader: MemberId([0xff; 16]),
             limit: Some(u16::MAX),
             members: BoundedVec::new(entries).unwrap(),
+            decisions: BoundedVec::default(),
         },
     ));
     let len = encode_payload(&rollout).unwrap().len();

@@ -14,6 +14,7 @@ pub mod frame;
 pub mod join_frame;
 mod packet;
 pub mod padding;
+pub mod vote;
 
 pub use bounded::{BoundedBytes, BoundedVec};
 pub use error::{DecodeError, EncodeError};

@@ -57,6 +57,7 @@ impl MemberWorld {
                     AnonPayloadSpec::Ack { message } => AnonPayload::Ack(AnonAck {
                         message: self.anon_message_id(&message),
                     }),
+                    AnonPayloadSpec::Ballot(ballot) => AnonPayload::Ballot(self.ballot(ballot)),
                     AnonPayloadSpec::Plaintext { bytes, pad } => {
                         let plaintext = if pad {
                             padding::pad(&bytes, ANON_PLAINTEXT_LEN)?
@@ -137,27 +138,15 @@ impl MemberWorld {
         packets
     }
 
-    /// Opens what the node sends in anonymous relays with the fixture secrets in play (handed
-    /// out as reply keys, or epoch keys of members of its table), and remembers the messages
-    /// of the node it finds: their reply keys let the harness answer.
-    pub(super) fn overhear(&mut self, datagram: &[u8]) {
+    /// Opens what the node sends in anonymous relays (in a cluster frame the harness opened)
+    /// with the fixture secrets in play (handed out as reply keys, or epoch keys of members of
+    /// its table), and remembers the messages of the node it finds: their reply keys let the
+    /// harness answer.
+    pub(super) fn overhear(&mut self, opened: &peerster_core::wire::cluster::ClusterFrame) {
         use peerster_core::wire::anon::{AnonMessage, AnonPayload, open_anon};
-        use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
-        use peerster_core::wire::{Packet, frame};
+        use peerster_core::wire::cluster::FrameBody;
 
-        let Ok(Packet::Sealed(sealed)) = wire::decode(datagram) else {
-            return;
-        };
-        let Some(opened) = self
-            .keys
-            .iter()
-            .rev()
-            .find_map(|key| frame::open_frame(key, &sealed).ok())
-            .and_then(|bytes| wire::decode_payload::<ClusterFrame>(&bytes).ok())
-        else {
-            return;
-        };
-        let FrameBody::Anon(relay) = opened.body else {
+        let FrameBody::Anon(relay) = &opened.body else {
             return;
         };
         if !self.anon.packet(relay.epoch, &relay.packet) {

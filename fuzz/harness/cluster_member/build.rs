@@ -1,13 +1,13 @@
-//! The frame bodies, flooded objects (rollouts with their sealed keys among them) and join
-//! messages that the specs of a `cluster_member` input describe, and how a flooded object is
-//! cut into the fragments delivered.
+//! The frame bodies, flooded objects (rollouts with their sealed keys and the votes they
+//! close among them) and join messages that the specs of a `cluster_member` input describe,
+//! and how a flooded object is cut into the fragments delivered.
 
 use peerster_core::wire;
 
 use super::MemberWorld;
 use super::spec::{
-    BodySpec, ClusterChoice, Cutting, EntrySpec, EpochChoice, FloodSpec, JoinSpec, LimitChoice,
-    MemberChoice, Signer,
+    BodySpec, ClusterChoice, Cutting, DecisionSpec, EntrySpec, EpochChoice, FloodSpec, JoinSpec,
+    LimitChoice, MemberChoice, Signer,
 };
 
 impl MemberWorld {
@@ -150,16 +150,24 @@ impl MemberWorld {
                     reply_wanted,
                 })
             }
+            BodySpec::Ballot { packet } => {
+                let packet = self.anon_packet(packet)?;
+                let epoch = self.epoch(&EpochChoice::Current);
+                self.anon.packet(epoch, &packet);
+                FrameBody::Ballot(packet)
+            }
         })
     }
 
-    /// The flooded object `spec` builds.
-    pub(super) fn flooded(&mut self, spec: FloodSpec) -> peerster_core::wire::cluster::Flooded {
+    /// The flooded object `spec` builds; `None` if it names an overheard one and the harness
+    /// overheard none.
+    pub(super) fn flooded(
+        &mut self,
+        spec: FloodSpec,
+    ) -> Option<peerster_core::wire::cluster::Flooded> {
         use peerster_core::wire::BoundedBytes;
-        use peerster_core::wire::cluster::{
-            Admit, Flooded, Leave, MAX_POST_BYTES, Post, PostPosition,
-        };
-        match spec {
+        use peerster_core::wire::cluster::{Flooded, Leave, MAX_POST_BYTES, Post, PostPosition};
+        Some(match spec {
             FloodSpec::Post {
                 signer,
                 cluster,
@@ -195,29 +203,14 @@ impl MemberWorld {
                 drop,
                 extra,
                 unsorted,
-            } => Flooded::Rollout(
-                self.rollout(signer, cluster, epoch, leader, limit, drop, extra, unsorted),
-            ),
-            FloodSpec::Admit {
-                signer,
-                cluster,
-                epoch,
-                contact,
-                joiner,
-                join_key,
-                addr,
-            } => {
-                let contact = self.member(&contact);
-                let admit = Admit {
-                    cluster: self.cluster_id(&cluster),
-                    epoch: self.epoch(&epoch),
-                    contact,
-                    joiner: self.identity(&joiner),
-                    join_key: self.public_key(&join_key),
-                    addr: self.addr(&addr).into(),
-                };
-                Flooded::Admit(self.sign(&signer, contact, admit))
-            }
+                decisions,
+                follow,
+            } => Flooded::Rollout(self.rollout(
+                signer, cluster, epoch, leader, limit, drop, extra, unsorted, decisions, follow,
+            )),
+            FloodSpec::Proposal(spec) => Flooded::Proposal(self.proposal(spec)),
+            FloodSpec::Tally(spec) => Flooded::Tally(Box::new(self.tally(spec, None))),
+            FloodSpec::Heard(i) => return self.heard_flood(i),
             FloodSpec::Leave {
                 signer,
                 cluster,
@@ -232,11 +225,13 @@ impl MemberWorld {
                 };
                 Flooded::Leave(self.sign(&signer, member, leave))
             }
-        }
+        })
     }
 
     /// A rollout with a fresh cluster key sealed, as the protocol does, to each member's epoch
-    /// key: the members of the node's table (but those dropped) and the extra ones.
+    /// key: the members of the node's table (but those `drop` leaves out) and the `extra` ones,
+    /// left `unsorted` or not; closing the votes `decisions` describes and, if `follow`, with the
+    /// joiners they admit and without the members they expel.
     #[allow(clippy::too_many_arguments)]
     fn rollout(
         &mut self,
@@ -248,10 +243,13 @@ impl MemberWorld {
         drop: u8,
         extra: Vec<EntrySpec>,
         unsorted: bool,
+        decisions: Vec<DecisionSpec>,
+        follow: bool,
     ) -> peerster_core::wire::cluster::Signed<peerster_core::wire::cluster::Rollout> {
         use peerster_core::crypto::{ClusterKey, EpochPublic, PublicIdentity, seal_to};
         use peerster_core::ids::Epoch;
         use peerster_core::wire::cluster::{Rollout, RolloutEntry};
+        use peerster_core::wire::vote::{Outcome, ProposalKind};
         use peerster_core::wire::{BoundedBytes, BoundedVec, PeerAddr};
 
         let info = self.info();
@@ -277,6 +275,24 @@ impl MemberWorld {
                 self.epoch(&entry.joined),
                 entry.garbage_key,
             ));
+        }
+        let decisions: Vec<_> = decisions
+            .into_iter()
+            .take(3)
+            .map(|d| self.decision(d))
+            .collect();
+        for decision in decisions.iter().filter(|_| follow) {
+            if !matches!(decision.outcome, Outcome::Accepted(_)) {
+                continue;
+            }
+            match &decision.proposal.body.kind {
+                ProposalKind::Admit {
+                    joiner,
+                    join_key,
+                    addr,
+                } => members.push((*joiner, *join_key, *addr, epoch, false)),
+                ProposalKind::Expel { member } => members.retain(|m| m.0.member_id() != *member),
+            }
         }
         if !unsorted {
             members.sort_by_key(|m| m.0.member_id());
@@ -317,6 +333,7 @@ impl MemberWorld {
             leader,
             limit,
             members: BoundedVec::truncating(entries),
+            decisions: BoundedVec::truncating(decisions),
         };
         self.sign(&signer, leader, rollout)
     }
@@ -372,7 +389,9 @@ impl MemberWorld {
                 object,
                 cutting,
             } => {
-                let flooded = self.flooded(object);
+                let Some(flooded) = self.flooded(object) else {
+                    return Vec::new();
+                };
                 cut(&flooded, &cutting)
                     .into_iter()
                     .map(|fragment| JoinMessage::Welcome(Welcome { seq, fragment }))

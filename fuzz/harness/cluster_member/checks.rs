@@ -1,5 +1,6 @@
 //! The checks particular to `cluster_member`: the node's anonymity estimate
-//! ([`check_anonymity`]) and its reports on its anonymous messages ([`AnonKnowledge`]).
+//! ([`check_anonymity`]), its reports on its anonymous messages ([`AnonKnowledge`]), and its
+//! votes and reports on them ([`VoteKnowledge`]).
 
 use std::time::Duration;
 
@@ -150,4 +151,156 @@ pub(super) fn check_anonymity(node: &Node, now: Timestamp) {
         estimate.low,
         estimate.anonymity_set < node.config().min_anonymity_set
     );
+}
+
+/// A cluster and one of its epochs.
+type ClusterEpoch = (peerster_core::ids::ClusterId, peerster_core::ids::Epoch);
+
+/// How a vote was reported closed: in which epoch, by which install, with which outcome.
+type Closure = (Option<ClusterEpoch>, u64, peerster_core::VoteOutcome);
+
+/// What the harness knows of the votes in the fuzzed node's cluster, and what it checks of
+/// them: open votes only in a cluster, each listed once, with the ballot the node cast
+/// (unattended, or as the harness told it); and each vote reported closed at most once per
+/// epoch. (A rollout that replaces one of the same epoch may close a vote again with another
+/// outcome: that is a correction, not a repeat.)
+pub(super) struct VoteKnowledge {
+    /// Proposal ids the harness saw (opened or closed in events, returned by `expel`,
+    /// overheard), newest last.
+    pub(super) known: std::collections::VecDeque<peerster_core::wire::vote::ProposalId>,
+    /// Objects the real nodes flooded that the harness reassembled, newest last.
+    pub(super) heard: std::collections::VecDeque<peerster_core::wire::cluster::Flooded>,
+    /// Fragments of the real nodes' floods.
+    pub(super) floods: peerster_core::wire::fragment::Reassembler,
+    /// Ballots the harness cast with `Node::vote` in the node's current membership.
+    pub(super) cast: std::collections::BTreeMap<peerster_core::wire::vote::ProposalId, bool>,
+    /// The node's cluster and epoch, as its events tell.
+    pub(super) epoch: Option<ClusterEpoch>,
+    /// Epochs installed so far (a replacing rollout of the same epoch counts again).
+    installs: u64,
+    /// Votes reported closed, and how.
+    closed: std::collections::BTreeMap<peerster_core::wire::vote::ProposalId, Closure>,
+    /// Votes reported closed, in order (the first 64).
+    pub(super) log: Vec<(
+        peerster_core::wire::vote::ProposalKind,
+        peerster_core::VoteOutcome,
+    )>,
+}
+
+impl VoteKnowledge {
+    /// Knowledge of a node in `epoch` of a cluster (if any) that has reported nothing yet.
+    pub(super) fn new(epoch: Option<ClusterEpoch>) -> Self {
+        use peerster_core::wire::cluster::MAX_FLOODED_BYTES;
+        use peerster_core::wire::fragment::{Reassembler, ReassemblyLimits};
+        VoteKnowledge {
+            known: std::collections::VecDeque::new(),
+            heard: std::collections::VecDeque::new(),
+            floods: Reassembler::new(ReassemblyLimits {
+                max_messages: 16,
+                max_message_bytes: MAX_FLOODED_BYTES,
+                timeout: Duration::from_secs(600),
+                remember_completed: 64,
+            }),
+            cast: std::collections::BTreeMap::new(),
+            epoch,
+            installs: 0,
+            closed: std::collections::BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// Notes a proposal id the harness saw (the newest 16 are kept).
+    pub(super) fn know(&mut self, proposal: peerster_core::wire::vote::ProposalId) {
+        if !self.known.contains(&proposal) {
+            if self.known.len() >= 16 {
+                self.known.pop_front();
+            }
+            self.known.push_back(proposal);
+        }
+    }
+
+    /// Notes an object a real node flooded (the newest 32 are kept).
+    pub(super) fn hear(&mut self, flooded: peerster_core::wire::cluster::Flooded) {
+        use peerster_core::wire::cluster::Flooded;
+        match &flooded {
+            Flooded::Proposal(proposal) => self.know(proposal.body.id()),
+            Flooded::Tally(tally) => self.know(tally.tally.body.proposal),
+            _ => {}
+        }
+        if self.heard.len() >= 32 {
+            self.heard.pop_front();
+        }
+        self.heard.push_back(flooded);
+    }
+
+    /// Checks an event of the node about its cluster's votes.
+    pub(super) fn event(&mut self, event: &peerster_core::Event) {
+        use peerster_core::Event;
+        match event {
+            Event::VoteOpened { proposal, .. } => self.know(*proposal),
+            Event::VoteClosed {
+                proposal,
+                kind,
+                outcome,
+            } => {
+                self.know(*proposal);
+                if let Some((epoch, install, earlier)) = self.closed.get(proposal)
+                    && *epoch == self.epoch
+                {
+                    assert!(
+                        *install != self.installs,
+                        "vote {proposal} reported closed twice by one rollout ({earlier:?}, then {outcome:?})"
+                    );
+                    assert!(
+                        earlier != outcome,
+                        "vote {proposal} reported closed {outcome:?} twice in epoch {:?}",
+                        self.epoch
+                    );
+                }
+                self.closed
+                    .insert(*proposal, (self.epoch, self.installs, *outcome));
+                if self.log.len() < 64 {
+                    self.log.push((kind.clone(), *outcome));
+                }
+            }
+            Event::EpochChanged { cluster, epoch, .. } => {
+                self.epoch = Some((*cluster, *epoch));
+                self.installs += 1;
+            }
+            Event::JoinedCluster { cluster, epoch, .. } => {
+                self.epoch = Some((*cluster, *epoch));
+                self.installs += 1;
+                self.cast.clear();
+            }
+            Event::LeftCluster { .. } | Event::RemovedFromCluster { .. } => {
+                self.epoch = None;
+                self.cast.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks the open votes the node lists.
+    pub(super) fn check(&self, node: &Node) {
+        use peerster_core::AutoVote;
+        let votes = node.votes();
+        if node.cluster().is_none() {
+            assert!(votes.is_empty(), "open votes out of a cluster: {votes:?}");
+        }
+        let auto = match node.config().auto_vote {
+            AutoVote::Yes => Some(true),
+            AutoVote::No => Some(false),
+            AutoVote::Ask => None,
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        for vote in &votes {
+            assert!(ids.insert(vote.id), "vote {} listed twice", vote.id);
+            assert_eq!(vote.subject, vote.kind.subject(), "{vote:?}");
+            let expected = auto.or_else(|| self.cast.get(&vote.id).copied());
+            assert_eq!(
+                vote.my_vote, expected,
+                "the node's ballot is not the one it cast unattended or was told to: {vote:?}"
+            );
+        }
+    }
 }

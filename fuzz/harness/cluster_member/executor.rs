@@ -1,10 +1,11 @@
 //! The step executor of `cluster_member`: gives the fuzzed node each step's datagrams,
-//! timers and commands, moves datagrams to and from the other real node, and after every
-//! step drains and checks what the node sends and says.
+//! timers and commands, moves datagrams to and from the other real node (overhearing the
+//! floods of both), and after every step drains and checks what the node sends and says.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use peerster_core::CommandError;
 use peerster_core::wire;
 
 use super::super::node_checks::{check_cluster, check_transmit};
@@ -60,9 +61,11 @@ impl MemberWorld {
         }
         while let Some(event) = self.node.poll_event() {
             self.anon.event(&event);
+            self.votes.event(&event);
         }
         check_cluster(&self.node, self.now);
         check_anonymity(&self.node, self.now);
+        self.votes.check(&self.node);
         if let Some(key) = self.node.cluster_key()
             && self
                 .keys
@@ -75,9 +78,26 @@ impl MemberWorld {
             self.keys.push(key);
         }
         for datagram in sent {
-            self.overhear(&datagram);
+            if let Some(frame) = self.open_sent(&datagram) {
+                self.overhear(&frame);
+                self.overhear_floods(&frame);
+            }
         }
         assert_eq!(self.node.stats().datagrams_received, self.received);
+    }
+
+    /// The cluster frame a real node sent, opened with a key the fuzzed node held.
+    fn open_sent(&self, datagram: &[u8]) -> Option<peerster_core::wire::cluster::ClusterFrame> {
+        use peerster_core::wire::cluster::ClusterFrame;
+        use peerster_core::wire::{Packet, frame};
+        let Ok(Packet::Sealed(sealed)) = wire::decode(datagram) else {
+            return None;
+        };
+        self.keys
+            .iter()
+            .rev()
+            .find_map(|key| frame::open_frame(key, &sealed).ok())
+            .and_then(|bytes| wire::decode_payload::<ClusterFrame>(&bytes).ok())
     }
 
     /// Keeps a datagram a real node sent, to be replayed (the newest 16 are kept).
@@ -90,12 +110,12 @@ impl MemberWorld {
 
     /// Moves datagrams between the fuzzed node and the other real node, `rounds` times.
     fn exchange(&mut self, rounds: u8) {
-        let (me, limit, admission, formation) =
-            (self.me, self.limit, self.admission, self.formation);
+        let (me, limit, auto_vote, formation) =
+            (self.me, self.limit, self.auto_vote, self.formation);
         let now = self.now;
         let peer = self
             .peer
-            .get_or_insert_with(|| replay_node(1 - me, limit, admission, formation));
+            .get_or_insert_with(|| replay_node(1 - me, limit, auto_vote, formation));
         if peer.poll_timeout().is_some_and(|t| t <= now) {
             peer.handle_timeout(now);
         }
@@ -114,6 +134,9 @@ impl MemberWorld {
                 check_transmit(&t.payload, &self.buckets);
                 self.remember(&t.payload);
                 if t.destination == from_node {
+                    if let Some(frame) = self.open_sent(&t.payload) {
+                        self.overhear_floods(&frame);
+                    }
                     self.feed(from_peer, &t.payload);
                 }
             }
@@ -139,9 +162,28 @@ impl MemberWorld {
                 let contact = self.addr(&contact);
                 let _ = self.node.join(now, contact);
             }
-            Command::AnswerJoin { joiner, accept } => {
-                let joiner = self.member(&joiner);
-                let _ = self.node.answer_join(now, joiner, accept);
+            Command::Vote { vote, yes } => {
+                let proposal = self.proposal_id(&vote);
+                let result = self.node.vote(now, proposal, yes);
+                if result.is_ok() {
+                    self.votes.cast.insert(proposal, yes);
+                }
+                if self.info().is_none() {
+                    assert_eq!(result, Err(CommandError::NotInCluster));
+                }
+            }
+            Command::Expel { member } => {
+                let member = self.member(&member);
+                let in_cluster = self.info().is_some();
+                let result = self.node.expel(now, member);
+                if let Ok(proposal) = result {
+                    self.votes.know(proposal);
+                }
+                if !in_cluster {
+                    assert_eq!(result, Err(CommandError::NotInCluster));
+                } else if member == self.node.id() {
+                    assert_eq!(result, Err(CommandError::ExpelSelf));
+                }
             }
             Command::Connect { to } => {
                 let to = self.addr(&to);
@@ -212,7 +254,7 @@ impl MemberWorld {
                 let from = self.addr(&from);
                 let (cluster, epoch) = (self.cluster_id(&cluster), self.epoch(&epoch));
                 let flooded = self.flooded(object);
-                for fragment in cut(&flooded, &cutting) {
+                for fragment in flooded.iter().flat_map(|f| cut(f, &cutting)) {
                     self.feed_frame(&key, from, cluster, epoch, FrameBody::Fragment(fragment));
                     // Each fragment may make the node send; keep its queue short.
                     self.drain();

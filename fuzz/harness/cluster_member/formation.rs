@@ -1,10 +1,10 @@
 //! The two-node cluster every `cluster_member` run starts from: formed once per member limit
-//! and admission policies by moving datagrams between two real nodes, recorded, and replayed
-//! to rebuild either node.
+//! and pair of unattended voting policies by moving datagrams between two real nodes,
+//! recorded, and replayed to rebuild either node.
 
 use std::net::SocketAddr;
 
-use peerster_core::{Config, Node, Timestamp};
+use peerster_core::{AutoVote, Config, Node, Timestamp};
 
 use super::fixture::{fixtures, real_addr};
 
@@ -23,9 +23,10 @@ enum SetupInput {
         now: Timestamp,
         contact: SocketAddr,
     },
-    AnswerJoin {
+    /// A yes on a vote (the joiner's admission, for a founder that asks).
+    Vote {
         now: Timestamp,
-        joiner: peerster_core::ids::MemberId,
+        proposal: peerster_core::wire::vote::ProposalId,
     },
 }
 
@@ -38,12 +39,12 @@ pub(super) struct Formation {
     stats: [peerster_core::Stats; 2],
 }
 
-/// Real node `i` as it starts: announced, node 0 founding a cluster with member `limit`,
-/// node 1 connecting to node 0.
-fn setup_node(i: usize, limit: Option<u16>, admission: peerster_core::Admission) -> Node {
+/// Real node `i` as it starts: voting unattended as `auto_vote` says, announced, node 0
+/// founding a cluster with member `limit`, node 1 connecting to node 0.
+fn setup_node(i: usize, limit: Option<u16>, auto_vote: AutoVote) -> Node {
     let now = Timestamp::ZERO;
     let config = Config {
-        admission,
+        auto_vote,
         ..Config::default()
     };
     let identity = fixtures().identities[i].clone();
@@ -69,17 +70,18 @@ fn apply_setup_input(node: &mut Node, input: &SetupInput) -> bool {
             true
         }
         SetupInput::Join { now, contact } => node.join(*now, *contact).is_ok(),
-        SetupInput::AnswerJoin { now, joiner } => node.answer_join(*now, *joiner, true).is_ok(),
+        SetupInput::Vote { now, proposal } => node.vote(*now, *proposal, true).is_ok(),
     }
 }
 
 /// Forms a cluster of the two real nodes: node 1 joins through node 0 once it has verified
-/// node 0 and holds its announcement. Datagrams move by hand with no delay; when none is in
-/// flight the clock jumps to the next deadline. Records every node's inputs.
-fn form_cluster(limit: Option<u16>, admission: [peerster_core::Admission; 2]) -> Formation {
+/// node 0 and holds its announcement; node 0, if it asks, votes yes. Datagrams move by hand
+/// with no delay; when none is in flight the clock jumps to the next deadline. Records every
+/// node's inputs.
+fn form_cluster(limit: Option<u16>, auto_vote: [AutoVote; 2]) -> Formation {
     use peerster_core::Event;
 
-    let mut nodes = [0, 1].map(|i| setup_node(i, limit, admission[i]));
+    let mut nodes = [0, 1].map(|i| setup_node(i, limit, auto_vote[i]));
     let mut inputs: [Vec<SetupInput>; 2] = [Vec::new(), Vec::new()];
     let mut now = Timestamp::ZERO;
     let mut joining = false;
@@ -121,8 +123,10 @@ fn form_cluster(limit: Option<u16>, admission: [peerster_core::Admission; 2]) ->
             }
             let events: Vec<_> = std::iter::from_fn(|| nodes[i].poll_event()).collect();
             for event in events {
-                if let Event::JoinRequested { joiner, .. } = event {
-                    let input = SetupInput::AnswerJoin { now, joiner };
+                if let Event::VoteOpened { proposal, .. } = event
+                    && auto_vote[i] == AutoVote::Ask
+                {
+                    let input = SetupInput::Vote { now, proposal };
                     assert!(apply_setup_input(&mut nodes[i], &input));
                     inputs[i].push(input);
                 }
@@ -147,22 +151,19 @@ fn form_cluster(limit: Option<u16>, admission: [peerster_core::Admission; 2]) ->
     panic!("the cluster did not form");
 }
 
-/// The formation for a member limit and the nodes' admission policies, recorded on first use.
+/// The formation for a member limit and the nodes' unattended voting, recorded on first use.
 /// Cached across runs: `Node` is deterministic, and [`replay_node`] checks that a replay ends
 /// where the recording did.
-pub(super) fn formation(
-    limit: Option<u16>,
-    admission: [peerster_core::Admission; 2],
-) -> &'static Formation {
-    type Key = (Option<u16>, [peerster_core::Admission; 2]);
+pub(super) fn formation(limit: Option<u16>, auto_vote: [AutoVote; 2]) -> &'static Formation {
+    type Key = (Option<u16>, [AutoVote; 2]);
     static FORMATIONS: std::sync::Mutex<Vec<(Key, &'static Formation)>> =
         std::sync::Mutex::new(Vec::new());
-    let key = (limit, admission);
+    let key = (limit, auto_vote);
     let mut formations = FORMATIONS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, formation)) = formations.iter().find(|(k, _)| *k == key) {
         return formation;
     }
-    let formation: &'static Formation = Box::leak(Box::new(form_cluster(limit, admission)));
+    let formation: &'static Formation = Box::leak(Box::new(form_cluster(limit, auto_vote)));
     formations.push((key, formation));
     formation
 }
@@ -171,10 +172,10 @@ pub(super) fn formation(
 pub(super) fn replay_node(
     i: usize,
     limit: Option<u16>,
-    admission: [peerster_core::Admission; 2],
+    auto_vote: [AutoVote; 2],
     formation: &Formation,
 ) -> Node {
-    let mut node = setup_node(i, limit, admission[i]);
+    let mut node = setup_node(i, limit, auto_vote[i]);
     for input in &formation.inputs[i] {
         assert!(
             apply_setup_input(&mut node, input),

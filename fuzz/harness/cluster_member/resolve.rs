@@ -1,6 +1,6 @@
 //! What the choices in a `cluster_member` input name, resolved against the fuzzed node's
 //! state and the fixtures: cluster ids, epochs, members, identities, keys, addresses,
-//! signatures, and the threads and messages of anonymous conversations.
+//! signatures, the threads and messages of anonymous conversations, and votes.
 
 use std::net::SocketAddr;
 
@@ -8,7 +8,8 @@ use super::MemberWorld;
 use super::fixture::{fixtures, real_addr};
 use super::spec::{
     AddrChoice, AnonKeyChoice, AnonMessageChoice, ClusterChoice, EpochChoice, IdentityChoice,
-    KeyChoice, MemberChoice, PublicKeyChoice, RelayEpochChoice, Signer, TagChoice, ThreadChoice,
+    KeyChoice, MemberChoice, PublicKeyChoice, RelayEpochChoice, RoundChoice, Signer, TagChoice,
+    ThreadChoice, VoteChoice,
 };
 
 impl MemberWorld {
@@ -233,6 +234,54 @@ impl MemberWorld {
                     .unwrap_or_default()
             }
             ThreadChoice::Raw(thread) => *thread,
+        }
+    }
+
+    /// The vote `choice` names.
+    pub(super) fn proposal_id(&self, choice: &VoteChoice) -> peerster_core::wire::vote::ProposalId {
+        match choice {
+            VoteChoice::Open(i) => self.open_or_known(*i),
+            VoteChoice::Known(i) => {
+                let known = &self.votes.known;
+                known
+                    .get(usize::from(*i) % known.len().max(1))
+                    .copied()
+                    .unwrap_or_default()
+            }
+            VoteChoice::Raw(id) => peerster_core::wire::vote::ProposalId(*id),
+            VoteChoice::Decision => self.open_or_known(0),
+        }
+    }
+
+    /// The id of the node's `i`-th open vote, else of the `i`-th vote the harness knows of.
+    fn open_or_known(&self, i: u8) -> peerster_core::wire::vote::ProposalId {
+        let open = self.node.votes();
+        match open.get(usize::from(i) % open.len().max(1)) {
+            Some(vote) => vote.id,
+            None => {
+                let known = &self.votes.known;
+                known
+                    .get(usize::from(i) % known.len().max(1))
+                    .copied()
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// The round of vote `proposal` that `choice` names.
+    pub(super) fn round(
+        &self,
+        choice: &RoundChoice,
+        proposal: peerster_core::wire::vote::ProposalId,
+    ) -> u8 {
+        match choice {
+            RoundChoice::Current => self
+                .node
+                .votes()
+                .iter()
+                .find(|v| v.id == proposal)
+                .map_or(0, |v| v.round),
+            RoundChoice::Other(round) => *round,
         }
     }
 }

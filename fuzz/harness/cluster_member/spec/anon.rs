@@ -2,7 +2,7 @@
 
 use arbitrary::Arbitrary;
 
-use super::{PublicKeyChoice, Signer};
+use super::{BallotSpec, PublicKeyChoice, Signer};
 
 /// Which epoch an anonymous relay names.
 #[derive(Debug, Arbitrary)]
@@ -104,6 +104,8 @@ pub enum AnonPayloadSpec {
         /// The message acknowledged.
         message: AnonMessageChoice,
     },
+    /// A ballot, as a member seals it to an authority.
+    Ballot(BallotSpec),
     /// Any plaintext, sealed as it is: it authenticates, but need not decode.
     Plaintext {
         /// The bytes.

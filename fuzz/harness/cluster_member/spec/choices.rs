@@ -117,3 +117,29 @@ pub enum LimitChoice {
     /// Another.
     Other(Option<u16>),
 }
+
+/// Which vote a ballot, a tally or a command names.
+#[derive(Debug, Arbitrary)]
+pub enum VoteChoice {
+    /// One of the node's open votes ([`Node::votes`]), else one the harness knows of.
+    ///
+    /// [`Node::votes`]: peerster_core::Node::votes
+    Open(u8),
+    /// One the harness knows of: opened or closed in the node's events, returned by `expel`,
+    /// or overheard in a flood (the default id if none).
+    Known(u8),
+    /// Any id.
+    Raw([u8; 16]),
+    /// In a tally of a rollout's certificate, the vote of its decision; elsewhere, as
+    /// `Open(0)`.
+    Decision,
+}
+
+/// Which round of a vote a ballot or a tally names.
+#[derive(Debug, Arbitrary)]
+pub enum RoundChoice {
+    /// The vote's current round, as the node reports it (0 for a vote it does not hold open).
+    Current,
+    /// Any round.
+    Other(u8),
+}

@@ -4,8 +4,9 @@
 use arbitrary::Arbitrary;
 
 use super::{
-    AddrChoice, ClusterChoice, EpochChoice, IdentityChoice, LimitChoice, MemberChoice, PacketSpec,
-    PhaseSpec, PublicKeyChoice, RelayEpochChoice, Signer,
+    AddrChoice, ClusterChoice, DecisionSpec, EpochChoice, IdentityChoice, LimitChoice,
+    MemberChoice, PacketSpec, PhaseSpec, ProposalSpec, PublicKeyChoice, RelayEpochChoice, Signer,
+    TallySpec,
 };
 
 /// A frame body, built from fuzzer choices.
@@ -101,6 +102,14 @@ pub enum BodySpec {
         /// Reply wanted.
         reply_wanted: bool,
     },
+    /// A ballot on its way to an authority: an anonymous packet (a ballot sealed to the node's
+    /// epoch key is [`PacketSpec::Sealed`] with [`AnonPayloadSpec::Ballot`]).
+    ///
+    /// [`AnonPayloadSpec::Ballot`]: super::AnonPayloadSpec::Ballot
+    Ballot {
+        /// The packet.
+        packet: PacketSpec,
+    },
 }
 
 /// One member of a rollout beyond those kept from the table.
@@ -156,24 +165,19 @@ pub enum FloodSpec {
         extra: Vec<EntrySpec>,
         /// Leave the entries in the order built, repeats included.
         unsorted: bool,
+        /// The votes it closes (the first three).
+        decisions: Vec<DecisionSpec>,
+        /// Apply the decisions it accepts: their joiners in with their join keys, the
+        /// members they expel out.
+        follow: bool,
     },
-    /// An admission.
-    Admit {
-        /// Who signs it.
-        signer: Signer,
-        /// Cluster named inside.
-        cluster: ClusterChoice,
-        /// Epoch named inside.
-        epoch: EpochChoice,
-        /// The contact.
-        contact: MemberChoice,
-        /// The joiner.
-        joiner: IdentityChoice,
-        /// The joiner's key.
-        join_key: PublicKeyChoice,
-        /// The joiner's address.
-        addr: AddrChoice,
-    },
+    /// A proposal: a member opens a vote.
+    Proposal(ProposalSpec),
+    /// An authority's tally of a round of a vote.
+    Tally(TallySpec),
+    /// One of the objects the real nodes flooded that the harness overheard (the newest
+    /// first), again.
+    Heard(u8),
     /// A leave.
     Leave {
         /// Who signs it.

@@ -5,8 +5,10 @@ mod anon;
 mod choices;
 mod frames;
 mod steps;
+mod votes;
 
 pub use anon::*;
 pub use choices::*;
 pub use frames::*;
 pub use steps::*;
+pub use votes::*;

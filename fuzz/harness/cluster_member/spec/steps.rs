@@ -5,7 +5,7 @@ use arbitrary::Arbitrary;
 use super::{
     AddrChoice, AnonKeyChoice, AnonMessageSpec, BodySpec, ClusterChoice, Cutting, EpochChoice,
     FloodSpec, JoinSpec, KeyChoice, MemberChoice, PhaseSpec, PublicKeyChoice, RelayEpochChoice,
-    TagChoice, ThreadChoice,
+    TagChoice, ThreadChoice, VoteChoice,
 };
 
 /// A user command.
@@ -30,12 +30,17 @@ pub enum Command {
         /// The contact.
         contact: AddrChoice,
     },
-    /// Answer a join request.
-    AnswerJoin {
-        /// The joiner.
-        joiner: MemberChoice,
-        /// Accept it.
-        accept: bool,
+    /// Cast a ballot on a vote.
+    Vote {
+        /// The vote.
+        vote: VoteChoice,
+        /// Yes or no.
+        yes: bool,
+    },
+    /// Propose to expel a member.
+    Expel {
+        /// The member.
+        member: MemberChoice,
     },
     /// Connect to an address.
     Connect {
@@ -181,6 +186,7 @@ pub struct MemberSetup {
     pub founder: bool,
     /// The member limit (`% 4`: none, 2, 3, 8).
     pub limit: u8,
-    /// How the fuzzed node answers join requests (`% 3`: accept all, ask, refuse all).
-    pub admission: u8,
+    /// How the fuzzed node votes unattended (`% 3`: yes, ask, no). A founder that would vote
+    /// no votes yes: the cluster could not form.
+    pub auto_vote: u8,
 }
