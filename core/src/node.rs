@@ -549,6 +549,13 @@ impl Node {
         cluster.reply_anonymous(now, thread, text, options, &mut ctx)
     }
 
+    /// Makes this node, as a vote authority, publish tallies with yes and no swapped: a lying
+    /// authority for the simulator's adversaries. Only with the `test-hooks` feature.
+    #[cfg(feature = "test-hooks")]
+    pub fn set_lying(&mut self, lying: bool) {
+        self.cluster.set_lying(lying);
+    }
+
     /// How well this node's next anonymous message would hide its sender, if it is in a
     /// cluster.
     pub fn anonymity(&self, now: Timestamp) -> Option<AnonymityEstimate> {

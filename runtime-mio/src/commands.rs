@@ -49,6 +49,22 @@ pub enum Command {
     /// Show the cluster's member table and the anonymity estimate
     /// ([`peerster_core::Node::anonymity`]): `/members`.
     Members,
+    /// Show the votes open in the node's cluster ([`peerster_core::Node::votes`]): `/votes`.
+    Votes,
+    /// Vote on the open vote whose id starts with `proposal` ([`peerster_core::Node::vote`]):
+    /// `/vote`.
+    Vote {
+        /// The proposal's id, or its first hex digits.
+        proposal: IdPrefix,
+        /// Yes or no.
+        yes: bool,
+    },
+    /// Propose to expel the member of the node's cluster whose id starts with `member`
+    /// ([`peerster_core::Node::expel`]): `/expel`.
+    Expel {
+        /// The member's id, or its first hex digits.
+        member: IdPrefix,
+    },
     /// Show the commands standard input takes: `/help`.
     Help,
 }

@@ -30,6 +30,9 @@
 //! | `/anon`, `/anon-signed` | `[anon] thread <thread> sent to <member id>`, then `, signed` if signed |
 //! | `/reply` | `[anon] thread <thread> reply sent` |
 //! | `/members` | `[members] cluster <cluster>, epoch N, M members`, then one line per member: `[members] <full id> <addr> heard N s ago` (`this node` for itself), then `[members] anonymity: N members to hide among (L live), first-spy precision P, S stem hops expected` and `, below the minimum of M` if low |
+//! | `/votes` | one line per open vote: `[votes] <proposal> admit <id>` or `expel <id>`, then `, proposed by <id>, round N, deadline in S s` (or `deadline passed`), `, open` or `, decided: accepted` (`rejected`, `failed`), `, my vote: yes` (`no`, `none`); `[votes] no open votes` if none |
+//! | `/vote` | `[vote] <proposal>: voted yes` or `voted no` |
+//! | `/expel` | `[vote] <proposal>: expel <member id> proposed` |
 //! | `/help` | `[help] <command and what it does>`, one line each |
 
 use std::borrow::Cow;
@@ -39,9 +42,10 @@ use std::time::Duration;
 
 use peerster_core::ids::{ClusterId, MemberId};
 use peerster_core::wire::anon::ThreadId;
-use peerster_core::wire::vote::ProposalKind;
+use peerster_core::wire::vote::{ProposalId, ProposalKind};
 use peerster_core::{
-    AnonFailure, AnonOptions, AnonymityEstimate, ClusterInfo, Event, Timestamp, VoteOutcome,
+    AnonFailure, AnonOptions, AnonymityEstimate, ClusterInfo, Event, Timestamp, VoteInfo,
+    VoteOutcome, VoteState,
 };
 
 use crate::parse::{self, hex};
@@ -82,22 +86,12 @@ pub(crate) fn event_line(event: &Event) -> Option<String> {
             proposer,
             ..
         } => {
-            let what = match kind {
-                ProposalKind::Admit { .. } => "admit",
-                ProposalKind::Expel { .. } => "expel",
-            };
+            let what = kind_word(kind);
             format!("[vote] {proposal}: {what} {subject}, proposed by {proposer}")
         }
         Event::VoteClosed {
             proposal, outcome, ..
-        } => {
-            let outcome = match outcome {
-                VoteOutcome::Accepted => "accepted",
-                VoteOutcome::Rejected => "rejected",
-                _ => "failed",
-            };
-            format!("[vote] {proposal}: {outcome}")
-        }
+        } => format!("[vote] {proposal}: {}", outcome_word(*outcome)),
         Event::AuthorityMiscounted {
             proposal,
             authority,
@@ -196,6 +190,69 @@ fn anonymity_line(estimate: &AnonymityEstimate, min_set: usize) -> String {
         let _ = write!(line, ", below the minimum of {min_set}");
     }
     line
+}
+
+/// The lines of `/votes`: one per open vote, with its deadline counted from `now`.
+pub(crate) fn votes_lines(votes: &[VoteInfo], now: Timestamp) -> Vec<String> {
+    if votes.is_empty() {
+        return vec!["[votes] no open votes".to_string()];
+    }
+    votes.iter().map(|vote| vote_line(vote, now)).collect()
+}
+
+fn vote_line(vote: &VoteInfo, now: Timestamp) -> String {
+    let deadline = if vote.deadline > now {
+        // Rounded up: a vote due in 0.4 s is not due "in 0 s".
+        let left = vote.deadline.saturating_since(now);
+        format!("deadline in {} s", left.as_millis().div_ceil(1000))
+    } else {
+        "deadline passed".to_string()
+    };
+    let state = match vote.state {
+        VoteState::Open => "open".to_string(),
+        VoteState::Decided(outcome) => format!("decided: {}", outcome_word(outcome)),
+    };
+    let mine = match vote.my_vote {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "none",
+    };
+    format!(
+        "[votes] {} {} {}, proposed by {}, round {}, {deadline}, {state}, my vote: {mine}",
+        vote.id,
+        kind_word(&vote.kind),
+        vote.subject,
+        vote.proposer,
+        vote.round
+    )
+}
+
+/// The line for this node's ballot on `proposal`.
+pub(crate) fn voted_line(proposal: &ProposalId, yes: bool) -> String {
+    let choice = if yes { "yes" } else { "no" };
+    format!("[vote] {proposal}: voted {choice}")
+}
+
+/// The line for the vote this node opened to expel `member`.
+pub(crate) fn expel_proposed_line(proposal: &ProposalId, member: MemberId) -> String {
+    format!("[vote] {proposal}: expel {member} proposed")
+}
+
+/// What a proposal proposes, in a word.
+fn kind_word(kind: &ProposalKind) -> &'static str {
+    match kind {
+        ProposalKind::Admit { .. } => "admit",
+        ProposalKind::Expel { .. } => "expel",
+    }
+}
+
+/// How a vote ended, in a word.
+fn outcome_word(outcome: VoteOutcome) -> &'static str {
+    match outcome {
+        VoteOutcome::Accepted => "accepted",
+        VoteOutcome::Rejected => "rejected",
+        VoteOutcome::Failed => "failed",
+    }
 }
 
 /// The lines of `/help`.
@@ -474,9 +531,88 @@ mod tests {
     }
 
     #[test]
+    fn the_vote_table_and_vote_commands_have_stable_lines() {
+        let mut first = [0x77; 16];
+        first[..4].copy_from_slice(&[0x1a, 0x2b, 0x3c, 0x4d]);
+        let joiner = IdentityKey::from_secret_bytes([0x0c; 32]).public();
+        let joiner_id = joiner.member_id();
+        let admit = VoteInfo {
+            id: ProposalId(first),
+            kind: ProposalKind::Admit {
+                joiner,
+                join_key: peerster_core::crypto::EpochPublic([0x0d; 32]),
+                addr: "127.0.0.1:7002".parse::<SocketAddr>().unwrap().into(),
+            },
+            subject: joiner_id,
+            proposer: id(0x0a),
+            deadline: Timestamp::from_millis(157_400),
+            state: VoteState::Open,
+            round: 0,
+            my_vote: None,
+            authorities: Vec::new(),
+        };
+        let expel = VoteInfo {
+            id: ProposalId([0xfe; 16]),
+            kind: ProposalKind::Expel { member: id(0x0b) },
+            subject: id(0x0b),
+            proposer: id(0x0c),
+            deadline: Timestamp::from_secs(90),
+            state: VoteState::Decided(VoteOutcome::Rejected),
+            round: 2,
+            my_vote: Some(false),
+            authorities: Vec::new(),
+        };
+        let now = Timestamp::from_secs(100);
+        assert_eq!(
+            votes_lines(&[admit.clone(), expel], now),
+            [
+                format!(
+                    "[votes] 1a2b3c4d admit {joiner_id}, proposed by 0a0a0a0a, round 0, \
+                     deadline in 58 s, open, my vote: none"
+                ),
+                "[votes] fefefefe expel 0b0b0b0b, proposed by 0c0c0c0c, round 2, \
+                 deadline passed, decided: rejected, my vote: no"
+                    .to_string(),
+            ]
+        );
+        let voted = VoteInfo {
+            my_vote: Some(true),
+            state: VoteState::Decided(VoteOutcome::Accepted),
+            ..admit
+        };
+        let line = &votes_lines(&[voted], now)[0];
+        assert!(
+            line.ends_with(", decided: accepted, my vote: yes"),
+            "{line}"
+        );
+        assert_eq!(votes_lines(&[], now), ["[votes] no open votes"]);
+        assert_eq!(
+            voted_line(&ProposalId(first), true),
+            "[vote] 1a2b3c4d: voted yes"
+        );
+        assert_eq!(
+            voted_line(&ProposalId(first), false),
+            "[vote] 1a2b3c4d: voted no"
+        );
+        assert_eq!(
+            expel_proposed_line(&ProposalId(first), id(0x0b)),
+            "[vote] 1a2b3c4d: expel 0b0b0b0b proposed"
+        );
+    }
+
+    #[test]
     fn help_lists_every_command() {
         let help: Vec<String> = help_lines().collect();
-        for command in ["/anon ", "/anon-signed ", "/reply ", "/members", "/help"] {
+        for command in [
+            "/anon ",
+            "/anon-signed ",
+            "/reply ",
+            "/members",
+            "/votes",
+            "/vote ",
+            "/expel ",
+            "/help",
+        ] {
             assert!(
                 help.iter()
                     .any(|l| l.starts_with(&format!("[help] {command}"))),

@@ -83,6 +83,16 @@ pub enum CommandFailure {
     /// There is no member table to show.
     #[error("no members to show: {0}")]
     Members(#[source] CommandError),
+    /// There are no votes to show.
+    #[error("no votes to show: {0}")]
+    Votes(#[source] CommandError),
+    /// The node refused a ballot (not in a cluster, voted already, the vote is decided).
+    #[error("vote refused: {0}")]
+    Vote(#[source] CommandError),
+    /// The node refused to propose an expulsion (not in a cluster, of itself, too many votes
+    /// open).
+    #[error("expulsion refused: {0}")]
+    Expel(#[source] CommandError),
     /// No member of the cluster has an id that starts with the prefix given.
     #[error("no member of the cluster has an id starting with {prefix}")]
     NoSuchMember {
@@ -109,6 +119,20 @@ pub enum CommandFailure {
         /// The prefix given.
         prefix: IdPrefix,
         /// How many threads it matches.
+        count: usize,
+    },
+    /// No open vote has an id that starts with the prefix given.
+    #[error("no open vote has an id starting with {prefix} (see /votes)")]
+    NoSuchVote {
+        /// The prefix given.
+        prefix: IdPrefix,
+    },
+    /// Several open votes have an id that starts with the prefix given.
+    #[error("{count} open votes have an id starting with {prefix}: type more of it")]
+    AmbiguousVote {
+        /// The prefix given.
+        prefix: IdPrefix,
+        /// How many votes it matches.
         count: usize,
     },
 }

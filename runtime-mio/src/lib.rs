@@ -30,7 +30,9 @@
 //!
 //! [`run_node`] is the command: it announces the node (under `--name`, default
 //! [`DEFAULT_NAME`]), connects to the `--peer`s, founds a cluster (`--create-cluster`,
-//! `--limit N`) or joins the one of `--join ADDR`, and reads standard input line by line
+//! `--limit N`) or joins the one of `--join ADDR`, votes on joins and expulsions as
+//! `--auto-vote yes|no|ask` says (default `ask`: each vote is shown, and waits for `/vote`),
+//! and reads standard input line by line
 //! (whether or not it is a terminal; its end does not stop the node). A line that starts with
 //! `/` is a command, any other non-empty line is posted to the cluster (`//` posts a line that
 //! starts with `/`):
@@ -40,12 +42,15 @@
 //! /anon-signed MEMBER TEXT   the same, signed: the recipient sees who sent it
 //! /reply THREAD TEXT         TEXT in the anonymous thread whose id starts with THREAD
 //! /members                   the member table and the anonymity estimate
+//! /votes                     the open votes (joins and expulsions)
+//! /vote PROPOSAL yes|no      a ballot on the open vote whose id starts with PROPOSAL
+//! /expel MEMBER              propose to expel the member whose id starts with MEMBER
 //! /help                      these commands
 //! ```
 //!
-//! `MEMBER` and `THREAD` are 4 to 32 hex digits of an id (ids are printed as their first 8):
-//! of a member of the cluster, or of a thread this node sent, received, or saw delivered or
-//! fail lately. Standard output gets one line per event the user cares about:
+//! `MEMBER`, `THREAD` and `PROPOSAL` are 4 to 32 hex digits of an id (ids are printed as
+//! their first 8): of a member of the cluster, of a thread this node sent, received, or saw
+//! delivered or fail lately, or of an open vote. Standard output gets one line per event the user cares about:
 //!
 //! ```text
 //! [node] 1f2e3d4c listening on 127.0.0.1:7001
@@ -55,13 +60,15 @@
 //! [post] 0a0b0c0d: hello
 //! [cluster] join refused by 127.0.0.1:7000: the cluster is full
 //! [cluster] join failed: no answer from 127.0.0.1:7000
-//! [cluster] join request from 0a0b0c0d at 127.0.0.1:7002
 //! [cluster] removed from 5a6b7c8d9e0f1a2b
 //! [cluster] left 5a6b7c8d9e0f1a2b
 //! [anon] thread 1a2b3c4d from anonymous: hello           (from 0a0b0c0d: if signed)
 //! [anon] thread 1a2b3c4d delivered
 //! [anon] thread 1a2b3c4d failed: no acknowledgement      (or: the recipient left the cluster)
 //! [anon] warning: only 2 members to hide among (below 5)
+//! [vote] 5e6f7a8b: admit 0a0b0c0d, proposed by 1f2e3d4c  (or: expel 0a0b0c0d)
+//! [vote] 5e6f7a8b: accepted                              (or: rejected, failed)
+//! [vote] 5e6f7a8b: authority 0a0b0c0d miscounted
 //! ```
 //!
 //! and commands show what they did:
@@ -73,6 +80,10 @@
 //! [members] 0a0b0c0d0e0f10111213141516171819 127.0.0.1:7001 heard 4 s ago
 //! [members] 1f2e3d4c5b6a79881a2b3c4d5e6f7081 127.0.0.1:7000 this node
 //! [members] anonymity: 2 members to hide among (3 live), first-spy precision 0.75, 4.0 stem hops expected, below the minimum of 5
+//! [votes] 5e6f7a8b admit 0a0b0c0d, proposed by 1f2e3d4c, round 0, deadline in 52 s, open, my vote: none  (/votes)
+//! [votes] no open votes
+//! [vote] 5e6f7a8b: voted yes                             (/vote; or: voted no)
+//! [vote] 9a8b7c6d: expel 0a0b0c0d proposed               (/expel)
 //! [help] /anon MEMBER TEXT         send TEXT anonymously to ...
 //! ```
 //!
@@ -95,6 +106,9 @@
 //! peerster: no known thread has an id starting with 9f8e
 //! peerster: anonymous message refused: cannot send an anonymous message to oneself
 //! peerster: reply refused: no such conversation
+//! peerster: no open vote has an id starting with 5e6f (see /votes)
+//! peerster: vote refused: already voted
+//! peerster: expulsion refused: a member cannot expel itself; leave the cluster instead
 //! ```
 //!
 //! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
@@ -138,7 +152,11 @@ pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 /// and posting (or carrying out) the lines of standard input, and returns its counters once
 /// SIGINT or SIGTERM stops it: what `peerster run` does.
 pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
-    let mut runtime = Runtime::bind(options.listen, Config::default())?;
+    let config = Config {
+        auto_vote: options.auto_vote,
+        ..Config::default()
+    };
+    let mut runtime = Runtime::bind(options.listen, config)?;
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use peerster_core::AutoVote;
 use peerster_core::wire::cluster::MAX_MEMBERS;
 use peerster_mio::{ClusterStart, NodeOptions};
 use tracing_subscriber::EnvFilter;
@@ -31,10 +32,14 @@ enum Command {
     ///     /anon-signed MEMBER TEXT   the same, signed: the recipient sees who sent it
     ///     /reply THREAD TEXT         TEXT in the anonymous thread whose id starts with THREAD
     ///     /members                   the member table and the anonymity estimate
+    ///     /votes                     the open votes (joins and expulsions)
+    ///     /vote PROPOSAL yes|no      a ballot on the open vote whose id starts with PROPOSAL
+    ///     /expel MEMBER              propose to expel the member whose id starts with MEMBER
     ///     /help                      these commands
     ///
-    /// MEMBER and THREAD are 4 or more hex digits of an id. Standard output shows one line
-    /// per event:
+    /// MEMBER, THREAD and PROPOSAL are 4 or more hex digits of an id. Members vote on who
+    /// joins and who is expelled; with --auto-vote ask (the default) each vote is shown and
+    /// waits for /vote. Standard output shows one line per event:
     ///
     ///     [node] <id> listening on <addr>
     ///     [cluster] created <cluster>[, limit N members]
@@ -47,8 +52,11 @@ enum Command {
     ///     [anon] thread <thread> from anonymous: <text>   (from <id> if signed)
     ///     [anon] thread <thread> delivered | failed: <reason>
     ///     [anon] warning: only N members to hide among (below M)
+    ///     [vote] <proposal>: admit <id> | expel <id>, proposed by <id>
+    ///     [vote] <proposal>: accepted | rejected | failed
+    ///     [vote] <proposal>: voted yes | voted no | expel <id> proposed
     ///     [anon] thread <thread> sent to <id>[, signed] | reply sent
-    ///     [members] ... | [help] ...
+    ///     [members] ... | [votes] ... | [help] ...
     ///
     /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.
@@ -79,6 +87,31 @@ struct RunArgs {
     /// verified peer whose announcement arrived, retried for up to 30 s.
     #[arg(long, value_name = "ADDR")]
     join: Option<SocketAddr>,
+    /// How this node votes on who joins or is expelled from its cluster: `ask` shows each
+    /// vote (`[vote] ... admit ...`) and waits for `/vote`; `yes` and `no` answer at once.
+    #[arg(long, value_name = "ANSWER", value_enum, default_value_t = VoteAnswer::Ask)]
+    auto_vote: VoteAnswer,
+}
+
+/// The answers of `--auto-vote`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum VoteAnswer {
+    /// Vote yes on every vote, at once.
+    Yes,
+    /// Vote no on every vote, at once.
+    No,
+    /// Show each vote and wait for `/vote`.
+    Ask,
+}
+
+impl From<VoteAnswer> for AutoVote {
+    fn from(answer: VoteAnswer) -> AutoVote {
+        match answer {
+            VoteAnswer::Yes => AutoVote::Yes,
+            VoteAnswer::No => AutoVote::No,
+            VoteAnswer::Ask => AutoVote::Ask,
+        }
+    }
 }
 
 impl RunArgs {
@@ -93,6 +126,7 @@ impl RunArgs {
             peers: self.peers,
             name: self.name,
             cluster,
+            auto_vote: self.auto_vote.into(),
         }
     }
 }
@@ -171,6 +205,21 @@ mod tests {
             ClusterStart::Join("127.0.0.1:7001".parse().unwrap())
         );
         assert_eq!(join.peers, ["127.0.0.1:7002".parse().unwrap()]);
+    }
+
+    #[test]
+    fn the_node_asks_how_to_vote_unless_told() {
+        assert_eq!(options(&[]).unwrap().auto_vote, AutoVote::Ask);
+        for (answer, auto_vote) in [
+            ("yes", AutoVote::Yes),
+            ("no", AutoVote::No),
+            ("ask", AutoVote::Ask),
+        ] {
+            let options = options(&["--auto-vote", answer]).unwrap();
+            assert_eq!(options.auto_vote, auto_vote);
+        }
+        assert!(options(&["--auto-vote", "maybe"]).is_err());
+        assert!(options(&["--auto-vote"]).is_err());
     }
 
     #[test]

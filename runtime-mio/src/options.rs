@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use peerster_core::AutoVote;
+
 /// The display name a node announces when none is given.
 pub const DEFAULT_NAME: &str = "peerster";
 
@@ -20,16 +22,21 @@ pub struct NodeOptions {
     pub name: String,
     /// What to do about clusters at start.
     pub cluster: ClusterStart,
+    /// How the node answers the cluster's votes (joins, expulsions): [`AutoVote::Ask`] shows
+    /// each vote and waits for `/vote`.
+    pub auto_vote: AutoVote,
 }
 
 impl NodeOptions {
-    /// A node on `listen` with no peers, the [`DEFAULT_NAME`] and no cluster.
+    /// A node on `listen` with no peers, the [`DEFAULT_NAME`] and no cluster, that asks its
+    /// user how to vote.
     pub fn new(listen: SocketAddr) -> NodeOptions {
         NodeOptions {
             listen,
             peers: Vec::new(),
             name: DEFAULT_NAME.to_string(),
             cluster: ClusterStart::None,
+            auto_vote: AutoVote::Ask,
         }
     }
 }

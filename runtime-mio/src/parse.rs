@@ -9,11 +9,14 @@
 //! | `/anon-signed MEMBER TEXT` | the same, signed: the recipient sees who sent it |
 //! | `/reply THREAD TEXT` | [`Command::Reply`]: `TEXT` in the known thread whose id starts with `THREAD` |
 //! | `/members` | [`Command::Members`]: the member table and the anonymity estimate |
+//! | `/votes` | [`Command::Votes`]: the open votes |
+//! | `/vote PROPOSAL yes` or `no` | [`Command::Vote`]: a ballot on the open vote whose id starts with `PROPOSAL` |
+//! | `/expel MEMBER` | [`Command::Expel`]: proposes to expel the member whose id starts with `MEMBER` |
 //! | `/help` | [`Command::Help`]: these commands |
 //!
-//! `MEMBER` and `THREAD` are [`IdPrefix`]es: the first 4 to 32 hex digits of the id (ids are
-//! printed as their first 8). Which id a prefix names is decided by the runtime, among the
-//! members of the cluster or the threads it has seen ([`resolve`]).
+//! `MEMBER`, `THREAD` and `PROPOSAL` are [`IdPrefix`]es: the first 4 to 32 hex digits of the
+//! id (ids are printed as their first 8). Which id a prefix names is decided by the runtime,
+//! among the members of the cluster, the threads it has seen or the open votes ([`resolve`]).
 
 use std::fmt;
 
@@ -28,14 +31,19 @@ pub(crate) const HELP: &[&str] = &[
     "/anon-signed MEMBER TEXT  the same, signed: the recipient sees who sent it",
     "/reply THREAD TEXT        send TEXT in the anonymous thread whose id starts with THREAD",
     "/members                  the cluster's members and how well a message would hide",
+    "/votes                    the open votes: who asks to join, who is proposed for expulsion",
+    "/vote PROPOSAL yes|no     vote on the open vote whose id starts with PROPOSAL",
+    "/expel MEMBER             propose to expel the member whose id starts with MEMBER",
     "/help                     these commands",
-    "MEMBER, THREAD: the first 4 or more hex digits of an id (see /members, [anon] lines)",
+    "MEMBER, THREAD, PROPOSAL: the first 4 or more hex digits of an id (see /members, /votes, [anon] lines)",
     "other lines are posted to the cluster; // posts a line that starts with /",
 ];
 
 const ANON_USAGE: &str = "/anon MEMBER TEXT";
 const ANON_SIGNED_USAGE: &str = "/anon-signed MEMBER TEXT";
 const REPLY_USAGE: &str = "/reply THREAD TEXT";
+const VOTE_USAGE: &str = "/vote PROPOSAL yes|no";
+const EXPEL_USAGE: &str = "/expel MEMBER";
 
 /// The command a line of standard input asks for (a post unless it starts with `/`).
 pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
@@ -62,6 +70,28 @@ pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
             Ok(Command::Reply { thread, text })
         }
         "members" => no_args(args, "/members").map(|()| Command::Members),
+        "votes" => no_args(args, "/votes").map(|()| Command::Votes),
+        "vote" => {
+            let (proposal, choice) = split_word(args);
+            let yes = match choice.trim_end() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(ParseError::Usage(VOTE_USAGE)),
+            };
+            Ok(Command::Vote {
+                proposal: proposal.parse()?,
+                yes,
+            })
+        }
+        "expel" => {
+            let (member, rest) = split_word(args);
+            if member.is_empty() || !rest.trim().is_empty() {
+                return Err(ParseError::Usage(EXPEL_USAGE));
+            }
+            Ok(Command::Expel {
+                member: member.parse()?,
+            })
+        }
         "help" => no_args(args, "/help").map(|()| Command::Help),
         _ => Err(ParseError::Unknown(name.to_string())),
     }
@@ -241,6 +271,38 @@ mod tests {
     }
 
     #[test]
+    fn vote_commands_parse_into_typed_commands() {
+        assert_eq!(line("/votes"), Ok(Command::Votes));
+        assert_eq!(line("/votes "), Ok(Command::Votes));
+        assert_eq!(
+            line("/vote 1A2b yes"),
+            Ok(Command::Vote {
+                proposal: prefix("1a2b"),
+                yes: true,
+            })
+        );
+        assert_eq!(
+            line("/vote\t1a2b3c4d   no "),
+            Ok(Command::Vote {
+                proposal: prefix("1a2b3c4d"),
+                yes: false,
+            })
+        );
+        assert_eq!(
+            line("/expel 0A0B0C"),
+            Ok(Command::Expel {
+                member: prefix("0a0b0c"),
+            })
+        );
+        assert_eq!(
+            line("/expel 0a0b "),
+            Ok(Command::Expel {
+                member: prefix("0a0b"),
+            })
+        );
+    }
+
+    #[test]
     fn bad_commands_say_what_is_wrong() {
         let cases = [
             ("/", "unknown command /: /help lists the commands"),
@@ -256,6 +318,27 @@ mod tests {
             ("/reply", "usage: /reply THREAD TEXT"),
             ("/members all", "usage: /members"),
             ("/help me", "usage: /help"),
+            ("/votes all", "usage: /votes"),
+            ("/vote", "usage: /vote PROPOSAL yes|no"),
+            ("/vote 1a2b", "usage: /vote PROPOSAL yes|no"),
+            ("/vote yes", "usage: /vote PROPOSAL yes|no"),
+            ("/vote 1a2b maybe", "usage: /vote PROPOSAL yes|no"),
+            ("/vote 1a2b YES", "usage: /vote PROPOSAL yes|no"),
+            ("/vote 1a2b yes no", "usage: /vote PROPOSAL yes|no"),
+            ("/expel", "usage: /expel MEMBER"),
+            ("/expel 0a0b now", "usage: /expel MEMBER"),
+            (
+                "/vote 1a2x yes",
+                r#""1a2x" is not an id: ids are hex digits (0-9, a-f)"#,
+            ),
+            (
+                "/vote 1a2 no",
+                r#"id prefix "1a2" is too short: type at least 4 hex digits"#,
+            ),
+            (
+                "/expel carol",
+                r#""carol" is not an id: ids are hex digits (0-9, a-f)"#,
+            ),
             (
                 "/anon bob hi",
                 r#""bob" is not an id: ids are hex digits (0-9, a-f)"#,

@@ -1,6 +1,7 @@
-//! The `peerster` binary: processes on loopback find each other, form a cluster, carry posts
-//! and anonymous messages from standard input to the other members' standard output, and exit
-//! cleanly on SIGINT and SIGTERM.
+//! The `peerster` binary: processes on loopback find each other, form a cluster (its members
+//! voting joiners in, unattended or from standard input), carry posts and anonymous messages
+//! from standard input to the other members' standard output, and exit cleanly on SIGINT and
+//! SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -224,6 +225,8 @@ fn a_joiner_and_the_founder_exchange_posts_from_stdin() {
         "--listen",
         "127.0.0.1:0",
         "--create-cluster",
+        "--auto-vote",
+        "yes",
         "--name",
         "alice",
     ]);
@@ -269,11 +272,19 @@ fn a_joiner_and_the_founder_exchange_posts_from_stdin() {
 
 #[test]
 fn members_message_each_other_anonymously_from_stdin() {
-    let mut a = Peerster::run(&["--listen", "127.0.0.1:0", "--create-cluster"]);
+    let yes = ["--auto-vote", "yes"];
+    let mut a = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--create-cluster",
+        yes[0],
+        yes[1],
+    ]);
     let (a_id, a_addr) = a.id_and_addr();
-    // B and C join at once (in one rollout, or one after the other).
-    let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
-    let mut c = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    // B and C join at once (in one rollout, or one after the other: then B votes on C).
+    let joiner = ["--listen", "127.0.0.1:0", "--join", &a_addr, yes[0], yes[1]];
+    let mut b = Peerster::run(&joiner);
+    let mut c = Peerster::run(&joiner);
     let (b_id, b_addr) = b.id_and_addr();
     let (c_id, _) = c.id_and_addr();
     for node in [&mut a, &mut b, &mut c] {
@@ -340,6 +351,76 @@ fn members_message_each_other_anonymously_from_stdin() {
 }
 
 #[test]
+fn a_founder_that_asks_votes_a_joiner_in_from_stdin() {
+    let mut a = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--create-cluster",
+        "--auto-vote",
+        "ask",
+    ]);
+    let (a_id, a_addr) = a.id_and_addr();
+    a.out.wait_for(&["[cluster] created "]);
+    // Nothing to vote on yet.
+    a.type_line("/votes");
+    a.out.wait_for(&["[votes] no open votes"]);
+
+    let mut b = Peerster::run(&["--listen", "127.0.0.1:0", "--join", &a_addr]);
+    let (b_id, _) = b.id_and_addr();
+    let opened = a
+        .out
+        .wait_for(&["[vote] ", &format!(": admit {b_id}, proposed by {a_id}")]);
+    let proposal = opened
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':');
+    assert_eq!(proposal.len(), 8, "{opened}");
+
+    a.type_line("/votes");
+    let row = a.out.wait_for(&[&format!(
+        "[votes] {proposal} admit {b_id}, proposed by {a_id}, round 0, deadline in "
+    )]);
+    assert!(row.ends_with(" s, open, my vote: none"), "{row}");
+
+    // A prefix that names no open vote is reported; the right one casts the ballot.
+    let other = ["0000", "ffff"]
+        .into_iter()
+        .find(|p| !proposal.starts_with(p))
+        .unwrap();
+    a.type_line(&format!("/vote {other} yes"));
+    a.err.wait_for(&[&format!(
+        "peerster: no open vote has an id starting with {other} (see /votes)"
+    )]);
+    a.type_line(&format!("/vote {} yes", &proposal[..4]));
+    a.out.wait_for(&[&format!("[vote] {proposal}: voted yes")]);
+    a.out.wait_for(&[&format!("[vote] {proposal}: accepted")]);
+    b.out.wait_for(&["[cluster] joined ", "epoch 1, 2 members"]);
+    a.out
+        .wait_for(&[&format!("[cluster] epoch 1, 2 members (+{b_id})")]);
+
+    // An expulsion opens a vote that every member sees; a member cannot expel itself.
+    a.type_line(&format!("/expel {b_id}"));
+    let proposed = a
+        .out
+        .wait_for(&["[vote] ", &format!(": expel {b_id} proposed")]);
+    let expulsion = proposed
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':');
+    b.out.wait_for(&[&format!(
+        "[vote] {expulsion}: expel {b_id}, proposed by {a_id}"
+    )]);
+    a.type_line(&format!("/expel {a_id}"));
+    a.err.wait_for(&[
+        "peerster: expulsion refused: a member cannot expel itself; leave the cluster instead",
+    ]);
+    a.assert_running();
+    b.assert_running();
+}
+
+#[test]
 fn a_joiner_waits_for_a_contact_that_starts_late() {
     let hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let a_addr = hole.local_addr().unwrap().to_string();
@@ -349,7 +430,13 @@ fn a_joiner_waits_for_a_contact_that_starts_late() {
         .wait_for(&["joining a cluster", &format!("contact={a_addr}")]);
 
     // B's first handshake found nobody; its retries find A, and its join follows.
-    let mut a = Peerster::run(&["--listen", &a_addr, "--create-cluster"]);
+    let mut a = Peerster::run(&[
+        "--listen",
+        &a_addr,
+        "--create-cluster",
+        "--auto-vote",
+        "yes",
+    ]);
     b.out.wait_for(&["[cluster] joined ", "epoch 1, 2 members"]);
     a.out.wait_for(&["[cluster] epoch 1, 2 members"]);
     assert!(!b.err.seen.iter().any(|l| l.starts_with("peerster: ")));

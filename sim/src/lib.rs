@@ -40,6 +40,7 @@
 //! | [`spread`] | [`run_spread`]: how fast and at what cost announcements reach every node |
 //! | [`cluster`] | [`run_cluster`]: joins, posts and idle cost of one cluster |
 //! | [`anon`] | [`run_anon`]: anonymous messages under loss, and how well spies and a tap name senders |
+//! | [`vote`] | [`run_vote`]: a member voted in and out, among lying authorities, crashes and loss |
 
 pub mod address;
 pub mod anon;
@@ -53,6 +54,7 @@ mod random;
 pub mod seeds;
 pub mod spread;
 pub mod topology;
+pub mod vote;
 
 pub use address::{NodeIndex, address_of};
 pub use anon::{AnonReport, AnonScenario, run_anon};
@@ -63,3 +65,4 @@ pub use observer::{Observer, Recorder, TraceEntry, Verdict};
 pub use seeds::for_each_seed;
 pub use spread::{SpreadReport, SpreadScenario, run_spread};
 pub use topology::Topology;
+pub use vote::{VoteReport, VoteRun, VoteScenario, run_vote};

@@ -77,11 +77,15 @@ pub(crate) struct ClusterLayer {
     joining: Option<PendingJoin>,
     /// Welcome fragments being reassembled.
     welcomes: Reassembler,
+    /// As an authority, publish tallies with yes and no swapped (set only through the
+    /// `test-hooks` feature, for the simulator's lying authorities).
+    lying: bool,
 }
 
 impl ClusterLayer {
     pub(crate) fn new(identity: &IdentityKey, config: &crate::Config) -> Self {
         ClusterLayer {
+            lying: false,
             node_secret: identity.node_key(),
             membership: None,
             joining: None,
@@ -128,6 +132,15 @@ impl ClusterLayer {
         })
     }
 
+    /// Makes this node, as an authority, swap yes and no in its tallies (test hooks only).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn set_lying(&mut self, lying: bool) {
+        self.lying = lying;
+        if let Some(m) = &mut self.membership {
+            m.votes.set_lying(lying);
+        }
+    }
+
     /// The current cluster key (test hooks only).
     #[cfg(feature = "test-hooks")]
     pub(crate) fn key(&self) -> Option<ClusterKey> {
@@ -169,15 +182,9 @@ impl ClusterLayer {
             None,
         );
         info!(%cluster, ?limit, "cluster founded");
-        self.membership = Some(Membership::new(
-            now,
-            cluster,
-            limit,
-            me,
-            Epoch(0),
-            state,
-            ctx.config,
-        ));
+        let mut membership = Membership::new(now, cluster, limit, me, Epoch(0), state, ctx.config);
+        membership.votes.lying = self.lying;
+        self.membership = Some(membership);
         Ok(cluster)
     }
 
@@ -547,6 +554,7 @@ impl ClusterLayer {
         membership.join_secret = Some(secret);
         membership.welcome_seq = Some(seq);
         let members = membership.current.table.len();
+        membership.votes.lying = self.lying;
         self.membership = Some(membership);
         if self.joining.take().is_some() {
             info!(%cluster, %epoch, members, "joined a cluster");

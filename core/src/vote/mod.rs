@@ -90,6 +90,8 @@ pub struct VoteInfo {
     pub round: u8,
     /// This member's ballot, if it cast one.
     pub my_vote: Option<bool>,
+    /// The authorities drawn for the current round.
+    pub authorities: Vec<MemberId>,
 }
 
 /// What the membership looks like, for the votes.
@@ -120,6 +122,8 @@ struct Vote {
     tallied: bool,
     /// The tally this member published as an authority of the current round.
     my_tally: Option<PublishedTally>,
+    /// This member lies in its tallies ([`Votes::lying`]).
+    lying: bool,
     /// When this member, as an authority still missing ballots, next sends the proposal to
     /// the members they are missing from.
     next_reminder: Timestamp,
@@ -139,6 +143,9 @@ pub(crate) struct Votes {
     closed_by_current: BTreeMap<ProposalId, (Vote, VoteOutcome)>,
     /// What to flood: the membership takes it after every call ([`Votes::take_floods`]).
     to_flood: Vec<Flooded>,
+    /// Swap yes and no in this member's tallies: a lying authority, for the simulator (set
+    /// only through the `test-hooks` feature).
+    pub(crate) lying: bool,
 }
 
 impl Votes {
@@ -157,6 +164,7 @@ impl Votes {
                 }),
                 round: v.round,
                 my_vote: v.choice,
+                authorities: v.authorities.clone(),
             })
             .collect()
     }
@@ -170,6 +178,15 @@ impl Votes {
                     && v.proposal.body.kind.subject() != *joiner
             })
             .count()
+    }
+
+    /// Makes this member lie in its tallies from now on (test hooks only).
+    #[cfg(feature = "test-hooks")]
+    pub(crate) fn set_lying(&mut self, lying: bool) {
+        self.lying = lying;
+        for vote in self.open.values_mut() {
+            vote.lying = lying;
+        }
     }
 
     /// What the votes want flooded since the last call.
@@ -293,6 +310,7 @@ impl Votes {
             ballots: BTreeMap::new(),
             tallied: false,
             my_tally: None,
+            lying: self.lying,
             next_reminder: Timestamp::MAX,
             tallies: BTreeMap::new(),
             result: None,
@@ -837,6 +855,10 @@ impl Vote {
         }
         digests.sort_unstable();
         count.ballots = digests_hash(&digests);
+        if self.lying {
+            core::mem::swap(&mut count.yes, &mut count.no);
+            core::mem::swap(&mut count.authorities_yes, &mut count.authorities_no);
+        }
         debug!(proposal = %self.proposal.body.id(), round = self.round, ?count, "tallied");
         let tally = Signed::sign(
             ctx.identity,

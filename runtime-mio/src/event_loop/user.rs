@@ -1,5 +1,5 @@
 //! The user's side of a [`Runtime`]: commands (announce, create a cluster, join, post, send
-//! anonymously), the [`Command`]s other threads send, and the [`Console`] that shows what
+//! anonymously, vote, propose an expulsion), the [`Command`]s other threads send, and the [`Console`] that shows what
 //! happened.
 
 use std::net::SocketAddr;
@@ -9,7 +9,8 @@ use peerster_core::ids::{ClusterId, MemberId};
 use peerster_core::wire::anon::ThreadId;
 use peerster_core::wire::cluster::PostPosition;
 use peerster_core::wire::fragment::MessageId;
-use peerster_core::{AnonOptions, AnonSent, CommandError, Timestamp};
+use peerster_core::wire::vote::ProposalId;
+use peerster_core::{AnonOptions, AnonSent, CommandError, Timestamp, VoteInfo};
 use tracing::{info, warn};
 
 use super::Runtime;
@@ -105,6 +106,27 @@ impl Runtime {
         Ok(message)
     }
 
+    /// The votes open in this node's cluster (none outside a cluster).
+    pub fn votes(&self) -> Vec<VoteInfo> {
+        self.node.votes()
+    }
+
+    /// Casts this node's ballot on the open vote `proposal`. The vote closes with
+    /// [`Event::VoteClosed`].
+    ///
+    /// [`Event::VoteClosed`]: peerster_core::Event::VoteClosed
+    pub fn vote(&mut self, proposal: ProposalId, yes: bool) -> Result<(), CommandError> {
+        self.node.vote(self.clock.now(), proposal, yes)
+    }
+
+    /// Proposes to expel `member` from this node's cluster; returns the vote's id. The vote
+    /// closes with [`Event::VoteClosed`].
+    ///
+    /// [`Event::VoteClosed`]: peerster_core::Event::VoteClosed
+    pub fn expel(&mut self, member: MemberId) -> Result<ProposalId, CommandError> {
+        self.node.expel(self.clock.now(), member)
+    }
+
     /// A sender of [`Command`]s to this runtime, usable from any thread while it runs.
     pub fn commands(&self) -> CommandSender {
         self.command_sender.clone()
@@ -125,6 +147,9 @@ impl Runtime {
                 Command::Anon { to, text, options } => self.anon_command(&to, &text, options),
                 Command::Reply { thread, text } => self.reply_command(&thread, &text),
                 Command::Members => self.members_command(),
+                Command::Votes => self.votes_command(),
+                Command::Vote { proposal, yes } => self.vote_command(&proposal, yes),
+                Command::Expel { member } => self.expel_command(&member),
                 Command::Help => {
                     display::help_lines().for_each(|line| self.show(&line));
                     Ok(())
@@ -144,19 +169,7 @@ impl Runtime {
         text: &str,
         options: AnonOptions,
     ) -> Result<(), CommandFailure> {
-        let cluster = self
-            .node
-            .cluster()
-            .ok_or(CommandFailure::Anon(CommandError::NotInCluster))?;
-        let member = resolve(to, cluster.members.iter().map(|m| m.id.0)).map_err(|unresolved| {
-            match unresolved {
-                Unresolved::None => CommandFailure::NoSuchMember { prefix: to.clone() },
-                Unresolved::Several(count) => CommandFailure::AmbiguousMember {
-                    prefix: to.clone(),
-                    count,
-                },
-            }
-        })?;
+        let member = self.resolve_member(to, CommandFailure::Anon)?;
         let sent = self
             .send_anonymous(MemberId(member), text, options)
             .map_err(CommandFailure::Anon)?;
@@ -188,6 +201,71 @@ impl Runtime {
             .map_err(CommandFailure::Reply)?;
         self.dispatch_events();
         self.show(&display::reply_sent_line(&thread));
+        Ok(())
+    }
+
+    /// The one member of the cluster whose id starts with `prefix`; `refused` says what the
+    /// command it is for was refused for, outside a cluster.
+    fn resolve_member(
+        &self,
+        prefix: &IdPrefix,
+        refused: fn(CommandError) -> CommandFailure,
+    ) -> Result<[u8; 16], CommandFailure> {
+        let cluster = self
+            .node
+            .cluster()
+            .ok_or(refused(CommandError::NotInCluster))?;
+        resolve(prefix, cluster.members.iter().map(|m| m.id.0)).map_err(|unresolved| {
+            match unresolved {
+                Unresolved::None => CommandFailure::NoSuchMember {
+                    prefix: prefix.clone(),
+                },
+                Unresolved::Several(count) => CommandFailure::AmbiguousMember {
+                    prefix: prefix.clone(),
+                    count,
+                },
+            }
+        })
+    }
+
+    /// `/votes`: shows the open votes.
+    fn votes_command(&mut self) -> Result<(), CommandFailure> {
+        if self.node.cluster().is_none() {
+            return Err(CommandFailure::Votes(CommandError::NotInCluster));
+        }
+        let lines = display::votes_lines(&self.votes(), self.clock.now());
+        lines.iter().for_each(|line| self.show(line));
+        Ok(())
+    }
+
+    /// `/vote`: casts a ballot on the one open vote whose id starts with `proposal`.
+    fn vote_command(&mut self, proposal: &IdPrefix, yes: bool) -> Result<(), CommandFailure> {
+        if self.node.cluster().is_none() {
+            return Err(CommandFailure::Vote(CommandError::NotInCluster));
+        }
+        let ids = self.votes().into_iter().map(|vote| vote.id.0);
+        let id = resolve(proposal, ids).map_err(|unresolved| match unresolved {
+            Unresolved::None => CommandFailure::NoSuchVote {
+                prefix: proposal.clone(),
+            },
+            Unresolved::Several(count) => CommandFailure::AmbiguousVote {
+                prefix: proposal.clone(),
+                count,
+            },
+        })?;
+        let id = ProposalId(id);
+        self.vote(id, yes).map_err(CommandFailure::Vote)?;
+        self.show(&display::voted_line(&id, yes));
+        Ok(())
+    }
+
+    /// `/expel`: proposes to expel the one member whose id starts with `member`.
+    fn expel_command(&mut self, member: &IdPrefix) -> Result<(), CommandFailure> {
+        let member = MemberId(self.resolve_member(member, CommandFailure::Expel)?);
+        let proposal = self.expel(member).map_err(CommandFailure::Expel)?;
+        // The vote's own line (and, voting unattended, its ballot) first.
+        self.dispatch_events();
+        self.show(&display::expel_proposed_line(&proposal, member));
         Ok(())
     }
 
