@@ -12,7 +12,8 @@ use peerster_core::{Config, Event};
 use peerster_sim::cluster::quantile;
 use peerster_sim::{
     AnonScenario, ClusterScenario, LinkModel, Network, Recorder, SimConfig, Simulation,
-    SpreadScenario, Topology, TraceEntry, run_anon, run_cluster, run_spread,
+    SpreadScenario, Topology, TraceEntry, VoteRun, VoteScenario, run_anon, run_cluster, run_spread,
+    run_vote,
 };
 
 /// Runs Peerster nodes on a simulated network and prints what happened.
@@ -36,6 +37,35 @@ enum Command {
     /// among spies and under a tap: delivery, latency, cost, and how well the adversaries name
     /// senders.
     Anon(AnonArgs),
+    /// A newcomer is voted into a cluster and then out of it, optionally among lying
+    /// authorities and crashes: the outcome each honest member applied, time and cost.
+    Vote(VoteArgs),
+}
+
+/// A vote run.
+#[derive(Debug, Args)]
+struct VoteArgs {
+    /// Members of the cluster before the newcomer.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(2..=255))]
+    members: u16,
+    /// Seed of the whole run: the same seed replays the same run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// One-way latency of every link, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    latency_ms: u64,
+    /// Largest extra delay drawn per datagram, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Share of datagrams every link loses while the votes run, in percent.
+    #[arg(long, default_value_t = 0.0)]
+    loss_percent: f64,
+    /// Members that lie as authorities, all the same way (yes and no swapped).
+    #[arg(long, default_value_t = 0)]
+    liars: usize,
+    /// Members that crash as the expulsion vote opens.
+    #[arg(long, default_value_t = 0)]
+    crashes: usize,
 }
 
 /// An anonymous-message run.
@@ -185,6 +215,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Trace(args)) => trace(args),
         Some(Command::Cluster(args)) => cluster(args),
         Some(Command::Anon(args)) => anon(args),
+        Some(Command::Vote(args)) => vote(args),
         None => spread(cli.spread),
     }
 }
@@ -436,6 +467,62 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
         report.recipients_named,
         report.stats.events,
         wall.as_secs_f64(),
+        report.digest
+    );
+    Ok(())
+}
+
+fn vote(args: VoteArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let mut scenario = VoteScenario::new(usize::from(args.members), args.seed);
+    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.liars = args.liars;
+    scenario.crashes = args.crashes;
+    let report = run_vote(&scenario)?;
+    println!(
+        "{} members vote a newcomer in, then out; {} ms links (+ up to {} ms jitter, {} % loss), {} lying authorities, {} crashes, seed {}",
+        report.members,
+        args.latency_ms,
+        args.jitter_ms,
+        args.loss_percent,
+        args.liars,
+        args.crashes,
+        args.seed
+    );
+    let show = |name: &str, run: &VoteRun| {
+        let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+        for o in &run.applied {
+            let key = o.map_or("none".to_string(), |o| format!("{o:?}").to_lowercase());
+            *outcomes.entry(key).or_default() += 1;
+        }
+        let outcomes: Vec<String> = outcomes.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        println!(
+            "  {name}: {} (of the live honest members), {}, {} wrong; {}, {} rounds redrawn, {:.1} KB sent per member",
+            outcomes.join(", "),
+            if run.agreed {
+                "all agree"
+            } else {
+                "NOT all agree"
+            },
+            run.wrong_outcomes,
+            run.duration.map_or("did not end".to_string(), |d| format!(
+                "applied everywhere {:.2} s after the request",
+                d.as_secs_f64()
+            )),
+            run.redraws,
+            run.bytes_per_member / 1000.0
+        );
+    };
+    show("join", &report.join);
+    show("expel", &report.expel);
+    println!(
+        "  newcomer admitted: {}, expelled: {}; posts and anonymous messages of later epochs it read: {}",
+        report.admitted, report.expelled, report.expelled_read
+    );
+    println!(
+        "  {} events in {:.2} s of wall time; digest {:016x}",
+        report.stats.events,
+        started.elapsed().as_secs_f64(),
         report.digest
     );
     Ok(())

@@ -65,7 +65,8 @@ pub struct VoteRun {
     pub duration: Option<Duration>,
     /// Rounds redrawn, summed over members.
     pub redraws: u64,
-    /// Bytes every member sent during the vote, on average.
+    /// Bytes every member sent from the request to the last member applying the outcome (the
+    /// vote, the rollout that applied it, and whatever else ran meanwhile), on average.
     pub bytes_per_member: f64,
 }
 
@@ -184,6 +185,8 @@ fn follow_vote(
     while sim.now() < started + deadline && live(sim).iter().any(|&n| closed_at(sim, n).is_none()) {
         sim.run_for(Duration::from_millis(50));
     }
+    // What the vote and the rollout that applied it cost, up to the last member applying it.
+    let bytes = bytes_sent(sim, honest) - bytes_before;
     // Let a concurrent rollout settle, if one raced.
     sim.run_for(Duration::from_secs(15));
     let live = live(sim);
@@ -212,7 +215,7 @@ fn follow_vote(
         wrong_outcomes,
         duration,
         redraws: redraws(sim, honest) - redraws_before,
-        bytes_per_member: (bytes_sent(sim, honest) - bytes_before) as f64 / members,
+        bytes_per_member: bytes as f64 / members,
     }
 }
 

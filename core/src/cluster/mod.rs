@@ -550,9 +550,22 @@ impl ClusterLayer {
             // Joining another cluster leaves the current one.
             self.leave_current(ctx);
         }
+        let decisions = state
+            .opening
+            .as_ref()
+            .map(|o| o.rollout.body.decisions.to_vec())
+            .unwrap_or_default();
         let mut membership = Membership::new(now, cluster, limit, me, joined, state, ctx.config);
         membership.join_secret = Some(secret);
         membership.welcome_seq = Some(seq);
+        // A later welcome replaces the epoch of a member already in: its votes go on, and it
+        // closes those the new epoch's rollout decided, as any member installing it does.
+        if let Some(old) = self.membership.take_if(|m| m.cluster == cluster) {
+            membership.votes = old.votes;
+            let (votes, view) = membership.vote_parts();
+            votes.epoch_installed(now, &decisions, false, &view, ctx);
+            membership.flood_votes(ctx);
+        }
         let members = membership.current.table.len();
         membership.votes.lying = self.lying;
         self.membership = Some(membership);
