@@ -514,7 +514,10 @@ fn vote(args: VoteArgs) -> Result<(), Box<dyn std::error::Error>> {
         );
     };
     show("join", &report.join);
-    show("expel", &report.expel);
+    match &report.expel {
+        Some(run) => show("expel", run),
+        None => println!("  expel: not proposed (the newcomer is not a member)"),
+    }
     println!(
         "  newcomer admitted: {}, expelled: {}; posts and anonymous messages of later epochs it read: {}",
         report.admitted, report.expelled, report.expelled_read

@@ -77,8 +77,8 @@ pub struct VoteReport {
     pub members: usize,
     /// The vote on admitting the newcomer.
     pub join: VoteRun,
-    /// The vote on expelling it.
-    pub expel: VoteRun,
+    /// The vote on expelling it (none if it was not admitted).
+    pub expel: Option<VoteRun>,
     /// Whether the newcomer was in the table between the two votes.
     pub admitted: bool,
     /// Whether the newcomer was out of every live honest member's table at the end.
@@ -275,8 +275,9 @@ pub fn run_vote(scenario: &VoteScenario) -> Result<VoteReport, ConfigError> {
 
     // Vote 2: node 0 proposes to expel the newcomer; some members crash at once.
     let before = Before::now(&sim, &honest);
+    let mut proposed = false;
     sim.command(0, |node, now| {
-        let _ = node.expel(now, newcomer_id);
+        proposed = node.expel(now, newcomer_id).is_ok();
     });
     let crashed: Vec<NodeIndex> = others
         .iter()
@@ -287,7 +288,7 @@ pub fn run_vote(scenario: &VoteScenario) -> Result<VoteReport, ConfigError> {
     for &c in &crashed {
         sim.crash(c);
     }
-    let expel = follow_vote(&mut sim, &honest, before, scenario.deadline);
+    let expel = proposed.then(|| follow_vote(&mut sim, &honest, before, scenario.deadline));
     let live_honest: Vec<NodeIndex> = honest.iter().copied().filter(|&i| sim.is_up(i)).collect();
     let expelled = live_honest.iter().all(|&i| {
         sim.node(i)
