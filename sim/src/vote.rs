@@ -186,7 +186,7 @@ fn follow_vote(
         sim.run_for(Duration::from_millis(50));
     }
     // What the vote and the rollout that applied it cost, up to the last member applying it.
-    let bytes = bytes_sent(sim, honest) - bytes_before;
+    let bytes = bytes_sent(sim, honest).saturating_sub(bytes_before);
     // Let a concurrent rollout settle, if one raced.
     sim.run_for(Duration::from_secs(15));
     let live = live(sim);
@@ -214,7 +214,8 @@ fn follow_vote(
         agreed,
         wrong_outcomes,
         duration,
-        redraws: redraws(sim, honest) - redraws_before,
+        // A crashed member's counters are gone: they count no more.
+        redraws: redraws(sim, honest).saturating_sub(redraws_before),
         bytes_per_member: bytes as f64 / members,
     }
 }

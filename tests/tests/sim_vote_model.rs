@@ -1,0 +1,54 @@
+//! Test 6 of the vote issue: a randomized model check of vote agreement, with proptest and
+//! shrinking. Each case is a small cluster (3 to 5 members) that votes a newcomer in and then
+//! out, with at most one lying authority and at most one member crashing as the expulsion
+//! opens, over links whose latency, jitter and loss are drawn: the seed, the jitter and the
+//! losses decide the order in which every message arrives. The property: no two honest members
+//! ever apply different outcomes, and none applies a wrong one. (A sampled exploration of
+//! message orders, not an exhaustive one: `PROPTEST_CASES=N` explores more.)
+
+use std::time::Duration;
+
+use peerster_core::VoteOutcome;
+use peerster_sim::{LinkModel, VoteRun, VoteScenario, run_vote};
+use proptest::prelude::*;
+
+fn check(run: &VoteRun) -> Result<(), TestCaseError> {
+    let applied: Vec<VoteOutcome> = run.applied.iter().flatten().copied().collect();
+    prop_assert!(
+        applied.windows(2).all(|w| w[0] == w[1]),
+        "honest members applied different outcomes: {:?}",
+        run.applied
+    );
+    prop_assert_eq!(run.wrong_outcomes, 0, "{:?}", run.applied);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(16),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn no_two_honest_members_apply_different_outcomes(
+        seed in any::<u64>(),
+        members in 3usize..=5,
+        liar in any::<bool>(),
+        crash in any::<bool>(),
+        latency_ms in 1u64..30,
+        jitter_ms in 0u64..40,
+        loss_percent in 0u8..40,
+    ) {
+        let mut scenario = VoteScenario::new(members, seed);
+        scenario.link = LinkModel::ideal(Duration::from_millis(latency_ms))
+            .with_jitter(Duration::from_millis(jitter_ms))
+            .with_uniform_loss(f64::from(loss_percent) / 100.0);
+        scenario.liars = usize::from(liar);
+        scenario.crashes = usize::from(crash);
+        let report = run_vote(&scenario).expect("valid scenario");
+        check(&report.join)?;
+        if let Some(expel) = &report.expel {
+            check(expel)?;
+        }
+    }
+}
