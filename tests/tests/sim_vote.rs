@@ -37,10 +37,13 @@ fn twenty_members_vote_a_member_in_and_out() {
 }
 
 /// Test 2: one authority publishes wrong tallies; rounds it is drawn in are void and redrawn,
-/// and the right outcome is applied by every honest member.
+/// and the right outcome is applied by every honest member. (The liar is drawn in a round with
+/// probability 0.55, so over four seeds and two votes each it is drawn somewhere but with
+/// probability 0.2^4.)
 #[test]
 fn a_lying_authority_is_redrawn_around() {
-    for_each_seed([2, 3], |seed| {
+    let mut redrawn = 0;
+    for_each_seed([1, 2, 3, 4], |seed| {
         let mut scenario = VoteScenario::new(20, seed);
         scenario.liars = 1;
         let report = run_vote(&scenario).expect("valid scenario");
@@ -50,12 +53,13 @@ fn a_lying_authority_is_redrawn_around() {
         );
         let expel = report.expel.as_ref().expect("proposed");
         assert!(all(expel, VoteOutcome::Accepted), "seed {seed}: {report:?}");
-        assert!(
-            report.join.redraws + expel.redraws > 0,
-            "seed {seed}: the liar was drawn at least once"
-        );
         assert_eq!(report.join.wrong_outcomes + expel.wrong_outcomes, 0);
+        redrawn += report.join.redraws + expel.redraws;
     });
+    assert!(
+        redrawn > 0,
+        "the liar was drawn, and its rounds redrawn, at least once"
+    );
 }
 
 /// Test 4: a coalition of 3 of 20 members lies the same way. A wrong outcome needs every

@@ -359,6 +359,12 @@ impl Votes {
         view: &VoteView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
+        // Opening costs a Diffie-Hellman: only an authority of an open round pays it, so a
+        // member flooding ballot frames costs the others nothing between votes.
+        if !self.open.values().any(|v| v.authorities.contains(&view.me)) {
+            ctx.stats.dropped.stale += 1;
+            return;
+        }
         let Ok(payload) = open_anon(&view.current.my_secret, view.cluster, packet) else {
             ctx.stats.dropped.undecryptable += 1;
             return;
