@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Net, Verdict};
+use common::{Net, Verdict, settled_cluster};
 use peerster_core::ids::{Epoch, MemberId};
 use peerster_core::wire::anon::{
     ANON_PACKET_LEN, AnonPacket, AnonRelay, MAX_ANON_TEXT, RelayPhase,
@@ -16,38 +16,6 @@ use peerster_core::wire::{Packet, decode, decode_payload, encode_payload, frame}
 use peerster_core::{AnonOptions, CommandError, Config, Event};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-
-/// A settled cluster of `n` members (node 0 founded it).
-fn cluster(n: usize, seed: u64) -> Net {
-    let mut net = Net::new(n, seed, Config::default());
-    for i in 1..n {
-        let (now, to) = (net.now, net.addrs[0]);
-        net.nodes[i].connect(now, to);
-    }
-    for i in 0..n {
-        let now = net.now;
-        net.nodes[i].announce(now, "n").unwrap();
-    }
-    net.run_for(Duration::from_secs(3));
-    let now = net.now;
-    net.nodes[0].create_cluster(now, None).unwrap();
-    for i in 1..n {
-        let (now, contact) = (net.now, net.addrs[0]);
-        net.nodes[i].join(now, contact).unwrap();
-        net.run_for(Duration::from_secs(3));
-    }
-    net.run_for(Duration::from_secs(5));
-    let epochs: Vec<_> = net
-        .nodes
-        .iter()
-        .map(|n| n.cluster().map(|c| c.epoch))
-        .collect();
-    assert!(
-        epochs.iter().all(|e| *e == epochs[0] && e.is_some()),
-        "{epochs:?}"
-    );
-    net
-}
 
 fn anon_events(net: &Net, node: usize) -> Vec<Event> {
     net.events
@@ -77,7 +45,7 @@ fn received(net: &Net, node: usize) -> Vec<(String, Option<MemberId>)> {
 
 #[test]
 fn a_message_reaches_only_its_recipient_and_is_acknowledged() {
-    let mut net = cluster(8, 1);
+    let mut net = settled_cluster(8, 1, Config::default());
     let to = net.nodes[5].id();
     let now = net.now;
     let sent = net.nodes[2]
@@ -105,7 +73,7 @@ fn a_message_reaches_only_its_recipient_and_is_acknowledged() {
 
 #[test]
 fn replies_travel_back_to_the_anonymous_sender_and_a_conversation_goes_on() {
-    let mut net = cluster(6, 2);
+    let mut net = settled_cluster(6, 2, Config::default());
     let to = net.nodes[4].id();
     let now = net.now;
     let sent = net.nodes[1]
@@ -154,7 +122,7 @@ fn replies_travel_back_to_the_anonymous_sender_and_a_conversation_goes_on() {
 
 #[test]
 fn a_signed_message_names_its_sender_to_the_recipient_only() {
-    let mut net = cluster(5, 3);
+    let mut net = settled_cluster(5, 3, Config::default());
     let to = net.nodes[3].id();
     let now = net.now;
     net.nodes[1]
@@ -169,7 +137,7 @@ fn a_signed_message_names_its_sender_to_the_recipient_only() {
 
 #[test]
 fn a_long_message_arrives_whole_and_a_too_long_one_is_refused() {
-    let mut net = cluster(5, 4);
+    let mut net = settled_cluster(5, 4, Config::default());
     let to = net.nodes[2].id();
     let text: String = (0..MAX_ANON_TEXT)
         .map(|i| (b'a' + (i % 26) as u8) as char)
@@ -201,7 +169,7 @@ fn a_long_message_arrives_whole_and_a_too_long_one_is_refused() {
 
 #[test]
 fn a_lost_first_send_is_retried_and_delivered_once() {
-    let mut net = cluster(6, 5);
+    let mut net = settled_cluster(6, 5, Config::default());
     let to = net.nodes[3].id();
     // Everything node 1 sends in the next two seconds is lost: its stem, and its own
     // embargo fluff if it fires that early.
@@ -262,7 +230,7 @@ fn first_relay_after(net: &Net, start: usize, from: usize) -> (usize, Vec<u8>, A
 
 #[test]
 fn packets_of_different_senders_to_different_recipients_look_the_same() {
-    let mut net = cluster(8, 6);
+    let mut net = settled_cluster(8, 6, Config::default());
     let start = net.transcript.len();
     let (a, b) = (net.nodes[5].id(), net.nodes[6].id());
     let now = net.now;
@@ -323,7 +291,7 @@ fn relay_frame(net: &Net, at: usize, relay: AnonRelay) -> Vec<u8> {
 
 #[test]
 fn garbage_replays_past_epochs_and_excessive_hops_are_dropped_and_counted() {
-    let mut net = cluster(4, 7);
+    let mut net = settled_cluster(4, 7, Config::default());
     let epoch = net.nodes[2].cluster().unwrap().epoch;
     let garbage = |byte: u8| AnonPacket::from_bytes(&[byte; ANON_PACKET_LEN]).unwrap();
     let deliver = |net: &mut Net, relay: AnonRelay| {
@@ -400,7 +368,7 @@ fn a_flood_of_packets_costs_at_most_the_trial_budget() {
 /// message in flight to it fails cleanly, and new ones are refused.
 #[test]
 fn a_removed_member_opens_nothing_of_the_new_epoch() {
-    let mut net = cluster(5, 9);
+    let mut net = settled_cluster(5, 9, Config::default());
     let old_epoch = net.nodes[4].cluster().unwrap().epoch;
     // Node 4 is cut off: the others remove it, while it still holds cluster keys of its own
     // (it even rolls the key out of the others, whom it no longer hears).

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Net;
+use common::{Net, settled_cluster};
 use peerster_core::crypto::IdentityKey;
 use peerster_core::wire::anon::{AnonPayload, seal_anon};
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody, Signed};
@@ -20,37 +20,6 @@ fn identity(i: usize) -> IdentityKey {
     let mut id = [0u8; 32];
     id[..8].copy_from_slice(&(i as u64).to_le_bytes());
     IdentityKey::from_secret_bytes(id)
-}
-
-/// A settled cluster of `n` members that ask their users how to vote (node 0 founded it; the
-/// joins were voted in by hand).
-fn cluster(n: usize, seed: u64, config: Config) -> Net {
-    let mut net = Net::new(n, seed, config);
-    for i in 1..n {
-        let (now, to) = (net.now, net.addrs[0]);
-        net.nodes[i].connect(now, to);
-    }
-    for i in 0..n {
-        let now = net.now;
-        net.nodes[i].announce(now, "n").unwrap();
-    }
-    net.run_for(Duration::from_secs(3));
-    let now = net.now;
-    net.nodes[0].create_cluster(now, None).unwrap();
-    for i in 1..n {
-        let (now, contact) = (net.now, net.addrs[0]);
-        net.nodes[i].join(now, contact).unwrap();
-        net.run_for(Duration::from_secs(1));
-        for member in 0..i {
-            let now = net.now;
-            for vote in net.nodes[member].votes() {
-                let _ = net.nodes[member].vote(now, vote.id, true);
-            }
-        }
-        net.run_for(Duration::from_secs(5));
-        assert!(net.nodes[i].cluster().is_some(), "node {i} voted in");
-    }
-    net
 }
 
 /// A ballot frame from `from` to `to`, carrying `ballot` sealed to `to`'s epoch key.
@@ -95,7 +64,7 @@ fn forged_foreign_and_second_ballots_are_not_counted() {
         auto_vote: AutoVote::Ask,
         ..Config::default()
     };
-    let mut net = cluster(5, 1, config);
+    let mut net = settled_cluster(5, 1, config);
     let subject = net.nodes[4].id();
     let now = net.now;
     let proposal = net.nodes[0].expel(now, subject).unwrap();
@@ -196,7 +165,7 @@ fn in_verifiable_mode_a_lying_authority_is_named() {
         verifiable_votes: true,
         ..Config::default()
     };
-    let mut net = cluster(5, 2, config);
+    let mut net = settled_cluster(5, 2, config);
     let subject = net.nodes[4].id();
     let now = net.now;
     let proposal = net.nodes[0].expel(now, subject).unwrap();

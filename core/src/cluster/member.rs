@@ -222,9 +222,15 @@ impl Membership {
             .min(config.max_cluster_size)
     }
 
-    /// The members known to be leaving.
+    /// The members known to be leaving: those that sent a leave, and those whose expulsion
+    /// this member holds the outcome of. They lead no rollout (an expelled member leading the
+    /// one that drops it would drop out before sending it).
     pub(crate) fn leaving(&self) -> BTreeSet<MemberId> {
-        self.leaves.keys().copied().collect()
+        self.leaves
+            .keys()
+            .copied()
+            .chain(self.votes.expelled())
+            .collect()
     }
 
     /// The state of the epoch a frame was opened with.

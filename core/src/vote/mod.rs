@@ -101,6 +101,25 @@ pub(crate) struct VoteView<'a> {
     pub(crate) current: &'a EpochState,
 }
 
+impl VoteView<'_> {
+    /// Sends a flooded object to `targets` only (they do not relay what they already hold).
+    fn send_to(&self, flooded: &Flooded, targets: &[std::net::SocketAddr], ctx: &mut Ctx<'_>) {
+        let Ok(bytes) = crate::wire::encode_payload(flooded) else {
+            return;
+        };
+        let message = transport::new_message_id(ctx);
+        transport::send_flooded(
+            ctx,
+            &self.current.key,
+            self.cluster,
+            self.current.epoch,
+            message,
+            &bytes,
+            targets,
+        );
+    }
+}
+
 /// One open vote.
 #[derive(Clone, Debug)]
 struct Vote {
@@ -412,20 +431,9 @@ impl Votes {
         if let Some(published) = &vote.my_tally {
             // Counted already: the voter sends again because it has not seen our tally.
             ctx.stats.dropped.duplicate += 1;
-            if let (Some(entry), Ok(bytes)) = (
-                view.current.table.get(&body.voter),
-                crate::wire::encode_payload(&Flooded::Tally(Box::new(published.clone()))),
-            ) {
-                let message = transport::new_message_id(ctx);
-                transport::send_flooded(
-                    ctx,
-                    &view.current.key,
-                    view.cluster,
-                    view.current.epoch,
-                    message,
-                    &bytes,
-                    &[entry.addr],
-                );
+            if let Some(entry) = view.current.table.get(&body.voter) {
+                let tally = Flooded::Tally(Box::new(published.clone()));
+                view.send_to(&tally, &[entry.addr], ctx);
             }
             return;
         }
@@ -615,6 +623,16 @@ impl Votes {
             .values()
             .filter_map(|v| v.result.as_ref().map(|(at, _)| *at))
             .min()
+    }
+
+    /// The members whose expulsion this member holds an accepted outcome of.
+    pub(crate) fn expelled(&self) -> impl Iterator<Item = MemberId> + '_ {
+        self.open
+            .values()
+            .filter_map(|v| match (&v.result, &v.proposal.body.kind) {
+                (Some((_, Outcome::Accepted(_))), ProposalKind::Expel { member }) => Some(*member),
+                _ => None,
+            })
     }
 
     /// The outcomes awaiting a rollout, oldest first.
@@ -817,21 +835,8 @@ impl Vote {
         if missing.is_empty() {
             return;
         }
-        let Ok(bytes) = crate::wire::encode_payload(&Flooded::Proposal(self.proposal.clone()))
-        else {
-            return;
-        };
         debug!(proposal = %self.proposal.body.id(), missing = missing.len(), "reminding members of a vote");
-        let message = transport::new_message_id(ctx);
-        transport::send_flooded(
-            ctx,
-            &view.current.key,
-            view.cluster,
-            view.current.epoch,
-            message,
-            &bytes,
-            &missing,
-        );
+        view.send_to(&Flooded::Proposal(self.proposal.clone()), &missing, ctx);
     }
 
     /// Counts the ballots this member holds as an authority and signs the tally.

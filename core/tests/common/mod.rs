@@ -150,3 +150,45 @@ impl Net {
         self.run_until(until);
     }
 }
+
+/// A settled cluster of `n` members with `config`: node 0 founds it and the others join it one
+/// by one, every member voting yes by hand on whatever is open (with `AutoVote::Ask`; with
+/// the default, they have voted already).
+pub fn settled_cluster(n: usize, seed: u64, config: Config) -> Net {
+    let mut net = Net::new(n, seed, config);
+    for i in 1..n {
+        let (now, to) = (net.now, net.addrs[0]);
+        net.nodes[i].connect(now, to);
+    }
+    for i in 0..n {
+        let now = net.now;
+        net.nodes[i].announce(now, "n").expect("short name");
+    }
+    net.run_for(Duration::from_secs(3));
+    let now = net.now;
+    net.nodes[0].create_cluster(now, None).expect("no limit");
+    for i in 1..n {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).expect("contact known");
+        net.run_for(Duration::from_secs(1));
+        for member in 0..i {
+            let now = net.now;
+            for vote in net.nodes[member].votes() {
+                let _ = net.nodes[member].vote(now, vote.id, true);
+            }
+        }
+        net.run_for(Duration::from_secs(3));
+        assert!(net.nodes[i].cluster().is_some(), "node {i} joined");
+    }
+    net.run_for(Duration::from_secs(5));
+    let epochs: Vec<_> = net
+        .nodes
+        .iter()
+        .map(|n| n.cluster().map(|c| c.epoch))
+        .collect();
+    assert!(
+        epochs.iter().all(|e| *e == epochs[0] && e.is_some()),
+        "{epochs:?}"
+    );
+    net
+}
