@@ -63,13 +63,15 @@ proptest! {
         let mut pool: Vec<Flight> = Vec::new();
         let mut events: Vec<(usize, Event)> = Vec::new();
         let collect = |net: &mut common::Net, pool: &mut Vec<Flight>, events: &mut Vec<(usize, Event)>, crashed: &[bool]| {
-            for i in 0..net.nodes.len() {
-                while let Some(t) = net.nodes[i].poll_transmit() {
-                    if !crashed[i] {
-                        pool.push(Flight { deliver_at: net.now, from: net.addrs[i], to: t.destination, payload: t.payload });
+            let now = net.now;
+            for (i, (node, down)) in net.nodes.iter_mut().zip(crashed).enumerate() {
+                let from = net.addrs[i];
+                while let Some(t) = node.poll_transmit() {
+                    if !down {
+                        pool.push(Flight { deliver_at: now, from, to: t.destination, payload: t.payload });
                     }
                 }
-                while let Some(e) = net.nodes[i].poll_event() {
+                while let Some(e) = node.poll_event() {
                     events.push((i, e));
                 }
             }
