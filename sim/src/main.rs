@@ -51,15 +51,8 @@ struct VoteArgs {
     /// Seed of the whole run: the same seed replays the same run.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// One-way latency of every link, in milliseconds.
-    #[arg(long, default_value_t = 5)]
-    latency_ms: u64,
-    /// Largest extra delay drawn per datagram, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    jitter_ms: u64,
-    /// Share of datagrams every link loses while the votes run, in percent.
-    #[arg(long, default_value_t = 0.0)]
-    loss_percent: f64,
+    #[command(flatten)]
+    link: LinkArgs,
     /// Members that lie as authorities, all the same way (yes and no swapped).
     #[arg(long, default_value_t = 0)]
     liars: usize,
@@ -77,15 +70,8 @@ struct AnonArgs {
     /// Seed of the whole run: the same seed replays the same run.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// One-way latency of every link, in milliseconds.
-    #[arg(long, default_value_t = 5)]
-    latency_ms: u64,
-    /// Largest extra delay drawn per datagram, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    jitter_ms: u64,
-    /// Share of datagrams every link loses while messages flow, in percent.
-    #[arg(long, default_value_t = 0.0)]
-    loss_percent: f64,
+    #[command(flatten)]
+    link: LinkArgs,
     /// Messages sent, each from a random honest member to another, one per --interval-ms.
     #[arg(long, default_value_t = 100)]
     messages: usize,
@@ -134,15 +120,8 @@ struct ClusterArgs {
     /// Seed of the whole run: the same seed replays the same run.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// One-way latency of every link, in milliseconds.
-    #[arg(long, default_value_t = 5)]
-    latency_ms: u64,
-    /// Largest extra delay drawn per datagram, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    jitter_ms: u64,
-    /// Share of datagrams every link loses, in percent.
-    #[arg(long, default_value_t = 0.0)]
-    loss_percent: f64,
+    #[command(flatten)]
+    link: LinkArgs,
     /// Posts made after the last join, one per --post-interval-ms, each by a random member.
     #[arg(long, default_value_t = 100)]
     posts: usize,
@@ -152,6 +131,26 @@ struct ClusterArgs {
     /// Simulated minutes of idle cluster at the end, whose traffic is measured.
     #[arg(long, default_value_t = 60)]
     idle_min: u64,
+}
+
+/// The links of a cluster, anonymous-message or vote run.
+#[derive(Debug, Args)]
+struct LinkArgs {
+    /// One-way latency of every link, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    latency_ms: u64,
+    /// Largest extra delay drawn per datagram, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Share of datagrams every link loses (while the workload runs), in percent.
+    #[arg(long, default_value_t = 0.0)]
+    loss_percent: f64,
+}
+
+impl LinkArgs {
+    fn model(&self) -> Result<LinkModel, String> {
+        link_model(self.latency_ms, self.jitter_ms, self.loss_percent)
+    }
 }
 
 /// The default run: how fast announcements spread, and at what cost.
@@ -292,7 +291,7 @@ fn spread(args: SpreadArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut scenario = ClusterScenario::new(usize::from(args.members), args.seed);
-    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.link = args.link.model()?;
     scenario.posts = args.posts;
     scenario.post_interval = Duration::from_millis(args.post_interval_ms);
     scenario.idle = Duration::from_secs(args.idle_min * 60);
@@ -306,7 +305,7 @@ fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     println!(
         "{} members join one by one through random members, {} ms links (+ up to {} ms jitter, {} % loss), seed {}",
-        args.members, args.latency_ms, args.jitter_ms, args.loss_percent, args.seed
+        args.members, args.link.latency_ms, args.link.jitter_ms, args.link.loss_percent, args.seed
     );
     let mut times: Vec<Duration> = report.join_times.iter().flatten().copied().collect();
     let failed = report.join_times.len() - times.len();
@@ -362,7 +361,7 @@ fn cluster(args: ClusterArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut scenario = AnonScenario::new(usize::from(args.members), args.seed);
-    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.link = args.link.model()?;
     scenario.messages = args.messages;
     scenario.message_interval = Duration::from_millis(args.interval_ms);
     scenario.text_len = usize::from(args.text_bytes);
@@ -403,9 +402,9 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             ""
         },
-        args.latency_ms,
-        args.jitter_ms,
-        args.loss_percent,
+        args.link.latency_ms,
+        args.link.jitter_ms,
+        args.link.loss_percent,
         scenario.config.p_stem,
         if args.crowds { "Crowds" } else { "Dandelion++" },
         scenario.config.anon_fanout,
@@ -475,16 +474,16 @@ fn anon(args: AnonArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn vote(args: VoteArgs) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut scenario = VoteScenario::new(usize::from(args.members), args.seed);
-    scenario.link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
+    scenario.link = args.link.model()?;
     scenario.liars = args.liars;
     scenario.crashes = args.crashes;
     let report = run_vote(&scenario)?;
     println!(
         "{} members vote a newcomer in, then out; {} ms links (+ up to {} ms jitter, {} % loss), {} lying authorities, {} crashes, seed {}",
         report.members,
-        args.latency_ms,
-        args.jitter_ms,
-        args.loss_percent,
+        args.link.latency_ms,
+        args.link.jitter_ms,
+        args.link.loss_percent,
         args.liars,
         args.crashes,
         args.seed
