@@ -10,8 +10,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hpke::Deserializable;
 use peerster_core::Config;
 use peerster_core::crypto::EpochSecret;
@@ -27,6 +25,7 @@ use rand_core::SeedableRng;
 mod harness;
 
 use harness::cluster::Cluster;
+use harness::frame_aead::FrameAead;
 use harness::{Harness, Row, print_table};
 
 type Kem = hpke::kem::X25519HkdfSha256;
@@ -124,41 +123,15 @@ fn main() {
     );
     let sent = after.datagrams_sent - before.datagrams_sent;
     // The bare calls: open the frame, one trial decryption, seal a frame per member relayed to.
-    let aead = XChaCha20Poly1305::new(&[5u8; 32].into());
-    let nonce = XNonce::from([9; 24]);
+    let aead = FrameAead::new();
     let body = vec![0u8; 640 - 44];
-    let sealed = aead
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: &body,
-                aad: b"peerster/frame/v1",
-            },
-        )
-        .expect("seal");
+    let sealed = aead.seal(&body);
     let per_packet = (sent as f64 / next as f64).round() as usize;
     let bare_ns = h.measure(|| {
-        let opened = aead
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: black_box(&sealed),
-                    aad: b"peerster/frame/v1",
-                },
-            )
-            .expect("open");
+        let opened = aead.open(black_box(&sealed));
         assert!(open_anon(&mine, cluster_id, black_box(&packet)).is_err());
         for _ in 0..per_packet {
-            black_box(
-                aead.encrypt(
-                    &nonce,
-                    Payload {
-                        msg: &opened,
-                        aad: b"peerster/frame/v1",
-                    },
-                )
-                .expect("seal"),
-            );
+            black_box(aead.seal(&opened));
         }
     });
     rows.push(Row {

@@ -8,8 +8,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use peerster_core::Event;
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
@@ -18,6 +16,7 @@ use peerster_core::wire::{self, Packet, frame};
 mod harness;
 
 use harness::cluster::Cluster;
+use harness::frame_aead::FrameAead;
 use harness::{Harness, Row, print_table};
 
 fn main() {
@@ -44,42 +43,16 @@ fn main() {
     // and seals again to relay.
     let signing = SigningKey::from_bytes(&[3; 32]);
     let verifying = signing.verifying_key();
-    let aead = XChaCha20Poly1305::new(&[5u8; 32].into());
-    let nonce = XNonce::from([9; 24]);
+    let aead = FrameAead::new();
     let frame = vec![0u8; 256 - 44];
     let bare_post_ns = h.measure(|| {
         let signature = signing.sign(black_box(text.as_bytes()));
-        let sealed = aead
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: &frame,
-                    aad: b"peerster/frame/v1",
-                },
-            )
-            .expect("seal");
-        let opened = aead
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: &sealed,
-                    aad: b"peerster/frame/v1",
-                },
-            )
-            .expect("open");
+        let sealed = aead.seal(&frame);
+        let opened = aead.open(&sealed);
         verifying
             .verify(text.as_bytes(), &signature)
             .expect("valid");
-        black_box(
-            aead.encrypt(
-                &nonce,
-                Payload {
-                    msg: &opened,
-                    aad: b"peerster/frame/v1",
-                },
-            )
-            .expect("seal"),
-        );
+        black_box(aead.seal(&opened));
     });
     rows.push(Row {
         name: "post of 200 B, author to member, relayed",
@@ -120,26 +93,9 @@ fn main() {
     });
     let message = [7u8; 60];
     let signature = signing.sign(&message);
-    let sealed = aead
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: &frame,
-                aad: b"peerster/frame/v1",
-            },
-        )
-        .expect("seal");
+    let sealed = aead.seal(&frame);
     let bare_heartbeat_ns = h.measure(|| {
-        black_box(
-            aead.decrypt(
-                &nonce,
-                Payload {
-                    msg: black_box(&sealed),
-                    aad: b"peerster/frame/v1",
-                },
-            )
-            .expect("open"),
-        );
+        black_box(aead.open(black_box(&sealed)));
         verifying.verify(&message, &signature).expect("valid");
     });
     rows.push(Row {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod frame_aead;
 
 use std::time::{Duration, Instant};
 
