@@ -15,7 +15,7 @@ use peerster_core::Config;
 use peerster_core::crypto::EpochSecret;
 use peerster_core::ids::ClusterId;
 use peerster_core::wire::anon::{
-    AnonAck, AnonPacket, AnonPayload, AnonRelay, RelayPhase, open_anon, seal_anon,
+    AnonAck, AnonPacket, AnonPayload, AnonRelay, RelayPhase, TrafficClass, open_anon, seal_anon,
 };
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
 use peerster_core::wire::{encode_payload, frame};
@@ -93,6 +93,7 @@ fn main() {
                 body: FrameBody::Anon(AnonRelay {
                     epoch: info.epoch,
                     phase: RelayPhase::Fluff { hops: 1 },
+                    class: TrafficClass::Message,
                     packet,
                 }),
             })

@@ -176,6 +176,27 @@ pub struct Config {
     /// Below this many members that could have sent a message, the node warns
     /// ([`Event::AnonymityLow`](crate::Event::AnonymityLow)). Default 5.
     pub min_anonymity_set: usize,
+    /// Probability that a stem relay passes a voice packet on along the stem: lower than
+    /// `p_stem`, since every stem hop adds delay to a call. Default 0.5 (two hops on average).
+    pub call_p_stem: f64,
+    /// Flood hops a fluffed voice packet makes at most. Default 5.
+    pub call_hop_limit: u8,
+    /// A call not answered within this is given up. Default 30 s.
+    pub call_ring_timeout: Duration,
+    /// An active call from whose other end nothing is heard for this long is ended. Default
+    /// 15 s.
+    pub call_silence_timeout: Duration,
+    /// Earlier frames each voice packet repeats, so that that many lost packets in a row lose
+    /// no frame (at most 2: a packet carries three frames). Default 2.
+    pub call_frame_repeats: usize,
+    /// Calls (ringing, incoming or active) at once at most; further offers are ignored.
+    /// Default 4.
+    pub max_calls: usize,
+    /// Cover traffic, in packets per second (0: off, the default). A member sends this many
+    /// realtime packets on its stem every second: voice when it is in a call, dummies when it
+    /// is not, so that a tap on its links cannot tell when it talks (as long as it sends no
+    /// more voice than that: a call sends 50 packets a second).
+    pub cover_rate: u32,
 }
 
 /// How a stem relay picks the member it passes an anonymous packet to.
@@ -269,6 +290,13 @@ impl Default for Config {
             max_anon_threads: 256,
             anon_thread_ttl: Duration::from_secs(3600),
             min_anonymity_set: 5,
+            call_p_stem: 0.5,
+            call_hop_limit: 5,
+            call_ring_timeout: Duration::from_secs(30),
+            call_silence_timeout: Duration::from_secs(15),
+            call_frame_repeats: 2,
+            max_calls: 4,
+            cover_rate: 0,
         }
     }
 }
@@ -325,8 +353,16 @@ pub enum ConfigError {
         /// The configured rollout timeout.
         timeout: Duration,
     },
-    /// `p_stem` is not a probability below 1 (a stem that never ends).
-    #[error("`p_stem` must be at least 0 and below 1, got {got}")]
+    /// `call_frame_repeats` is more than a voice packet holds.
+    #[error("`call_frame_repeats` must be at most {max}, got {got}")]
+    TooManyFrameRepeats {
+        /// The configured repeats.
+        got: usize,
+        /// The most a packet holds.
+        max: usize,
+    },
+    /// `p_stem` or `call_p_stem` is not a probability below 1 (a stem that never ends).
+    #[error("`p_stem` and `call_p_stem` must be at least 0 and below 1, got {got}")]
     StemProbability {
         /// The configured probability.
         got: f64,
@@ -393,6 +429,8 @@ impl Config {
             ("max_pending_trials", self.max_pending_trials),
             ("max_anon_outgoing", self.max_anon_outgoing),
             ("max_anon_threads", self.max_anon_threads),
+            ("call_hop_limit", usize::from(self.call_hop_limit)),
+            ("max_calls", self.max_calls),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero { field });
@@ -422,6 +460,8 @@ impl Config {
             ("anon_sync_interval", self.anon_sync_interval),
             ("anon_sync_idle_interval", self.anon_sync_idle_interval),
             ("anon_thread_ttl", self.anon_thread_ttl),
+            ("call_ring_timeout", self.call_ring_timeout),
+            ("call_silence_timeout", self.call_silence_timeout),
         ] {
             if value.is_zero() {
                 return Err(ConfigError::ZeroDuration { field });
@@ -451,8 +491,16 @@ impl Config {
                 timeout: self.rollout_timeout,
             });
         }
-        if !(0.0..1.0).contains(&self.p_stem) {
-            return Err(ConfigError::StemProbability { got: self.p_stem });
+        for p in [self.p_stem, self.call_p_stem] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(ConfigError::StemProbability { got: p });
+            }
+        }
+        if self.call_frame_repeats >= crate::wire::call::MAX_FRAMES_PER_PACKET {
+            return Err(ConfigError::TooManyFrameRepeats {
+                got: self.call_frame_repeats,
+                max: crate::wire::call::MAX_FRAMES_PER_PACKET - 1,
+            });
         }
         if self.anon_store_ttl.as_secs() > u64::from(u16::MAX) {
             return Err(ConfigError::StoreTtlTooLong {

@@ -65,10 +65,12 @@
 //! | `cluster` | create, join, leave, heartbeats and key rollout ([`ClusterInfo`]) |
 //! | `chat` | confidential posts to the cluster, in order, with anti-entropy |
 //! | `anon` | anonymous messages: stem and fluff relay, trial decryption, replies, acks ([`AnonymityEstimate`]) |
+//! | `call` | anonymous voice calls: offer, answer, hang-up, per-call keys, voice frames ([`CallInfo`]) |
 //!
 //! Every bound and timer is in [`Config`]; every refused input is counted in [`Stats`].
 mod anon;
 mod bounded_map;
+mod call;
 mod chat;
 mod cluster;
 pub mod config;
@@ -84,6 +86,7 @@ mod vote;
 pub mod wire;
 
 pub use anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
+pub use call::{CallEnd, CallId, CallInfo, CallOptions, CallRole, CallState};
 pub use cluster::{ClusterInfo, MemberInfo};
 pub use config::{AutoVote, Config, ConfigError, StemRouting};
 pub use node::{CommandError, Event, Node, Transmit};

@@ -7,6 +7,7 @@ use rand_core::SeedableRng;
 use tracing::trace;
 
 use crate::anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
+use crate::call::{CallEnd, CallId, CallInfo, CallOptions};
 use crate::cluster::{ClusterInfo, ClusterLayer};
 use crate::config::{Config, ConfigError};
 use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
@@ -180,6 +181,39 @@ pub enum Event {
         /// The configured minimum.
         threshold: usize,
     },
+    /// Another member calls this node: answer with [`Node::answer_call`], or
+    /// [`Node::decline_call`]. Unanswered, it ends after `Config::call_ring_timeout`.
+    IncomingCall {
+        /// The call.
+        call: CallId,
+        /// The caller, only if it chose to sign its offer (the signature was checked).
+        from: Option<MemberId>,
+    },
+    /// A call was answered (this node's, or one this node answered): voice may flow, with
+    /// [`Node::send_voice`].
+    CallConnected {
+        /// The call.
+        call: CallId,
+    },
+    /// A call ended.
+    CallEnded {
+        /// The call.
+        call: CallId,
+        /// Why.
+        reason: CallEnd,
+    },
+    /// A voice frame of an active call arrived from the other end, the first time: hand it
+    /// to a jitter buffer (frames come out of order, and some never).
+    VoiceFrame {
+        /// The call.
+        call: CallId,
+        /// Its number, consecutive from 0.
+        seq: u32,
+        /// When it was captured, in 48 kHz samples from the start of the sender's capture.
+        timestamp: u32,
+        /// The encoded audio.
+        data: Vec<u8>,
+    },
     /// A post to the cluster, delivered once and in its author's order.
     Post {
         /// The cluster.
@@ -279,6 +313,33 @@ pub enum CommandError {
     /// A member cannot propose to expel itself: it leaves.
     #[error("a member cannot expel itself; leave the cluster instead")]
     ExpelSelf,
+    /// A node cannot call itself.
+    #[error("cannot call oneself")]
+    CallToSelf,
+    /// No call with this id is going on (or it ended).
+    #[error("no such call")]
+    NoSuchCall,
+    /// The call is not an incoming one waiting for an answer.
+    #[error("the call is not waiting for an answer")]
+    CallNotIncoming,
+    /// The call has not been answered (or was not answered yet): no voice flows.
+    #[error("the call is not connected")]
+    CallNotActive,
+    /// Too many calls are going on.
+    #[error("{max} calls are going on already")]
+    TooManyCalls {
+        /// The bound (`Config::max_calls`).
+        max: usize,
+    },
+    /// An encoded voice frame is longer than
+    /// [`MAX_VOICE_FRAME`](crate::wire::call::MAX_VOICE_FRAME).
+    #[error("voice frame of {len} bytes is longer than {max} bytes")]
+    VoiceFrameTooLong {
+        /// The frame's length in bytes.
+        len: usize,
+        /// The longest allowed.
+        max: usize,
+    },
 }
 
 /// What a sub-protocol needs from the node to handle one input: configuration, identity,
@@ -547,6 +608,70 @@ impl Node {
     ) -> Result<MessageId, CommandError> {
         let (_, cluster, mut ctx) = self.split();
         cluster.reply_anonymous(now, thread, text, options, &mut ctx)
+    }
+
+    /// Calls the member `to` of this node's cluster, anonymously unless `options` say to sign.
+    /// Returns the call's id.
+    ///
+    /// Completes with [`Event::CallConnected`] when the callee answers, or
+    /// [`Event::CallEnded`] (declined, unanswered).
+    pub fn call(
+        &mut self,
+        now: Timestamp,
+        to: MemberId,
+        options: CallOptions,
+    ) -> Result<CallId, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.with_anon(&mut ctx, |anon, view, ctx| {
+            anon.call(now, to, options, view, ctx)
+        })
+    }
+
+    /// Answers an incoming call ([`Event::IncomingCall`]); [`Event::CallConnected`] follows at
+    /// once.
+    pub fn answer_call(&mut self, now: Timestamp, call: CallId) -> Result<(), CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.with_anon(&mut ctx, |anon, view, ctx| {
+            anon.answer_call(now, call, view, ctx)
+        })
+    }
+
+    /// Declines an incoming call.
+    pub fn decline_call(&mut self, now: Timestamp, call: CallId) -> Result<(), CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.with_anon(&mut ctx, |anon, view, ctx| {
+            anon.decline_call(now, call, view, ctx)
+        })
+    }
+
+    /// Ends a call, whatever its state; [`Event::CallEnded`] follows at once.
+    pub fn hang_up(&mut self, now: Timestamp, call: CallId) -> Result<(), CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.with_anon(&mut ctx, |anon, view, ctx| {
+            anon.hang_up(now, call, view, ctx)
+        })
+    }
+
+    /// Sends one encoded 20 ms voice frame (at most
+    /// [`MAX_VOICE_FRAME`](crate::wire::call::MAX_VOICE_FRAME) bytes) of a connected call,
+    /// captured at `timestamp` (48 kHz samples from the start of this end's capture). Returns
+    /// the frame's number. Call it every 20 ms while the call lasts.
+    pub fn send_voice(
+        &mut self,
+        now: Timestamp,
+        call: CallId,
+        timestamp: u32,
+        frame: &[u8],
+    ) -> Result<u32, CommandError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.with_anon(&mut ctx, |anon, view, ctx| {
+            anon.send_voice(now, call, timestamp, frame, view, ctx)
+        })
+    }
+
+    /// This node's calls (ringing, incoming and active).
+    pub fn calls(&self) -> Vec<CallInfo> {
+        self.cluster.calls()
     }
 
     /// Makes this node, as a vote authority, publish tallies with yes and no swapped: a lying

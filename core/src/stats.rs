@@ -47,6 +47,18 @@ pub struct Stats {
     pub anon_trial_decryptions: u64,
     /// Stored packets handed to members that lacked them.
     pub anon_store_handovers: u64,
+    /// Calls this node placed.
+    pub calls_placed: u64,
+    /// Calls of this node that were answered (placed or taken).
+    pub calls_connected: u64,
+    /// Voice frames this node sent.
+    pub voice_frames_sent: u64,
+    /// Voice frames delivered to this node, each once.
+    pub voice_frames_received: u64,
+    /// Cover packets this node sent in place of voice it did not have.
+    pub cover_sent: u64,
+    /// Cover packets other members sent to this node (dropped on arrival).
+    pub cover_received: u64,
     /// Vote rounds this node found void (tallies that differ, or did not all come) and
     /// redrew.
     pub vote_redraws: u64,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Net, Verdict, settled_cluster};
 use peerster_core::ids::{Epoch, MemberId};
 use peerster_core::wire::anon::{
-    ANON_PACKET_LEN, AnonPacket, AnonRelay, MAX_ANON_TEXT, RelayPhase,
+    ANON_PACKET_LEN, AnonPacket, AnonRelay, MAX_ANON_TEXT, RelayPhase, TrafficClass,
 };
 use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
 use peerster_core::wire::{Packet, decode, decode_payload, encode_payload, frame};
@@ -303,6 +303,7 @@ fn garbage_replays_past_epochs_and_excessive_hops_are_dropped_and_counted() {
     let fluff = |byte, hops| AnonRelay {
         epoch,
         phase: RelayPhase::Fluff { hops },
+        class: TrafficClass::Message,
         packet: garbage(byte),
     };
     deliver(&mut net, fluff(1, 0));
@@ -313,6 +314,7 @@ fn garbage_replays_past_epochs_and_excessive_hops_are_dropped_and_counted() {
         AnonRelay {
             epoch: Epoch(epoch.0.saturating_sub(3)),
             phase: RelayPhase::Stem { copy: 1 },
+            class: TrafficClass::Message,
             packet: garbage(3),
         },
     );
@@ -349,6 +351,7 @@ fn a_flood_of_packets_costs_at_most_the_trial_budget() {
         let relay = AnonRelay {
             epoch,
             phase: RelayPhase::Fluff { hops: 1 },
+            class: TrafficClass::Message,
             packet: AnonPacket::from_bytes(&bytes).unwrap(),
         };
         let datagram = relay_frame(&net, 0, relay);
@@ -449,6 +452,7 @@ fn a_removed_member_opens_nothing_of_the_new_epoch() {
             body: FrameBody::Anon(AnonRelay {
                 epoch: own.epoch,
                 phase: RelayPhase::Fluff { hops: 1 },
+                class: TrafficClass::Message,
                 packet: relay.packet,
             }),
         })

@@ -80,7 +80,7 @@ fn anon_payloads_on_handmade_inputs() {
     use peerster_core::ids::{ClusterId, Epoch, MemberId};
     use peerster_core::wire::anon::{
         AnonAck, AnonBody, AnonMessage, AnonPacket, AnonPayload, AnonRelay, AnonSigner, AnonSync,
-        RelayPhase,
+        RelayPhase, TrafficClass,
     };
     use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
     use peerster_core::wire::{BoundedBytes, BoundedVec, encode_payload};
@@ -88,6 +88,7 @@ fn anon_payloads_on_handmade_inputs() {
     let relay = AnonRelay {
         epoch: Epoch(6),
         phase: RelayPhase::Fluff { hops: 3 },
+        class: TrafficClass::Message,
         packet: AnonPacket::from_bytes(&[0x42; 512]).unwrap(),
     };
     let sync = AnonSync {
@@ -221,6 +222,7 @@ fn anonymous_member_on_handmade_inputs() {
             frame(BodySpec::Anon {
                 epoch: RelayEpochChoice::Near(0),
                 phase: PhaseSpec::Stem { copy: 0 },
+                realtime: false,
                 packet: PacketSpec::Sealed {
                     to: AnonKeyChoice::Heard(0),
                     tag: TagChoice::Answer(0),
@@ -254,6 +256,7 @@ fn anonymous_member_on_handmade_inputs() {
             frame(BodySpec::Anon {
                 epoch: RelayEpochChoice::Near(0),
                 phase: PhaseSpec::Fluff { hops: 0 },
+                realtime: false,
                 packet: PacketSpec::Sealed {
                     to: AnonKeyChoice::Key(PublicKeyChoice::MyEpochKey),
                     tag: TagChoice::Raw([1; 16]),

@@ -5,7 +5,7 @@ use crate::cluster::transport;
 use crate::node::Ctx;
 use crate::sample::sample;
 use crate::time::Timestamp;
-use crate::wire::anon::{AnonSync, RelayPhase};
+use crate::wire::anon::{AnonSync, RelayPhase, TrafficClass};
 use crate::wire::cluster::FrameBody;
 
 impl AnonLayer {
@@ -30,7 +30,8 @@ impl AnonLayer {
             ctx.stats.anon_store_handovers += handover.len() as u64;
         }
         for (epoch, packet, ttl_s) in handover {
-            self.send_relay(addr, epoch, RelayPhase::Stored { ttl_s }, packet, view, ctx);
+            let phase = RelayPhase::Stored { ttl_s };
+            self.send_relay(addr, epoch, phase, TrafficClass::Message, packet, view, ctx);
         }
         if lacking && sync.reply_wanted {
             let mine = self.store.listing_from(view.me, sync.from, false);

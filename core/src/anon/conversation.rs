@@ -64,6 +64,15 @@ pub(crate) struct Outgoing {
     pub(crate) next_retry: Timestamp,
 }
 
+/// What an acknowledged message was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AcknowledgedBody {
+    /// A text.
+    Text,
+    /// A call signal.
+    Call,
+}
+
 /// A message delivered to this member.
 #[derive(Debug)]
 struct Delivered {
@@ -222,12 +231,20 @@ impl Conversations {
         }
     }
 
-    /// The thread of an acknowledged message that was awaited or given up, once.
-    pub(crate) fn acknowledged(&mut self, message: &MessageId) -> Option<ThreadId> {
+    /// The thread of an acknowledged message that was awaited or given up, once, with what
+    /// the message was (if it was still awaited).
+    pub(crate) fn acknowledged(
+        &mut self,
+        message: &MessageId,
+    ) -> Option<(ThreadId, Option<AcknowledgedBody>)> {
         if let Some(out) = self.outgoing.remove(message) {
-            return Some(out.thread);
+            let body = match out.body {
+                AnonBody::Text(_) => AcknowledgedBody::Text,
+                AnonBody::Call(_) => AcknowledgedBody::Call,
+            };
+            return Some((out.thread, Some(body)));
         }
-        self.gave_up.remove(message)
+        self.gave_up.remove(message).map(|thread| (thread, None))
     }
 
     /// Whether `message` was delivered already; if so, and its acknowledgement was last sent

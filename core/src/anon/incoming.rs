@@ -13,7 +13,7 @@ use crate::node::{Ctx, Event};
 use crate::time::Timestamp;
 use crate::wire;
 use crate::wire::anon::{
-    AnonAck, AnonBody, AnonMessage, AnonPacket, AnonPayload, open_anon, signed_bytes,
+    AnonAck, AnonBody, AnonMessage, AnonPacket, AnonPayload, TrafficClass, open_anon, signed_bytes,
 };
 use crate::wire::fragment::{self, FragmentError, MessageId};
 
@@ -24,16 +24,23 @@ const MAX_DELIVERED: usize = 4096;
 const MAX_PENDING_ACKS: usize = 1024;
 
 impl AnonLayer {
-    /// Opens a packet at once if its detection tag is one of ours, else queues it for a trial
-    /// decryption with this member's epoch key.
+    /// Opens a packet at once if its detection tag is one of ours (an answer to a reply key,
+    /// or voice of one of our calls), else queues it for a trial decryption with this
+    /// member's epoch key. Realtime packets are only ever voice, which is never sealed to an
+    /// epoch key: they are not tried.
     pub(super) fn try_open(
         &mut self,
         now: Timestamp,
         epoch: Epoch,
         packet: &AnonPacket,
+        class: TrafficClass,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
+        if class == TrafficClass::Realtime {
+            self.try_open_voice(now, packet, ctx);
+            return;
+        }
         if let Some(key) = self.talk.match_tag(now, &packet.tag()) {
             let opened = self
                 .talk
@@ -148,18 +155,22 @@ impl AnonLayer {
         if from.is_some() {
             entry.peer = from;
         }
-        let AnonBody::Text(text) = body;
-        ctx.stats.anon_received += 1;
-        ctx.out.emit(
-            ctx.stats,
-            Event::AnonMessage {
-                thread,
-                message,
-                text: String::from_utf8_lossy(&text).into_owned(),
-                from,
-            },
-        );
         self.acknowledge(now, message, reply_key, ctx);
+        match body {
+            AnonBody::Text(text) => {
+                ctx.stats.anon_received += 1;
+                ctx.out.emit(
+                    ctx.stats,
+                    Event::AnonMessage {
+                        thread,
+                        message,
+                        text: String::from_utf8_lossy(&text).into_owned(),
+                        from,
+                    },
+                );
+            }
+            AnonBody::Call(signal) => self.on_call_signal(now, thread, signal, from, ctx),
+        }
     }
 
     /// Schedules the acknowledgement of `message` after a random delay of up to

@@ -18,10 +18,13 @@
 //! | [`relaying`] | packets from other members; passing packets on along the stem or the fluff |
 //! | [`incoming`] | trial decryption within the budget, reassembly, delivery, delayed acks |
 //! | [`anti_entropy`] | listing the store, answering listings |
-//! | [`route`], [`relay`], [`store`], [`trial`], [`conversation`] | the state each of those keeps |
+//! | [`calling`] | calls: signals in the call's thread, voice as realtime packets, cover traffic |
+//! | [`route`], [`relay`], [`store`], [`trial`], [`conversation`], [`cover`] | the state each of those keeps |
 
 mod anti_entropy;
+mod calling;
 mod conversation;
+mod cover;
 mod estimate;
 mod incoming;
 mod outgoing;
@@ -37,17 +40,19 @@ use std::net::SocketAddr;
 use tracing::debug;
 
 use self::conversation::Conversations;
+use self::cover::Cover;
 use self::relay::Relay;
 use self::route::Routes;
 use self::store::Store;
 use self::trial::{Secrets, Trials};
+use crate::call::Calls;
 use crate::cluster::epoch::EpochState;
 use crate::crypto::EpochPublic;
 use crate::ids::{ClusterId, MemberId};
 use crate::node::Ctx;
 use crate::time::Timestamp;
 use crate::wire;
-use crate::wire::anon::{MAX_ANON_MESSAGE_BYTES, ThreadId};
+use crate::wire::anon::{MAX_ANON_MESSAGE_BYTES, ThreadId, TrafficClass};
 use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
 
 pub use self::estimate::AnonymityEstimate;
@@ -141,6 +146,8 @@ impl OpenedWith {
 pub(crate) struct AnonLayer {
     routes: Routes,
     relay: Relay,
+    /// What this member relayed of voice: kept apart, and briefly.
+    voice_relay: Relay,
     store: Store,
     trials: Trials,
     secrets: Secrets,
@@ -149,7 +156,12 @@ pub(crate) struct AnonLayer {
     next_sync: Timestamp,
     /// Acknowledgements waiting for their random delay, by due time.
     acks: BTreeMap<(Timestamp, MessageId), EpochPublic>,
+    calls: Calls,
+    cover: Cover,
 }
+
+/// Voice packet digests a relay remembers at most: ten seconds of eight calls.
+const MAX_VOICE_DIGESTS: usize = 8192;
 
 impl AnonLayer {
     pub(crate) fn new(now: Timestamp, config: &crate::Config) -> Self {
@@ -157,6 +169,7 @@ impl AnonLayer {
         AnonLayer {
             routes: Routes::default(),
             relay: Relay::new((stored_packets * 2).max(1024)),
+            voice_relay: Relay::new(MAX_VOICE_DIGESTS),
             store: Store::new(config.anon_store_bytes, now),
             trials: Trials::new(config.anon_trial_budget, config.max_pending_trials, now),
             secrets: Secrets::default(),
@@ -169,7 +182,14 @@ impl AnonLayer {
             }),
             next_sync: now + config.anon_sync_interval,
             acks: BTreeMap::new(),
+            calls: Calls::default(),
+            cover: Cover::default(),
         }
+    }
+
+    /// This member's calls.
+    pub(crate) fn calls(&self) -> Vec<crate::call::CallInfo> {
+        self.calls.list()
     }
 
     /// Keeps the epoch secrets in step with the membership.
@@ -206,6 +226,7 @@ impl AnonLayer {
         self.refresh(now, view);
         self.secrets.expire(now, ctx.config.anon_store_ttl);
         self.relay.expire(now);
+        self.voice_relay.expire(now);
         self.store.expire(now);
         self.reassembly.expire(now);
         self.talk.expire(now, ctx.config.anon_thread_ttl);
@@ -219,7 +240,8 @@ impl AnonLayer {
                 due.packet.clone(),
                 ctx.config.anon_store_ttl,
             );
-            self.fluff(now, due.epoch, due.packet, 0, None, view, ctx);
+            let class = TrafficClass::Message;
+            self.fluff(now, due.epoch, due.packet, 0, None, class, view, ctx);
         }
         let due: Vec<MessageId> = self
             .talk
@@ -234,6 +256,8 @@ impl AnonLayer {
         if now >= self.next_sync {
             self.sync(now, view, ctx);
         }
+        self.call_timeouts(now, view, ctx);
+        self.send_cover(now, view, ctx);
         self.run_trials(now, view, ctx);
     }
 
@@ -243,7 +267,10 @@ impl AnonLayer {
             Some(self.next_sync),
             self.relay.next_embargo(),
             self.relay.next_expiry(),
+            self.voice_relay.next_expiry(),
             self.store.next_expiry(),
+            self.calls.next_deadline(),
+            self.cover.next_deadline(),
             self.trials.next_ready(),
             self.talk.next_deadline(),
             self.reassembly.next_expiry(),

@@ -3,7 +3,7 @@
 use rand_core::Rng;
 use tracing::debug;
 
-use super::conversation::{Outgoing, Target};
+use super::conversation::{AcknowledgedBody, Outgoing, Target};
 use super::{AnonFailure, AnonLayer, AnonOptions, AnonSent, AnonView, OpenedWith};
 use crate::cluster::transport;
 use crate::crypto::{EpochPublic, EpochSecret};
@@ -12,7 +12,7 @@ use crate::node::{CommandError, Ctx, Event};
 use crate::time::Timestamp;
 use crate::wire::anon::{
     ANON_FRAGMENT_BYTES, AnonAck, AnonBody, AnonMessage, AnonPayload, AnonSigner, MAX_ANON_TEXT,
-    ThreadId, seal_anon, signed_bytes,
+    ThreadId, TrafficClass, seal_anon, signed_bytes,
 };
 use crate::wire::fragment::{self, MessageId};
 use crate::wire::{self, BoundedBytes};
@@ -36,7 +36,8 @@ impl AnonLayer {
         }
         // A thread id is as random as a message id.
         let thread = transport::new_message_id(ctx);
-        let message = self.start(now, thread, Target::Member(to), text, options, view, ctx)?;
+        let body = text_body(text)?;
+        let message = self.start(now, thread, Target::Member(to), body, options, view, ctx)?;
         self.talk.touch_thread(now, thread).peer = Some(to);
         Ok(AnonSent { thread, message })
     }
@@ -52,6 +53,21 @@ impl AnonLayer {
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) -> Result<MessageId, CommandError> {
+        let body = text_body(text)?;
+        self.send_in_thread(now, thread, body, options, view, ctx)
+    }
+
+    /// Sends `body` in `thread`, where it was started: to the newest reply key the other end
+    /// handed out, else to the member the thread is with.
+    pub(super) fn send_in_thread(
+        &mut self,
+        now: Timestamp,
+        thread: ThreadId,
+        body: AnonBody,
+        options: AnonOptions,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<MessageId, CommandError> {
         let known = self
             .talk
             .threads
@@ -63,7 +79,7 @@ impl AnonLayer {
             (None, None) => return Err(CommandError::UnknownThread),
         };
         self.talk.touch_thread(now, thread);
-        self.start(now, thread, target, text, options, view, ctx)
+        self.start(now, thread, target, body, options, view, ctx)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -72,17 +88,11 @@ impl AnonLayer {
         now: Timestamp,
         thread: ThreadId,
         target: Target,
-        text: &str,
+        body: AnonBody,
         options: AnonOptions,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) -> Result<MessageId, CommandError> {
-        let text = BoundedBytes::<MAX_ANON_TEXT>::new(text.as_bytes().to_vec()).map_err(|t| {
-            CommandError::MessageTooLong {
-                len: t.len(),
-                max: MAX_ANON_TEXT,
-            }
-        })?;
         if self.talk.outgoing.len() >= ctx.config.max_anon_outgoing {
             return Err(CommandError::TooManyPending {
                 max: ctx.config.max_anon_outgoing,
@@ -108,7 +118,7 @@ impl AnonLayer {
             Outgoing {
                 thread,
                 target,
-                body: AnonBody::Text(text),
+                body,
                 reply_key,
                 sign: options.sign,
                 attempts: 0,
@@ -145,9 +155,14 @@ impl AnonLayer {
             }
         };
         if let Some(reason) = failure {
-            self.talk.give_up(message, thread);
             debug!(?reason, "anonymous message given up");
             ctx.stats.anon_failed += 1;
+            if matches!(out.body, AnonBody::Call(_)) {
+                // A call signal that got through to no one: the call's own timers end it.
+                self.talk.outgoing.remove(&message);
+                return;
+            }
+            self.talk.give_up(message, thread);
             ctx.out.emit(
                 ctx.stats,
                 Event::AnonFailed {
@@ -209,7 +224,10 @@ impl AnonLayer {
             Target::ReplyKey(k) => self.talk.next_answer_tag(now, &k),
         };
         match seal_anon(ctx.rng, &key, view.cluster, tag, &payload) {
-            Ok(packet) => self.send_own(now, view.current.epoch, packet, view, ctx),
+            Ok(packet) => {
+                let class = TrafficClass::Message;
+                self.send_own(now, view.current.epoch, packet, class, view, ctx);
+            }
             Err(error) => debug!(%error, "could not seal an anonymous packet"),
         }
     }
@@ -223,11 +241,15 @@ impl AnonLayer {
             ctx.stats.dropped.unexpected += 1;
             return;
         }
-        let Some(thread) = self.talk.acknowledged(&ack.message) else {
+        let Some((thread, body)) = self.talk.acknowledged(&ack.message) else {
             ctx.stats.dropped.duplicate += 1;
             return;
         };
         ctx.stats.anon_acknowledged += 1;
+        if body == Some(AcknowledgedBody::Call) {
+            // The call's own events tell the user how it goes.
+            return;
+        }
         ctx.out.emit(
             ctx.stats,
             Event::AnonDelivered {
@@ -236,4 +258,14 @@ impl AnonLayer {
             },
         );
     }
+}
+
+/// The body of a text message, refused if too long.
+fn text_body(text: &str) -> Result<AnonBody, CommandError> {
+    BoundedBytes::<MAX_ANON_TEXT>::new(text.as_bytes().to_vec())
+        .map(AnonBody::Text)
+        .map_err(|t| CommandError::MessageTooLong {
+            len: t.len(),
+            max: MAX_ANON_TEXT,
+        })
 }

@@ -92,16 +92,20 @@ impl Relay {
     }
 
     /// Records that `packet` was passed on along the stem (or sent): if it is not seen in the
-    /// fluff by `deadline`, [`Relay::due_embargoes`] gives it back to be fluffed.
+    /// fluff by `deadline` (if it has one: voice has none), [`Relay::due_embargoes`] gives it
+    /// back to be fluffed.
     pub(crate) fn stemmed(
         &mut self,
         epoch: Epoch,
         packet: AnonPacket,
-        deadline: Timestamp,
+        deadline: Option<Timestamp>,
         forget_at: Timestamp,
     ) {
         let digest = packet.digest();
         self.remember(digest, Handled::Stemmed, forget_at);
+        let Some(deadline) = deadline else {
+            return;
+        };
         if let Some(old) = self.embargo_at.insert(digest, deadline) {
             self.embargoes.remove(&(old, digest));
         }
@@ -183,7 +187,7 @@ mod tests {
         let mut relay = Relay::new(16);
         let p = packet(1);
         let t = Timestamp::from_secs;
-        relay.stemmed(Epoch(1), p.clone(), t(2), t(100));
+        relay.stemmed(Epoch(1), p.clone(), Some(t(2)), t(100));
         assert_eq!(relay.next_embargo(), Some(t(2)));
         assert_eq!(
             relay.sight(p.digest(), Some(1), t(100)),
@@ -198,7 +202,7 @@ mod tests {
         assert_eq!(relay.next_embargo(), None);
         assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Duplicate);
         let looped = packet(3);
-        relay.stemmed(Epoch(1), looped.clone(), t(2), t(100));
+        relay.stemmed(Epoch(1), looped.clone(), Some(t(2)), t(100));
         assert_eq!(
             relay.sight(looped.digest(), Some(0), t(100)),
             Sighting::Returned
@@ -211,7 +215,7 @@ mod tests {
         let mut relay = Relay::new(16);
         let p = packet(2);
         let t = Timestamp::from_secs;
-        relay.stemmed(Epoch(1), p.clone(), t(2), t(100));
+        relay.stemmed(Epoch(1), p.clone(), Some(t(2)), t(100));
         assert!(relay.due_embargoes(t(1)).is_empty());
         let due = relay.due_embargoes(t(2));
         assert_eq!(due.len(), 1);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand_core::Rng;
 use tracing::trace;
 
-use super::relay::Sighting;
+use super::relay::{Relay, Sighting};
 use super::route::Hop;
 use super::{AnonLayer, AnonView};
 use crate::cluster::transport;
@@ -15,7 +15,7 @@ use crate::ids::{Epoch, MemberId};
 use crate::node::Ctx;
 use crate::sample::sample;
 use crate::time::Timestamp;
-use crate::wire::anon::{AnonPacket, AnonRelay, RelayPhase};
+use crate::wire::anon::{AnonPacket, AnonRelay, RelayPhase, TrafficClass};
 use crate::wire::cluster::FrameBody;
 
 /// The predecessor assigned to stem packets from an address that is not in the table, so
@@ -25,6 +25,34 @@ const UNKNOWN_PREDECESSOR: MemberId = MemberId([0xff; 16]);
 /// How far back in epochs a packet handed over from a store may be.
 const STORED_EPOCHS: u64 = 16;
 
+/// How long a relay remembers a voice packet it handled: far longer than any voice packet
+/// stays useful.
+const VOICE_MEMORY: Duration = Duration::from_secs(30);
+
+/// The stem probability of `class`.
+fn p_stem(class: TrafficClass, config: &crate::Config) -> f64 {
+    match class {
+        TrafficClass::Message => config.p_stem,
+        TrafficClass::Realtime => config.call_p_stem,
+    }
+}
+
+/// The flood hop limit of `class`.
+fn hop_limit(class: TrafficClass, config: &crate::Config) -> u8 {
+    match class {
+        TrafficClass::Message => config.anon_hop_limit,
+        TrafficClass::Realtime => config.call_hop_limit,
+    }
+}
+
+/// When a relay forgets a packet of `class` it handles now.
+fn forget_at(now: Timestamp, class: TrafficClass, config: &crate::Config) -> Timestamp {
+    match class {
+        TrafficClass::Message => now + config.anon_store_ttl + config.rollout_grace,
+        TrafficClass::Realtime => now + VOICE_MEMORY,
+    }
+}
+
 impl AnonLayer {
     /// Puts one of this member's packets on its stem.
     pub(super) fn send_own(
@@ -32,22 +60,38 @@ impl AnonLayer {
         now: Timestamp,
         epoch: Epoch,
         packet: AnonPacket,
+        class: TrafficClass,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
+        if class == TrafficClass::Realtime {
+            self.cover.voice_sent();
+        }
+        let hop = self.own_hop(now, class, view, ctx);
+        self.forward(now, epoch, packet, None, hop, class, view, ctx);
+    }
+
+    /// Where this member's own next packet of `class` goes.
+    pub(super) fn own_hop(
+        &mut self,
+        now: Timestamp,
+        class: TrafficClass,
+        view: &AnonView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<Hop> {
         let live = view.live(now, ctx.config);
-        let hop = self.routes.next_hop(
+        self.routes.next_hop(
             ctx.config.stem_routing,
             view.current.epoch,
             None,
             &live,
-            ctx.config.p_stem,
+            p_stem(class, ctx.config),
             ctx.rng,
-        );
-        self.forward(now, epoch, packet, None, hop, view, ctx);
+        )
     }
 
-    /// Sends a packet to its next hop: along the stem (with an embargo) or into the fluff.
+    /// Sends a packet to its next hop: along the stem (with an embargo, for messages) or into
+    /// the fluff.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn forward(
         &mut self,
@@ -56,18 +100,22 @@ impl AnonLayer {
         packet: AnonPacket,
         predecessor: Option<MemberId>,
         hop: Option<Hop>,
+        class: TrafficClass,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
-        let forget_at = now + ctx.config.anon_store_ttl + ctx.config.rollout_grace;
+        let forget_at = forget_at(now, class, ctx.config);
         match hop.and_then(|h| match h {
             Hop::Stem(next) => view.addr_of(&next).map(|a| (next, a)),
             Hop::Fluff => None,
         }) {
             Some((_, addr)) => {
-                let jitter = ctx.rng.next_u64() % (ctx.config.anon_embargo.as_micros() as u64 + 1);
-                let deadline = now + ctx.config.anon_embargo + Duration::from_micros(jitter);
-                self.relay
+                let deadline = (class == TrafficClass::Message).then(|| {
+                    let jitter =
+                        ctx.rng.next_u64() % (ctx.config.anon_embargo.as_micros() as u64 + 1);
+                    now + ctx.config.anon_embargo + Duration::from_micros(jitter)
+                });
+                self.relay_for(class)
                     .stemmed(epoch, packet.clone(), deadline, forget_at);
                 if predecessor.is_some() {
                     ctx.stats.anon_stem_relayed += 1;
@@ -76,16 +124,40 @@ impl AnonLayer {
                     let phase = RelayPhase::Stem {
                         copy: u8::try_from(copy).unwrap_or(u8::MAX),
                     };
-                    self.send_relay(addr, epoch, phase, packet.clone(), view, ctx);
+                    self.send_relay(addr, epoch, phase, class, packet.clone(), view, ctx);
                 }
             }
             None => {
-                self.relay.sight(packet.digest(), None, forget_at);
+                self.relay_for(class)
+                    .sight(packet.digest(), None, forget_at);
                 ctx.stats.anon_fluffs_started += 1;
-                self.store
-                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
-                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
+                self.keep(now, epoch, &packet, class, ctx);
+                self.fluff(now, epoch, packet, 0, predecessor, class, view, ctx);
             }
+        }
+    }
+
+    /// The relay memory of `class`: voice has its own, short-lived, so that a call does not
+    /// push the digests of messages out of the message relay's bound.
+    pub(super) fn relay_for(&mut self, class: TrafficClass) -> &mut Relay {
+        match class {
+            TrafficClass::Message => &mut self.relay,
+            TrafficClass::Realtime => &mut self.voice_relay,
+        }
+    }
+
+    /// Keeps a fluffed message packet for members that were away (voice is not kept).
+    fn keep(
+        &mut self,
+        now: Timestamp,
+        epoch: Epoch,
+        packet: &AnonPacket,
+        class: TrafficClass,
+        ctx: &Ctx<'_>,
+    ) {
+        if class == TrafficClass::Message {
+            self.store
+                .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
         }
     }
 
@@ -99,6 +171,7 @@ impl AnonLayer {
         packet: AnonPacket,
         hops: u8,
         except: Option<MemberId>,
+        class: TrafficClass,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
@@ -107,16 +180,18 @@ impl AnonLayer {
         for member in sample(live, ctx.config.anon_fanout, ctx.rng) {
             if let Some(addr) = view.addr_of(&member) {
                 let phase = RelayPhase::Fluff { hops };
-                self.send_relay(addr, epoch, phase, packet.clone(), view, ctx);
+                self.send_relay(addr, epoch, phase, class, packet.clone(), view, ctx);
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn send_relay(
         &self,
         to: SocketAddr,
         epoch: Epoch,
         phase: RelayPhase,
+        class: TrafficClass,
         packet: AnonPacket,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
@@ -124,6 +199,7 @@ impl AnonLayer {
         let relay = AnonRelay {
             epoch,
             phase,
+            class,
             packet,
         };
         transport::send_frame(
@@ -167,6 +243,7 @@ impl AnonLayer {
         let AnonRelay {
             epoch,
             phase,
+            class,
             packet,
         } = relay;
         if !self.epoch_usable(epoch, phase, view) {
@@ -174,19 +251,26 @@ impl AnonLayer {
             return;
         }
         if let RelayPhase::Fluff { hops } = phase
-            && hops > ctx.config.anon_hop_limit
+            && hops > hop_limit(class, ctx.config)
         {
             ctx.stats.dropped.hop_limit += 1;
             return;
         }
+        if class == TrafficClass::Realtime && matches!(phase, RelayPhase::Stored { .. }) {
+            // Voice is never stored, so never handed over from a store.
+            ctx.stats.dropped.unexpected += 1;
+            return;
+        }
         let predecessor = Some(view.member_at(from).unwrap_or(UNKNOWN_PREDECESSOR));
-        let forget_at = now + ctx.config.anon_store_ttl + ctx.config.rollout_grace;
+        let forget_at = forget_at(now, class, ctx.config);
         let stem_copy = match phase {
             RelayPhase::Stem { copy } => Some(copy),
             _ => None,
         };
-        let sighting = self.relay.sight(packet.digest(), stem_copy, forget_at);
-        trace!(?phase, ?sighting, "anonymous packet");
+        let sighting = self
+            .relay_for(class)
+            .sight(packet.digest(), stem_copy, forget_at);
+        trace!(?phase, ?class, ?sighting, "anonymous packet");
         match (sighting, phase) {
             // A later copy of a stem hop, or a packet handled already.
             (Sighting::Duplicate, _) => {
@@ -196,36 +280,34 @@ impl AnonLayer {
             (Sighting::Returned, RelayPhase::Stem { .. }) => {
                 // The stem looped back here: end it.
                 ctx.stats.anon_fluffs_started += 1;
-                self.store
-                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
-                self.fluff(now, epoch, packet, 0, predecessor, view, ctx);
+                self.keep(now, epoch, &packet, class, ctx);
+                self.fluff(now, epoch, packet, 0, predecessor, class, view, ctx);
             }
             (Sighting::New, RelayPhase::Stem { .. }) => {
-                self.try_open(now, epoch, &packet, view, ctx);
+                self.try_open(now, epoch, &packet, class, view, ctx);
                 let live = view.live(now, ctx.config);
                 let hop = self.routes.next_hop(
                     ctx.config.stem_routing,
                     view.current.epoch,
                     predecessor,
                     &live,
-                    ctx.config.p_stem,
+                    p_stem(class, ctx.config),
                     ctx.rng,
                 );
-                self.forward(now, epoch, packet, predecessor, hop, view, ctx);
+                self.forward(now, epoch, packet, predecessor, hop, class, view, ctx);
             }
             (sighting, RelayPhase::Fluff { hops }) => {
                 if sighting == Sighting::New {
-                    self.try_open(now, epoch, &packet, view, ctx);
+                    self.try_open(now, epoch, &packet, class, view, ctx);
                 }
-                self.store
-                    .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
-                if hops < ctx.config.anon_hop_limit {
-                    self.fluff(now, epoch, packet, hops + 1, predecessor, view, ctx);
+                self.keep(now, epoch, &packet, class, ctx);
+                if hops < hop_limit(class, ctx.config) {
+                    self.fluff(now, epoch, packet, hops + 1, predecessor, class, view, ctx);
                 }
             }
             (sighting, RelayPhase::Stored { ttl_s }) => {
                 if sighting == Sighting::New {
-                    self.try_open(now, epoch, &packet, view, ctx);
+                    self.try_open(now, epoch, &packet, class, view, ctx);
                     // More may be waiting: ask again soon.
                     self.next_sync = self.next_sync.min(now + ctx.config.anon_sync_interval / 8);
                 }

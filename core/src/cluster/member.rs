@@ -303,6 +303,8 @@ impl Membership {
                 let (anon, view) = self.anon_parts();
                 anon.on_relay(now, from, relay, &view, ctx);
             }
+            // Cover traffic carries nothing: it only has to arrive.
+            FrameBody::Cover(_) => ctx.stats.cover_received += 1,
             FrameBody::AnonSync(sync) if used == KeyUsed::Current => {
                 let (anon, view) = self.anon_parts();
                 anon.on_sync(now, sync, &view, ctx);

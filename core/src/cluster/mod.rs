@@ -231,6 +231,7 @@ impl ClusterLayer {
     fn leave_current(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(mut m) = self.membership.take() {
             info!(cluster = %m.cluster, "leaving the cluster");
+            m.anon.end_all_calls(ctx);
             m.leave(ctx);
             ctx.out
                 .emit(ctx.stats, Event::LeftCluster { cluster: m.cluster });
@@ -283,6 +284,29 @@ impl ClusterLayer {
         let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
         let (anon, view) = m.anon_parts();
         anon.reply(now, thread, text, options, &view, ctx)
+    }
+
+    /// Runs `command` on the anonymous layer of this node's membership.
+    pub(crate) fn with_anon<T>(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        command: impl FnOnce(
+            &mut crate::anon::AnonLayer,
+            &crate::anon::AnonView<'_>,
+            &mut Ctx<'_>,
+        ) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let m = self.membership.as_mut().ok_or(CommandError::NotInCluster)?;
+        let (anon, view) = m.anon_parts();
+        command(anon, &view, ctx)
+    }
+
+    /// This node's calls.
+    pub(crate) fn calls(&self) -> Vec<crate::call::CallInfo> {
+        self.membership
+            .as_ref()
+            .map(|m| m.anon.calls())
+            .unwrap_or_default()
     }
 
     /// The anonymity estimate of the next message, if in a cluster.
@@ -353,7 +377,14 @@ impl ClusterLayer {
             return;
         };
         if m.on_frame(now, from, frame, ctx) == Continue::Removed {
-            self.membership = None;
+            self.drop_membership(ctx);
+        }
+    }
+
+    /// Forgets the membership this node lost, ending its calls.
+    fn drop_membership(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(mut m) = self.membership.take() {
+            m.anon.end_all_calls(ctx);
         }
     }
 
@@ -560,7 +591,8 @@ impl ClusterLayer {
         membership.welcome_seq = Some(seq);
         // A later welcome replaces the epoch of a member already in: its votes go on, and it
         // closes those the new epoch's rollout decided, as any member installing it does.
-        if let Some(old) = self.membership.take_if(|m| m.cluster == cluster) {
+        if let Some(mut old) = self.membership.take_if(|m| m.cluster == cluster) {
+            old.anon.end_all_calls(ctx);
             membership.votes = old.votes;
             let (votes, view) = membership.vote_parts();
             votes.epoch_installed(now, &decisions, false, &view, ctx);
@@ -568,6 +600,7 @@ impl ClusterLayer {
         }
         let members = membership.current.table.len();
         membership.votes.lying = self.lying;
+        self.drop_membership(ctx);
         self.membership = Some(membership);
         if self.joining.take().is_some() {
             info!(%cluster, %epoch, members, "joined a cluster");
@@ -610,7 +643,7 @@ impl ClusterLayer {
             info!(cluster = %m.cluster, "nothing from the cluster opens any more: out of it");
             ctx.out
                 .emit(ctx.stats, Event::RemovedFromCluster { cluster: m.cluster });
-            self.membership = None;
+            self.drop_membership(ctx);
             return;
         }
         m.floods.expire(now);
@@ -618,7 +651,7 @@ impl ClusterLayer {
         m.heartbeat(now, ctx);
         m.keep_poking(now, ctx);
         if m.handle_rollout_timers(now, ctx) == Continue::Removed {
-            self.membership = None;
+            self.drop_membership(ctx);
             return;
         }
         let (chat, view) = m.chat_parts();

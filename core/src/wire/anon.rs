@@ -146,8 +146,23 @@ pub struct AnonRelay {
     pub epoch: Epoch,
     /// Where the packet is on its way.
     pub phase: RelayPhase,
+    /// How relays treat it.
+    pub class: TrafficClass,
     /// The packet, the same at every hop.
     pub packet: AnonPacket,
+}
+
+/// How relays treat an anonymous packet, as its sender marked it (only members see the
+/// mark; to a link observer every relay frame looks alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TrafficClass {
+    /// A message, an acknowledgement: kept in stores for members that were away, fluffed by
+    /// the embargo if the stem loses it, relayed with `Config::p_stem` and
+    /// `Config::anon_hop_limit`.
+    Message,
+    /// Voice: useless a moment later, so never stored nor embargoed, and relayed with the
+    /// call's own `Config::call_p_stem` and `Config::call_hop_limit`, chosen for latency.
+    Realtime,
 }
 
 /// Where an anonymous packet is on its way.
@@ -238,6 +253,8 @@ pub struct AnonMessage {
 pub enum AnonBody {
     /// A text, UTF-8.
     Text(BoundedBytes<MAX_ANON_TEXT>),
+    /// A call signal: the thread is the call.
+    Call(super::call::CallSignal),
 }
 
 /// A sender that reveals itself to the recipient.

@@ -122,6 +122,7 @@ fn relay_frame(phase: RelayPhase) -> ClusterFrame {
         body: FrameBody::Anon(AnonRelay {
             epoch: Epoch(6),
             phase,
+            class: TrafficClass::Message,
             packet,
         }),
     }

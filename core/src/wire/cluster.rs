@@ -110,6 +110,10 @@ pub enum FrameBody {
     AnonSync(AnonSync),
     /// A ballot, sealed to the authority this frame is sent to, in an anonymous-path packet.
     Ballot(AnonPacket),
+    /// Cover traffic: random bytes the size of an anonymous packet, sent in place of voice a
+    /// member does not have (see `Config::cover_rate`); the receiver drops it. Its frame is
+    /// the size of an [`FrameBody::Anon`] frame.
+    Cover(AnonPacket),
 }
 
 /// A member's liveness signal.

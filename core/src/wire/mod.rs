@@ -7,6 +7,7 @@
 
 pub mod anon;
 mod bounded;
+pub mod call;
 pub mod cluster;
 mod error;
 pub mod fragment;

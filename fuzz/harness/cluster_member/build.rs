@@ -17,7 +17,7 @@ impl MemberWorld {
         &mut self,
         spec: BodySpec,
     ) -> Option<peerster_core::wire::cluster::FrameBody> {
-        use peerster_core::wire::anon::{AnonRelay, AnonSync};
+        use peerster_core::wire::anon::{AnonRelay, AnonSync, TrafficClass};
         use peerster_core::wire::cluster::{
             AuthorHead, FrameBody, Heartbeat, KeyOffer, KeyRequest, PostPosition, PostSync,
         };
@@ -103,6 +103,7 @@ impl MemberWorld {
             BodySpec::Anon {
                 epoch,
                 phase,
+                realtime,
                 packet,
             } => {
                 let epoch = self.relay_epoch(&epoch);
@@ -111,9 +112,15 @@ impl MemberWorld {
                 FrameBody::Anon(AnonRelay {
                     epoch,
                     phase: phase.phase(),
+                    class: if realtime {
+                        TrafficClass::Realtime
+                    } else {
+                        TrafficClass::Message
+                    },
                     packet,
                 })
             }
+            BodySpec::Cover { packet } => FrameBody::Cover(self.anon_packet(packet)?),
             BodySpec::AnonSync {
                 member,
                 total,

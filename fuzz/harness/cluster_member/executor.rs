@@ -272,7 +272,7 @@ impl MemberWorld {
                 message,
                 cutting,
             } => {
-                use peerster_core::wire::anon::AnonRelay;
+                use peerster_core::wire::anon::{AnonRelay, TrafficClass};
                 use peerster_core::wire::cluster::FrameBody;
                 let key = self.cluster_key(&key);
                 let from = self.addr(&from);
@@ -284,6 +284,7 @@ impl MemberWorld {
                     let relay = AnonRelay {
                         epoch: relay_epoch,
                         phase: phase.phase(),
+                        class: TrafficClass::Message,
                         packet,
                     };
                     self.feed_frame(&key, from, cluster, epoch, FrameBody::Anon(relay));

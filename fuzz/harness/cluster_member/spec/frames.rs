@@ -77,7 +77,14 @@ pub enum BodySpec {
         epoch: RelayEpochChoice,
         /// Where the packet is on its way.
         phase: PhaseSpec,
+        /// Marked as voice rather than a message.
+        realtime: bool,
         /// The packet.
+        packet: PacketSpec,
+    },
+    /// Cover traffic.
+    Cover {
+        /// Its bytes.
         packet: PacketSpec,
     },
     /// Anti-entropy of stored anonymous packets.
