@@ -41,9 +41,11 @@
 //! | [`cluster`] | [`run_cluster`]: joins, posts and idle cost of one cluster |
 //! | [`anon`] | [`run_anon`]: anonymous messages under loss, and how well spies and a tap name senders |
 //! | [`vote`] | [`run_vote`]: a member voted in and out, among lying authorities, crashes and loss |
+//! | [`call`] | [`run_call`]: one anonymous call with real Opus and jitter buffer: what the callee heard, latency, loss, cost |
 
 pub mod address;
 pub mod anon;
+pub mod call;
 pub mod cluster;
 pub mod digest;
 pub mod engine;
@@ -58,6 +60,7 @@ pub mod vote;
 
 pub use address::{NodeIndex, address_of};
 pub use anon::{AnonReport, AnonScenario, run_anon};
+pub use call::{CallReport, CallScenario, codec_only, run_call};
 pub use cluster::{ClusterReport, ClusterScenario, run_cluster};
 pub use engine::{SimConfig, SimStats, Simulation};
 pub use network::{GilbertElliott, LinkModel, Loss, Network};

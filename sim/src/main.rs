@@ -4,6 +4,8 @@
 //! node announces itself, and it reports how long the announcements took to reach everyone
 //! and what that cost. `peerster-sim trace` prints every datagram of a small run.
 
+mod call_cmd;
+
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +42,9 @@ enum Command {
     /// A newcomer is voted into a cluster and then out of it, optionally among lying
     /// authorities and crashes: the outcome each honest member applied, time and cost.
     Vote(VoteArgs),
+    /// One anonymous call across a cluster with real Opus and jitter buffer: what the callee
+    /// heard (a WAV file), mouth-to-ear latency, frames lost and concealed, cost (JSON).
+    Call(call_cmd::CallArgs),
 }
 
 /// A vote run.
@@ -215,6 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Cluster(args)) => cluster(args),
         Some(Command::Anon(args)) => anon(args),
         Some(Command::Vote(args)) => vote(args),
+        Some(Command::Call(args)) => call_cmd::call(args),
         None => spread(cli.spread),
     }
 }

@@ -104,6 +104,8 @@ pub struct JitterBuffer {
     ticks_below: u32,
     /// Consecutive frames refused as out of range: enough of them means the sender jumped.
     out_of_range_run: usize,
+    /// The audio played last was quiet: a frame inserted or skipped now goes unheard.
+    quiet: bool,
     stats: JitterStats,
 }
 
@@ -121,6 +123,7 @@ impl JitterBuffer {
             ticks_above: 0,
             ticks_below: 0,
             out_of_range_run: 0,
+            quiet: true,
             stats: JitterStats {
                 target_delay: config.start_delay,
                 ..JitterStats::default()
@@ -199,6 +202,14 @@ impl JitterBuffer {
         Arrival::Accepted
     }
 
+    /// Tells the buffer whether the audio it played last was quiet. With
+    /// [`JitterConfig::adjust_in_silence`], the delay moves only then, unless the slot's frame
+    /// is missing anyway: a frame of concealment inserted, or a frame skipped, in the middle of
+    /// a word is heard.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+    }
+
     /// What to play for the tick at `now`; call it once every 20 ms.
     pub fn pop(&mut self, now: Timestamp) -> Playout {
         let Some((base, spread)) = self.transit.base_and_spread() else {
@@ -222,12 +233,13 @@ impl JitterBuffer {
         self.stats.target_delay = Duration::from_micros(target.unsigned_abs());
         let delay = delay_of(next, now, base);
         let present = self.held.contains_key(&next);
+        let may_adjust = self.quiet || !self.config.adjust_in_silence;
 
         // Grow: insert a frame of concealment, at once if the slot's frame is missing.
         if delay < target {
             self.ticks_below += 1;
             self.ticks_above = 0;
-            if !present || self.ticks_below > self.config.grow_hold_ticks {
+            if !present || (may_adjust && self.ticks_below > self.config.grow_hold_ticks) {
                 self.ticks_below = 0;
                 self.stats.inserted += 1;
                 self.stats.playout_delay = to_duration(delay);
@@ -241,7 +253,7 @@ impl JitterBuffer {
         let measured = self.transit.len() >= MIN_SAMPLES_TO_SHRINK.min(self.config.window_frames);
         if delay.saturating_sub(micros(FRAME)) >= target && measured {
             self.ticks_above += 1;
-            if !present || self.ticks_above > self.config.shrink_hold_ticks {
+            if !present || (may_adjust && self.ticks_above > self.config.shrink_hold_ticks) {
                 self.ticks_above = 0;
                 self.held.remove(&next);
                 self.stats.skipped += 1;

@@ -380,3 +380,33 @@ fn inconsistent_settings_are_refused() {
         assert!(JitterBuffer::new(config).is_err(), "{config:?}");
     }
 }
+
+#[test]
+fn the_delay_moves_over_frames_that_arrived_only_while_it_is_quiet() {
+    // Constant 10 ms transit: the start delay (60 ms) is well above target, so the buffer
+    // wants to shrink by skipping frames that did arrive.
+    let arrivals: Vec<_> = (0..400).map(|s| (s, arrival(s, 10))).collect();
+    let mut network = Network::new(arrivals);
+    let mut talking = buffer();
+    talking.set_quiet(false);
+    let out = network.run(&mut talking, 0..300);
+    assert_eq!(talking.stats().skipped, 0, "nothing skipped mid-word");
+    assert_eq!(
+        played(&out).len(),
+        played(&out).last().map_or(0, |&s| s as usize + 1)
+    );
+    // Quiet now: it shrinks.
+    talking.set_quiet(true);
+    network.run(&mut talking, 300..380);
+    assert!(talking.stats().skipped >= 1, "{:?}", talking.stats());
+    // Without the gate, it shrinks while talking too.
+    let arrivals: Vec<_> = (0..400).map(|s| (s, arrival(s, 10))).collect();
+    let mut ungated = JitterBuffer::new(JitterConfig {
+        adjust_in_silence: false,
+        ..JitterConfig::default()
+    })
+    .unwrap();
+    ungated.set_quiet(false);
+    run(&mut ungated, arrivals, 300);
+    assert!(ungated.stats().skipped >= 1, "{:?}", ungated.stats());
+}

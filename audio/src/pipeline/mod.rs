@@ -141,6 +141,8 @@ pub struct CallReceiver<D: VoiceDecoder = PureOpusDecoder> {
     buffer: JitterBuffer,
     decoder: D,
     decode_errors: u64,
+    /// Quiet ticks played in a row.
+    quiet_ticks: u32,
 }
 
 impl CallReceiver<PureOpusDecoder> {
@@ -157,6 +159,7 @@ impl<D: VoiceDecoder> CallReceiver<D> {
             buffer: JitterBuffer::new(config)?,
             decoder,
             decode_errors: 0,
+            quiet_ticks: 0,
         })
     }
 
@@ -167,6 +170,17 @@ impl<D: VoiceDecoder> CallReceiver<D> {
 
     /// The 20 ms of audio for the tick at `now`; call it every 20 ms.
     pub fn pull(&mut self, now: Timestamp) -> Pulled {
+        let pulled = self.pull_slot(now);
+        self.quiet_ticks = if is_quiet(&pulled.samples) {
+            self.quiet_ticks.saturating_add(1)
+        } else {
+            0
+        };
+        self.buffer.set_quiet(self.quiet_ticks >= QUIET_TICKS);
+        pulled
+    }
+
+    fn pull_slot(&mut self, now: Timestamp) -> Pulled {
         let (decoded, from) = match self.buffer.pop(now) {
             Playout::Waiting => return silence(),
             Playout::Play { seq, frame } => {
@@ -206,6 +220,20 @@ impl<D: VoiceDecoder> CallReceiver<D> {
             decode_errors: self.decode_errors,
         }
     }
+}
+
+/// Ticks of quiet audio in a row after which the delay may move: a pause between words, not
+/// the quiet start of one.
+const QUIET_TICKS: u32 = 3;
+
+/// Audio below this RMS level (about -40 dBFS) is quiet: the jitter buffer may move its
+/// delay there unheard.
+const QUIET_RMS: f64 = 328.0;
+
+/// Whether `samples` are quiet.
+fn is_quiet(samples: &[i16]) -> bool {
+    let energy: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (energy / samples.len().max(1) as f64).sqrt() < QUIET_RMS
 }
 
 /// A tick of silence before playout starts.
