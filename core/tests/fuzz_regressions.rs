@@ -59,6 +59,39 @@ fn anon_payloads_regressions_stay_fixed() {
 }
 
 #[test]
+fn call_payloads_regressions_stay_fixed() {
+    replay("call_payloads", harness::call_payloads);
+}
+
+/// Valid call signals and voice payloads, sealed voice packets, and garbage.
+fn call_payloads_on_handmade_inputs() {
+    use peerster_core::crypto::EpochPublic;
+    use peerster_core::wire::anon::ANON_PACKET_LEN;
+    use peerster_core::wire::call::{CallSignal, VoiceFrame, VoicePayload};
+    use peerster_core::wire::{BoundedBytes, BoundedVec, encode_payload};
+
+    let offer = CallSignal::Offer {
+        key: EpochPublic([3; 32]),
+    };
+    for selector in [0u8, 0x10] {
+        harness::call_payloads(&[&[selector][..], &encode_payload(&offer).unwrap()].concat());
+    }
+    let voice = VoicePayload {
+        frames: BoundedVec::new(vec![VoiceFrame {
+            seq: 7,
+            timestamp: 7 * 960,
+            data: BoundedBytes::new(vec![1; 60]).unwrap(),
+        }])
+        .unwrap(),
+    };
+    let index = 9u32.to_be_bytes();
+    harness::call_payloads(&[&[1][..], &index, &encode_payload(&voice).unwrap()].concat());
+    harness::call_payloads(&[&[1][..], &index, &[0]].concat());
+    harness::call_payloads(&[2; ANON_PACKET_LEN + 1]);
+    harness::call_payloads(&(0..=255).collect::<Vec<u8>>());
+}
+
+#[test]
 fn harness_runs_on_handmade_inputs() {
     // The harness itself must work on ordinary inputs, or the replays above prove nothing.
     harness::decode(&[1, 3, 5]);
@@ -72,6 +105,7 @@ fn harness_runs_on_handmade_inputs() {
     voting_member_on_handmade_inputs();
     anon_payloads_on_handmade_inputs();
     anonymous_member_on_handmade_inputs();
+    call_payloads_on_handmade_inputs();
 }
 
 /// Valid anonymous payloads of each kind, a packet, and a sealed plaintext.

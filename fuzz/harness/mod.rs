@@ -3,7 +3,8 @@
 //!
 //! One module per target ([`decode`](mod@decode), [`node_datagram`](mod@node_datagram),
 //! [`overlay_packets`](mod@overlay_packets), [`cluster_payloads`](mod@cluster_payloads),
-//! [`anon_payloads`](mod@anon_payloads), [`cluster_member`](mod@cluster_member)), and the
+//! [`anon_payloads`](mod@anon_payloads), [`call_payloads`](mod@call_payloads),
+//! [`cluster_member`](mod@cluster_member)), and the
 //! helpers several of them share: [`node_checks`] (what a node sends and says of its
 //! cluster), [`round_trip`] (one encoding per payload, sealed and opened), [`anon_seal`]
 //! (anonymous packets sealed by hand) and [`util`].
@@ -13,6 +14,7 @@
 
 mod anon_payloads;
 mod anon_seal;
+mod call_payloads;
 mod cluster_member;
 mod cluster_payloads;
 mod decode;
@@ -25,6 +27,8 @@ mod util;
 // Each fuzz target uses one of these; the regression test uses most of them.
 #[allow(unused_imports)]
 pub use anon_payloads::anon_payloads;
+#[allow(unused_imports)]
+pub use call_payloads::call_payloads;
 #[allow(unused_imports)]
 pub use cluster_member::{
     Action, AddrChoice, AnonKeyChoice, AnonMessageChoice, AnonMessageSpec, AnonPayloadSpec,

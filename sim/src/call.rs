@@ -101,6 +101,9 @@ pub struct CallReport {
     pub frames_late: u64,
     /// Bytes each member sent during the call, on average.
     pub bytes_per_member: f64,
+    /// What a tap on one end's links sees of the call: the datagrams the caller sent during
+    /// it, over the mean of the members not in the call. Near 1 the ends do not stand out.
+    pub caller_datagram_ratio: f64,
     /// The callee's playout delay at the end.
     pub playout_delay: Duration,
     /// The callee's jitter buffer counts.
@@ -179,6 +182,14 @@ fn bytes_sent(sim: &Simulation<CallLog>, members: &[NodeIndex]) -> u64 {
         .sum()
 }
 
+/// Datagrams each of `members` sent so far.
+fn datagrams_sent(sim: &Simulation<CallLog>, members: &[NodeIndex]) -> Vec<u64> {
+    members
+        .iter()
+        .map(|&i| sim.node(i).map_or(0, |n| n.stats().datagrams_sent))
+        .collect()
+}
+
 /// Runs the simulation in 10 ms steps until `done`, for at most `limit`.
 fn run_until(
     sim: &mut Simulation<CallLog>,
@@ -250,6 +261,7 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
     let mut answerer = CallSender::new(&scenario.codec)?;
     let mut receiver = CallReceiver::new(scenario.jitter)?;
     let bytes_before = bytes_sent(&sim, &members);
+    let datagrams_before = datagrams_sent(&sim, &members);
     let talk = Talk::run(
         &mut sim,
         call,
@@ -259,6 +271,23 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
         &scenario.input,
     );
     let bytes = bytes_sent(&sim, &members).saturating_sub(bytes_before);
+    let sent_during: Vec<f64> = datagrams_sent(&sim, &members)
+        .iter()
+        .zip(&datagrams_before)
+        .map(|(after, before)| after.saturating_sub(*before) as f64)
+        .collect();
+    let bystanders: Vec<f64> = members
+        .iter()
+        .zip(&sent_during)
+        .filter(|(m, _)| **m != caller && **m != callee)
+        .map(|(_, &sent)| sent)
+        .collect();
+    let caller_sent = members
+        .iter()
+        .position(|&m| m == caller)
+        .map_or(0.0, |i| sent_during[i]);
+    let bystander_mean = bystanders.iter().sum::<f64>() / bystanders.len().max(1) as f64;
+    let caller_datagram_ratio = caller_sent / bystander_mean.max(1.0);
     sim.command(caller, |node, now| {
         let _ = node.hang_up(now, call);
     });
@@ -282,6 +311,7 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
         frames_concealed: jitter.concealed + jitter.inserted,
         frames_late: jitter.late,
         bytes_per_member: bytes as f64 / n as f64,
+        caller_datagram_ratio,
         playout_delay: jitter.playout_delay,
         jitter,
         output: talk.output,

@@ -148,6 +148,7 @@ pub fn call(args: CallArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         "playout_delay_ms": ms(report.playout_delay),
         "bytes_per_member": report.bytes_per_member,
+        "caller_datagram_ratio": report.caller_datagram_ratio,
         "events": report.stats.events,
         "wall_s": started.elapsed().as_secs_f64(),
         "digest": format!("{:016x}", report.digest),

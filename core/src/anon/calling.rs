@@ -93,7 +93,7 @@ impl AnonLayer {
             key: secret.public(),
         });
         self.send_in_thread(now, call, accept, AnonOptions::default(), view, ctx)?;
-        self.connect(now, call, Voice::new(keys), ctx);
+        self.connect(now, call, Voice::new(keys, now), ctx);
         Ok(())
     }
 
@@ -237,7 +237,7 @@ impl AnonLayer {
                     .and_then(|c| c.own_secret.take());
                 let keys = secret.map(|s| keys::derive(&thread, CallRole::Caller, &s, &key));
                 match keys {
-                    Some(Ok(keys)) => self.connect(now, thread, Voice::new(keys), ctx),
+                    Some(Ok(keys)) => self.connect(now, thread, Voice::new(keys, now), ctx),
                     _ => {
                         ctx.stats.dropped.malformed += 1;
                         self.end_call(thread, CallEnd::HungUp, ctx);
@@ -268,6 +268,7 @@ impl AnonLayer {
         packet: &AnonPacket,
         ctx: &mut Ctx<'_>,
     ) {
+        self.calls.advance_time(now);
         let Some((call, index)) = self.calls.match_tag(&packet.tag()) else {
             return;
         };

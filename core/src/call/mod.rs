@@ -193,6 +193,22 @@ impl Calls {
         Some((id, index))
     }
 
+    /// Moves the tag windows of the active calls along with the clock.
+    pub(crate) fn advance_time(&mut self, now: Timestamp) {
+        for (id, call) in &mut self.calls {
+            let Some(voice) = call.voice.as_mut() else {
+                continue;
+            };
+            let changes = voice.advance_time(now);
+            for tag in changes.dropped {
+                self.tags.remove(&tag);
+            }
+            for (tag, index) in changes.added {
+                self.tags.insert(tag, (*id, index));
+            }
+        }
+    }
+
     /// The calls whose deadline passed by `now`.
     pub(crate) fn due(&self, now: Timestamp) -> Vec<CallId> {
         self.calls

@@ -2,8 +2,10 @@
 //! detection tags the other end's packets will carry, and delivering each received frame once.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use super::keys::CallKeys;
+use crate::time::Timestamp;
 use crate::wire::BoundedVec;
 use crate::wire::anon::DetectionTag;
 use crate::wire::call::{MAX_FRAMES_PER_PACKET, VoiceFrame, VoiceKeys, VoicePayload};
@@ -17,6 +19,15 @@ const TAGS_BEHIND: u32 = 64;
 
 /// Received frame numbers remembered behind the newest one, to deliver each once.
 const SEQ_MEMORY: u32 = 128;
+
+/// Tags a call expects at most: past it, the lowest go. The window spans from a little
+/// behind the newest packet seen to a little ahead of the packet the clock says is being
+/// sent, so after a long outage it is as wide as the outage; the silence timeout ends a call
+/// long before this bound is reached with the default configuration.
+const MAX_WINDOW: usize = 4096;
+
+/// Duration of one voice frame: a sending end sends one packet per frame.
+const FRAME: Duration = Duration::from_millis(20);
 
 /// Which frames of the other end were delivered: the newest, and a bitmap of the ones
 /// before it.
@@ -71,6 +82,9 @@ pub(crate) struct TagChanges {
 #[derive(Debug)]
 pub(crate) struct Voice {
     keys: CallKeys,
+    /// When the call connected here: the other end sends a packet every 20 ms from about
+    /// then.
+    started: Timestamp,
     next_index: u32,
     next_seq: u32,
     /// This end's latest frames, newest first, repeated in the next packets.
@@ -85,9 +99,10 @@ pub(crate) struct Voice {
 }
 
 impl Voice {
-    pub(crate) fn new(keys: CallKeys) -> Self {
+    pub(crate) fn new(keys: CallKeys, started: Timestamp) -> Self {
         Voice {
             keys,
+            started,
             next_index: 0,
             next_seq: 0,
             recent: VecDeque::new(),
@@ -140,13 +155,37 @@ impl Voice {
         let until = seen
             .map_or(0, |i| i.saturating_add(1))
             .saturating_add(TAGS_AHEAD);
+        self.extend(until, &mut changes);
+        changes
+    }
+
+    /// Moves the window of expected tags along with the clock: by `now` the other end has
+    /// sent about one packet per 20 ms since the call connected, so packets after an outage
+    /// longer than the window are still recognised.
+    pub(crate) fn advance_time(&mut self, now: Timestamp) -> TagChanges {
+        let mut changes = TagChanges {
+            added: Vec::new(),
+            dropped: Vec::new(),
+        };
+        let elapsed = now.saturating_since(self.started);
+        let sending = u32::try_from(elapsed.as_micros() / FRAME.as_micros()).unwrap_or(u32::MAX);
+        self.extend(sending.saturating_add(TAGS_AHEAD), &mut changes);
+        changes
+    }
+
+    /// Expects every packet index below `until`, dropping the lowest beyond the bound.
+    fn extend(&mut self, until: u32, changes: &mut TagChanges) {
         while self.window_end < until {
             let tag = self.keys.recv.tag(self.window_end);
             self.window.insert(self.window_end, tag);
             changes.added.push((tag, self.window_end));
             self.window_end += 1;
         }
-        changes
+        while self.window.len() > MAX_WINDOW {
+            if let Some((_, tag)) = self.window.pop_first() {
+                changes.dropped.push(tag);
+            }
+        }
     }
 
     /// The next packet of this end: a new frame, followed by up to `repeat` earlier ones.
@@ -206,9 +245,16 @@ mod tests {
         let a = EpochSecret::from_bytes([1; 32]);
         let b = EpochSecret::from_bytes([2; 32]);
         let call = [9; 16];
+        let start = Timestamp::ZERO;
         (
-            Voice::new(derive(&call, CallRole::Caller, &a, &b.public()).unwrap()),
-            Voice::new(derive(&call, CallRole::Callee, &b, &a.public()).unwrap()),
+            Voice::new(
+                derive(&call, CallRole::Caller, &a, &b.public()).unwrap(),
+                start,
+            ),
+            Voice::new(
+                derive(&call, CallRole::Callee, &b, &a.public()).unwrap(),
+                start,
+            ),
         )
     }
 
@@ -254,6 +300,28 @@ mod tests {
             assert!(held.len() <= (TAGS_AHEAD + TAGS_BEHIND) as usize + 1);
         }
         assert_eq!(held.len(), callee.window.len());
+    }
+
+    #[test]
+    fn after_a_long_outage_the_window_follows_the_clock() {
+        let (mut caller, mut callee) = pair();
+        callee.advance(None);
+        // Ten seconds of packets are lost: far past the 256 expected ahead.
+        for _ in 0..500 {
+            caller.next_packet(0, data(0), 2);
+        }
+        let (index, _, _) = caller.next_packet(0, data(0), 2);
+        let tag = caller.send_keys().tag(index);
+        assert!(
+            !callee.all_tags().any(|t| t == tag),
+            "out of the packet window"
+        );
+        let changes = callee.advance_time(Timestamp::from_millis(20 * 501));
+        assert!(changes.added.iter().any(|(t, i)| *t == tag && *i == index));
+        assert!(callee.window.len() <= MAX_WINDOW);
+        // An hour of silence cannot grow the window past its bound.
+        callee.advance_time(Timestamp::from_secs(3600));
+        assert_eq!(callee.window.len(), MAX_WINDOW);
     }
 
     #[test]

@@ -110,9 +110,7 @@ impl VoiceKeys {
         // A 32-byte PRK is a valid HKDF-SHA256 PRK, and 16 bytes is far below the output
         // limit: neither call can fail.
         if let Ok(hkdf) = Hkdf::<Sha256>::from_prk(&self.tag_key) {
-            let mut info = VOICE_TAG_LABEL.to_vec();
-            info.extend_from_slice(&index.to_be_bytes());
-            let _ = hkdf.expand(&info, &mut tag);
+            let _ = hkdf.expand_multi_info(&[VOICE_TAG_LABEL, &index.to_be_bytes()], &mut tag);
         }
         tag
     }
