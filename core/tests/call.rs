@@ -420,3 +420,33 @@ fn call_commands_refuse_what_cannot_be() {
         from: None
     }));
 }
+
+#[test]
+fn voice_comes_back_after_an_outage_longer_than_the_packets_expected_ahead() {
+    let mut net = settled_cluster(5, 10, Config::default());
+    let call = connected_call(&mut net, 1, 3);
+    talk(&mut net, call, [1, 3], 10);
+    let before = frames(&net, 3).len();
+    // Seven seconds in which nothing arrives anywhere: 350 packets, past the 256 expected.
+    net.hook = Box::new(|_| Verdict::Drop);
+    for k in 10..360 {
+        let now = net.now;
+        let _ = net.nodes[1].send_voice(now, call, k * 960, &voice_bytes(1, k));
+        net.run_for(Duration::from_millis(20));
+    }
+    net.hook = Box::new(|_| Verdict::Deliver);
+    for k in 360..410 {
+        let now = net.now;
+        net.nodes[1]
+            .send_voice(now, call, k * 960, &voice_bytes(1, k))
+            .unwrap();
+        net.run_for(Duration::from_millis(20));
+    }
+    net.run_for(Duration::from_millis(500));
+    let after: Vec<u32> = frames(&net, 3)[before..].iter().map(|(s, _)| *s).collect();
+    assert!(
+        (360..410).all(|k| after.contains(&k)),
+        "frames after the outage: {after:?}"
+    );
+    assert_eq!(net.nodes[3].calls()[0].state, CallState::Active);
+}
