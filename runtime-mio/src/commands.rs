@@ -9,11 +9,12 @@
 //! and a file descriptor pair per source; the channel carries typed commands, and its bound
 //! makes a fast producer wait instead of growing memory.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use mio::Waker;
-use peerster_core::AnonOptions;
+use peerster_core::{AnonOptions, CallOptions};
 
 use crate::error::RuntimeStopped;
 use crate::parse::IdPrefix;
@@ -65,8 +66,54 @@ pub enum Command {
         /// The member's id, or its first hex digits.
         member: IdPrefix,
     },
+    /// Call the member of the node's cluster whose id starts with `to`
+    /// ([`peerster_core::Node::call`]): `/call`, or `/call-signed` with `options.sign`.
+    Call {
+        /// The callee's id, or its first hex digits.
+        to: IdPrefix,
+        /// What this end says and where what it hears goes; `None`: silence in and nothing
+        /// out (with the cargo feature `device`, the microphone and the speaker).
+        files: Option<CallFiles>,
+        /// Whether to reveal the caller to the callee.
+        options: CallOptions,
+    },
+    /// Answer the incoming call whose id starts with `call`
+    /// ([`peerster_core::Node::answer_call`]): `/answer`.
+    Answer {
+        /// The call's id, or its first hex digits.
+        call: IdPrefix,
+        /// What this end says and where what it hears goes, as for [`Command::Call`].
+        files: Option<CallFiles>,
+    },
+    /// Decline the incoming call whose id starts with `call`
+    /// ([`peerster_core::Node::decline_call`]): `/decline`.
+    Decline {
+        /// The call's id, or its first hex digits.
+        call: IdPrefix,
+    },
+    /// End the call whose id starts with `call`, whatever its state
+    /// ([`peerster_core::Node::hang_up`]): `/hangup`.
+    HangUp {
+        /// The call's id, or its first hex digits.
+        call: IdPrefix,
+    },
+    /// Show the node's calls ([`peerster_core::Node::calls`]): `/calls`.
+    Calls,
     /// Show the commands standard input takes: `/help`.
     Help,
+}
+
+/// The audio files of one end of a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallFiles {
+    /// What this end says: a 48 kHz mono 16-bit WAV file, read when the command is carried
+    /// out and played from the moment the call connects. The call hangs up by itself one
+    /// second after it is used up.
+    pub input: PathBuf,
+    /// Where what this end hears is written, as a 48 kHz mono 16-bit WAV file, when the call
+    /// ends (whatever the reason). Created empty when the command is carried out, so that a
+    /// path that cannot be written is refused at once.
+    pub output: PathBuf,
 }
 
 /// Sends [`Command`]s to a running [`Runtime`](crate::Runtime) from any thread; cheap to

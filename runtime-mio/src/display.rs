@@ -18,8 +18,12 @@
 //! | [`Event::AnonFailed`] | `[anon] thread <thread> failed: <reason>` |
 //! | [`Event::AnonymityLow`] | `[anon] warning: only N members to hide among (below M)` |
 //!
+//! Call events (`[call] ...`) have lines too, made in the `call` submodule: their wording
+//! depends on what the runtime did (why it hung up, which file it wrote).
+//!
 //! `<thread>` is the first 8 hex digits of the conversation's id, what `/reply` takes (the
-//! same at both ends). Other events (peers, announcements) have no line: they are logged.
+//! same at both ends). Other events (peers, announcements, voice frames) have no line: they
+//! are logged.
 //! Text from other nodes is shown with its control characters escaped, so that a post can
 //! neither span lines nor drive the terminal.
 //!
@@ -33,6 +37,7 @@
 //! | `/votes` | one line per open vote: `[votes] <proposal> admit <id>` or `expel <id>`, then `, proposed by <id>, round N, deadline in S s` (or `deadline passed`), `, open` or `, decided: accepted` (`rejected`, `failed`), `, my vote: yes` (`no`, `none`); `[votes] no open votes` if none |
 //! | `/vote` | `[vote] <proposal>: voted yes` or `voted no` |
 //! | `/expel` | `[vote] <proposal>: expel <member id> proposed` |
+//! | `/call`, `/answer`, `/calls` ... | see the `call` submodule |
 //! | `/help` | `[help] <command and what it does>`, one line each |
 
 use std::borrow::Cow;
@@ -49,6 +54,12 @@ use peerster_core::{
 };
 
 use crate::parse::{self, hex};
+
+mod call;
+
+pub(crate) use call::{
+    LocalEnd, calling_line, calls_lines, connected_line, ended_line, incoming_line, recorded_line,
+};
 
 /// The line that shows `event` to the user, if it has one.
 pub(crate) fn event_line(event: &Event) -> Option<String> {
@@ -260,8 +271,8 @@ pub(crate) fn help_lines() -> impl Iterator<Item = String> {
     parse::HELP.iter().map(|line| format!("[help] {line}"))
 }
 
-/// A thread as it is shown: the first 8 hex digits of its id, like a member id.
-fn short(thread: &ThreadId) -> String {
+/// A thread (or a call) as it is shown: the first 8 hex digits of its id, like a member id.
+pub(crate) fn short(thread: &ThreadId) -> String {
     hex(&thread[..4])
 }
 
@@ -611,6 +622,12 @@ mod tests {
             "/votes",
             "/vote ",
             "/expel ",
+            "/call ",
+            "/call-signed ",
+            "/answer ",
+            "/decline ",
+            "/hangup ",
+            "/calls",
             "/help",
         ] {
             assert!(

@@ -1,9 +1,11 @@
 //! The runtime's errors: [`RuntimeError`] (why it could not start or had to stop),
-//! [`CommandFailure`] (a user command it reports and survives), [`InputError`] (a line of
-//! standard input it could not post or carry out) and [`RuntimeStopped`].
+//! [`CommandFailure`] (a user command it reports and survives), [`CallAudioError`] (the audio
+//! of a call could not be read, written or played), [`InputError`] (a line of standard input
+//! it could not post or carry out) and [`RuntimeStopped`].
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use peerster_core::{CommandError, ConfigError};
@@ -134,6 +136,72 @@ pub enum CommandFailure {
         prefix: IdPrefix,
         /// How many votes it matches.
         count: usize,
+    },
+    /// The node refused to place a call (not in a cluster, to itself, too many calls).
+    #[error("call refused: {0}")]
+    Call(#[source] CommandError),
+    /// The node refused to answer a call (no such call, not an incoming one).
+    #[error("answer refused: {0}")]
+    Answer(#[source] CommandError),
+    /// The node refused to decline a call (no such call, not an incoming one).
+    #[error("decline refused: {0}")]
+    Decline(#[source] CommandError),
+    /// The node refused to hang up a call (no such call).
+    #[error("hang-up refused: {0}")]
+    HangUp(#[source] CommandError),
+    /// No call of this node has an id that starts with the prefix given.
+    #[error("no call has an id starting with {prefix} (see /calls)")]
+    NoSuchCall {
+        /// The prefix given.
+        prefix: IdPrefix,
+    },
+    /// Several calls of this node have an id that starts with the prefix given.
+    #[error("{count} calls have an id starting with {prefix}: type more of it (see /calls)")]
+    AmbiguousCall {
+        /// The prefix given.
+        prefix: IdPrefix,
+        /// How many calls it matches.
+        count: usize,
+    },
+    /// The audio of a call could not be set up, played or recorded.
+    #[error(transparent)]
+    CallAudio(#[from] CallAudioError),
+}
+
+/// What went wrong with the audio of a call: its input or output file, its codec, or the
+/// audio devices. The underlying error is kept as its message, so that the failure can be
+/// cloned and compared like the other [`CommandFailure`]s.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CallAudioError {
+    /// The input WAV file could not be read, or is not 48 kHz mono 16-bit.
+    #[error("cannot read {}: {reason}", path.display())]
+    ReadInput {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The output WAV file could not be written.
+    #[error("cannot write {}: {reason}", path.display())]
+    WriteOutput {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The voice codec or the jitter buffer refused to start.
+    #[error("cannot start the call's voice codec: {reason}")]
+    Codec {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The microphone or the speaker could not be opened (feature `device`); the call goes on
+    /// with silence in and nothing out.
+    #[error("cannot open the audio device, the call goes on without it: {reason}")]
+    Device {
+        /// What went wrong.
+        reason: String,
     },
 }
 

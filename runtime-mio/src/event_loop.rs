@@ -1,5 +1,6 @@
 //! [`Runtime`]: one node, one UDP socket and one `mio` poll, driven until asked to stop.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,13 +9,14 @@ use std::time::Duration;
 
 use mio::{Events, Poll, Token, Waker};
 use peerster_core::crypto::IdentityKey;
-use peerster_core::{Config, Event, Node, Stats, Timestamp, Transmit};
+use peerster_core::{CallId, Config, Event, Node, Stats, Timestamp, Transmit};
 use tracing::{debug, info, warn};
 
+use crate::call_audio::CallAudio;
 use crate::clock::Clock;
 use crate::commands::{self, Command, CommandSender};
 use crate::console::Console;
-use crate::display;
+use crate::display::{self, LocalEnd};
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
 use crate::join_retry::JoinRetry;
@@ -24,6 +26,7 @@ use crate::signals::TermSignals;
 use crate::threads::KnownThreads;
 use crate::udp::{Received, Sent, Udp};
 
+mod calls;
 mod user;
 
 const SOCKET: Token = Token(0);
@@ -36,8 +39,9 @@ const RECV_BATCH: usize = 256;
 const BLOCKED_SEND_RECHECK: Duration = Duration::from_millis(100);
 
 /// A Peerster node on a UDP socket: owns the socket, the [`Node`], the [`Clock`] it reads time
-/// from, and the `mio` poll that sleeps until the next datagram, command or deadline. The
-/// user's commands and what the user is shown are in the `user` submodule.
+/// from, and the `mio` poll that sleeps until the next datagram, command, deadline or voice
+/// tick. The user's commands and what the user is shown are in the `user` submodule, calls
+/// and their audio in `calls`.
 pub struct Runtime {
     poll: Poll,
     events: Events,
@@ -58,6 +62,10 @@ pub struct Runtime {
     join: Option<JoinRetry>,
     /// The anonymous conversations seen lately, for `/reply`.
     threads: KnownThreads,
+    /// The audio of the calls, and the 20 ms voice tick while one is connected.
+    audio: CallAudio,
+    /// The calls this node is ending itself, and why, for their `ended` line.
+    local_ends: BTreeMap<CallId, LocalEnd>,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -109,6 +117,8 @@ impl Runtime {
             commands_waiting: false,
             join: None,
             threads: KnownThreads::default(),
+            audio: CallAudio::default(),
+            local_ends: BTreeMap::new(),
             blocked: None,
             readable: true,
         })
@@ -156,6 +166,7 @@ impl Runtime {
     }
 
     /// Runs the node until a [`ShutdownHandle`] or a signal stops it, then returns its counters.
+    /// Calls still going on are hung up (their output files written) before it returns.
     ///
     /// Network input and per-datagram I/O errors are logged and survived; only a failing
     /// event queue ends the run early, with [`RuntimeError::EventLoop`].
@@ -163,8 +174,11 @@ impl Runtime {
         while !self.shutdown.is_requested() {
             self.turn()?;
         }
+        self.hang_up_all();
         // Report what happened since the last turn, so that nothing the node saw goes unlogged.
         self.dispatch_events();
+        // The hang-ups, best effort.
+        self.flush_transmits();
         let stats = self.node.stats();
         let peers = self.node.peers().count();
         report::stopped(&stats, peers, self.udp.send_errors, self.udp.recv_errors);
@@ -203,6 +217,7 @@ impl Runtime {
             self.node.handle_timeout(now);
         }
         self.take_commands();
+        self.voice_tick();
         if self
             .join
             .as_ref()
@@ -213,15 +228,19 @@ impl Runtime {
         Ok(())
     }
 
-    /// How long the poll may sleep: not past the node's next deadline or the next try of a
-    /// waiting join, not at all while datagrams or commands may be waiting.
+    /// How long the poll may sleep: not past the node's next deadline, the next try of a
+    /// waiting join or the next voice tick, not at all while datagrams or commands may be
+    /// waiting.
     fn poll_timeout(&self) -> Option<Duration> {
         if self.readable || self.commands_waiting {
             return Some(Duration::ZERO);
         }
         let deadline = earliest(
-            self.node.poll_timeout(),
-            self.join.as_ref().map(JoinRetry::next_try),
+            earliest(
+                self.node.poll_timeout(),
+                self.join.as_ref().map(JoinRetry::next_try),
+            ),
+            self.audio.next_tick(),
         );
         let until_deadline = deadline.map(|d| self.clock.until(d));
         if self.blocked.is_some() {
@@ -283,6 +302,7 @@ impl Runtime {
             if let Some(line) = display::event_line(&event) {
                 self.show(&line);
             }
+            self.on_call_event(&event);
             if let Event::AnonMessage { thread, .. }
             | Event::AnonDelivered { thread, .. }
             | Event::AnonFailed { thread, .. } = event

@@ -5,9 +5,10 @@
 //!
 //! The [`Runtime`] owns the socket, the node and the clock. Each turn of its loop it sends what
 //! the node wants sent, reports the node's events, sleeps in `mio`'s poll until the socket is
-//! readable, a [`Command`] arrives or the node's next deadline
-//! ([`peerster_core::Node::poll_timeout`]) passes, then feeds the node every datagram waiting
-//! on the socket, the passing of time and the commands:
+//! readable, a [`Command`] arrives, the node's next deadline
+//! ([`peerster_core::Node::poll_timeout`]) or, while a call is connected, the next 20 ms voice
+//! tick passes, then feeds the node every datagram waiting on the socket, the passing of time,
+//! the commands and the calls' voice:
 //!
 //! ```no_run
 //! use peerster_core::Config;
@@ -45,12 +46,35 @@
 //! /votes                     the open votes (joins and expulsions)
 //! /vote PROPOSAL yes|no      a ballot on the open vote whose id starts with PROPOSAL
 //! /expel MEMBER              propose to expel the member whose id starts with MEMBER
+//! /call MEMBER [IN.wav OUT.wav]         call the member whose id starts with MEMBER
+//! /call-signed MEMBER [IN.wav OUT.wav]  the same, signed: the callee sees who calls
+//! /answer CALL [IN.wav OUT.wav]         answer the incoming call whose id starts with CALL
+//! /decline CALL              decline the incoming call whose id starts with CALL
+//! /hangup CALL               end the call whose id starts with CALL, whatever its state
+//! /calls                     the calls: state, role, peer if known, frames sent and received
 //! /help                      these commands
 //! ```
 //!
-//! `MEMBER`, `THREAD` and `PROPOSAL` are 4 to 32 hex digits of an id (ids are printed as
-//! their first 8): of a member of the cluster, of a thread this node sent, received, or saw
-//! delivered or fail lately, or of an open vote. Standard output gets one line per event the user cares about:
+//! `MEMBER`, `THREAD`, `PROPOSAL` and `CALL` are 4 to 32 hex digits of an id (ids are printed
+//! as their first 8): of a member of the cluster, of a thread this node sent, received, or saw
+//! delivered or fail lately, of an open vote, or of one of this node's calls.
+//!
+//! # Calls
+//!
+//! A call is anonymous unless placed with `/call-signed`. With `IN.wav` (48 kHz mono 16-bit;
+//! anything else is refused with its format), that file is what this end says, from the moment
+//! the call connects; one second after it is used up the call hangs up by itself, so that a
+//! call driven by files ends on its own. With `OUT.wav`, what this end hears is written there
+//! when the call ends, whatever the reason (the file is created empty at once, so that a path
+//! that cannot be written is refused before the call starts; at most 30 minutes are kept).
+//! Without files a call sends silence and plays nothing, or, built with the cargo feature
+//! `device`, uses the default microphone and speaker (untested: no audio hardware where this
+//! is built). Voice moves on a drift-free 20 ms tick while a call is connected: each tick
+//! encodes 20 ms of every call's input and sends it, and plays 20 ms out of the call's jitter
+//! buffer; a loop that falls more than three ticks behind skips ahead rather than send a
+//! burst. Voice frames are not shown (fifty a second); `/calls` counts them.
+//!
+//! Standard output gets one line per event the user cares about:
 //!
 //! ```text
 //! [node] 1f2e3d4c listening on 127.0.0.1:7001
@@ -69,6 +93,14 @@
 //! [vote] 5e6f7a8b: admit 0a0b0c0d, proposed by 1f2e3d4c  (or: expel 0a0b0c0d)
 //! [vote] 5e6f7a8b: accepted                              (or: rejected, failed)
 //! [vote] 5e6f7a8b: authority 0a0b0c0d miscounted
+//! [call] 1a2b3c4d incoming from anonymous (answer with /answer 1a2b)   (from 0a0b0c0d: if signed)
+//! [call] 1a2b3c4d connected                              (also what /answer shows)
+//! [call] 1a2b3c4d ended: the other end hung up           (or: the callee declined, no answer in time,
+//!                                                         lost: nothing heard from the other end,
+//!                                                         this node left the cluster, declined here,
+//!                                                         hung up here, hung up here: the input file ended,
+//!                                                         hung up here: the node is stopping)
+//! [call] 1a2b3c4d heard 3.1 s, written to out.wav        (a call with OUT.wav ended)
 //! ```
 //!
 //! and commands show what they did:
@@ -84,6 +116,9 @@
 //! [votes] no open votes
 //! [vote] 5e6f7a8b: voted yes                             (/vote; or: voted no)
 //! [vote] 9a8b7c6d: expel 0a0b0c0d proposed               (/expel)
+//! [call] 1a2b3c4d calling 0a0b0c0d                       (/call; , signed: /call-signed)
+//! [calls] 1a2b3c4d active, callee, with anonymous, for 12 s, frames sent 600, received 598  (/calls)
+//! [calls] no calls
 //! [help] /anon MEMBER TEXT         send TEXT anonymously to ...
 //! ```
 //!
@@ -109,6 +144,11 @@
 //! peerster: no open vote has an id starting with 5e6f (see /votes)
 //! peerster: vote refused: already voted
 //! peerster: expulsion refused: a member cannot expel itself; leave the cluster instead
+//! peerster: no call has an id starting with 9f9f (see /calls)
+//! peerster: call refused: cannot call oneself
+//! peerster: answer refused: the call is not waiting for an answer
+//! peerster: cannot read in.wav: WAV file is 44100 Hz, 2 channel(s), 16-bit integer; call audio is 48000 Hz mono 16-bit integer (try: sox ...)
+//! peerster: cannot write /nowhere/out.wav: WAV file: No such file or directory (os error 2)
 //! ```
 //!
 //! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
@@ -116,6 +156,7 @@
 //! Identity on disk, the control interface and the terminal UI come with later runtime issues;
 //! for now every run draws a fresh identity from the OS.
 
+mod call_audio;
 mod clock;
 mod commands;
 mod console;
@@ -134,10 +175,10 @@ mod threads;
 mod udp;
 
 pub use clock::Clock;
-pub use commands::{Command, CommandSender};
+pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
 pub use entropy::{fresh_identity, os_seed};
-pub use error::{CommandFailure, InputError, RuntimeError, RuntimeStopped};
+pub use error::{CallAudioError, CommandFailure, InputError, RuntimeError, RuntimeStopped};
 pub use event_loop::Runtime;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
 pub use parse::{IdPrefix, ParseError};

@@ -35,11 +35,21 @@ enum Command {
     ///     /votes                     the open votes (joins and expulsions)
     ///     /vote PROPOSAL yes|no      a ballot on the open vote whose id starts with PROPOSAL
     ///     /expel MEMBER              propose to expel the member whose id starts with MEMBER
+    ///     /call MEMBER [IN.wav OUT.wav]         call the member whose id starts with MEMBER
+    ///     /call-signed MEMBER [IN.wav OUT.wav]  the same, signed: the callee sees who calls
+    ///     /answer CALL [IN.wav OUT.wav]         answer the incoming call whose id starts with CALL
+    ///     /decline CALL              decline the incoming call whose id starts with CALL
+    ///     /hangup CALL               end the call whose id starts with CALL
+    ///     /calls                     the calls: state, role, peer, frames sent and received
     ///     /help                      these commands
     ///
-    /// MEMBER, THREAD and PROPOSAL are 4 or more hex digits of an id. Members vote on who
+    /// MEMBER, THREAD, PROPOSAL and CALL are 4 or more hex digits of an id. Members vote on who
     /// joins and who is expelled; with --auto-vote ask (the default) each vote is shown and
-    /// waits for /vote. Standard output shows one line per event:
+    /// waits for /vote. In a call, IN.wav (48 kHz mono 16-bit) is what this end says from the
+    /// moment it connects (the call hangs up 1 s after its end) and what this end hears is
+    /// written to OUT.wav when the call ends; without files, silence in and nothing out (or,
+    /// built with the feature `device`, the microphone and speaker). Standard output shows one
+    /// line per event:
     ///
     ///     [node] <id> listening on <addr>
     ///     [cluster] created <cluster>[, limit N members]
@@ -56,7 +66,10 @@ enum Command {
     ///     [vote] <proposal>: accepted | rejected | failed
     ///     [vote] <proposal>: voted yes | voted no | expel <id> proposed
     ///     [anon] thread <thread> sent to <id>[, signed] | reply sent
-    ///     [members] ... | [votes] ... | [help] ...
+    ///     [call] <call> incoming from anonymous (answer with /answer <call>)   (from <id> if signed)
+    ///     [call] <call> calling <id>[, signed] | connected | ended: <reason>
+    ///     [call] <call> heard S s, written to <OUT.wav>
+    ///     [members] ... | [votes] ... | [calls] ... | [help] ...
     ///
     /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.

@@ -12,18 +12,27 @@
 //! | `/votes` | [`Command::Votes`]: the open votes |
 //! | `/vote PROPOSAL yes` or `no` | [`Command::Vote`]: a ballot on the open vote whose id starts with `PROPOSAL` |
 //! | `/expel MEMBER` | [`Command::Expel`]: proposes to expel the member whose id starts with `MEMBER` |
+//! | `/call MEMBER [IN.wav OUT.wav]` | [`Command::Call`]: calls the member whose id starts with `MEMBER`, saying `IN.wav` and recording into `OUT.wav` |
+//! | `/call-signed MEMBER [IN.wav OUT.wav]` | the same, signed: the callee sees who calls |
+//! | `/answer CALL [IN.wav OUT.wav]` | [`Command::Answer`]: answers the incoming call whose id starts with `CALL` |
+//! | `/decline CALL` | [`Command::Decline`]: declines it |
+//! | `/hangup CALL` | [`Command::HangUp`]: ends the call whose id starts with `CALL` |
+//! | `/calls` | [`Command::Calls`]: the calls in progress |
 //! | `/help` | [`Command::Help`]: these commands |
 //!
-//! `MEMBER`, `THREAD` and `PROPOSAL` are [`IdPrefix`]es: the first 4 to 32 hex digits of the
-//! id (ids are printed as their first 8). Which id a prefix names is decided by the runtime,
-//! among the members of the cluster, the threads it has seen or the open votes ([`resolve`]).
+//! `MEMBER`, `THREAD`, `PROPOSAL` and `CALL` are [`IdPrefix`]es: the first 4 to 32 hex digits
+//! of the id (ids are printed as their first 8). Which id a prefix names is decided by the
+//! runtime, among the members of the cluster, the threads it has seen, the open votes or the
+//! node's calls ([`resolve`]). The two files of `/call` and `/answer` come together or not at
+//! all; a path is one word (no spaces).
 
 use std::fmt;
+use std::path::PathBuf;
 
-use peerster_core::AnonOptions;
+use peerster_core::{AnonOptions, CallOptions};
 use thiserror::Error;
 
-use crate::commands::Command;
+use crate::commands::{CallFiles, Command};
 
 /// The lines `/help` shows.
 pub(crate) const HELP: &[&str] = &[
@@ -34,8 +43,14 @@ pub(crate) const HELP: &[&str] = &[
     "/votes                    the open votes: who asks to join, who is proposed for expulsion",
     "/vote PROPOSAL yes|no     vote on the open vote whose id starts with PROPOSAL",
     "/expel MEMBER             propose to expel the member whose id starts with MEMBER",
+    "/call MEMBER [IN.wav OUT.wav]  call the member whose id starts with MEMBER: say IN.wav (48 kHz mono 16-bit; hangs up 1 s after its end), record what is heard into OUT.wav",
+    "/call-signed MEMBER [IN.wav OUT.wav]  the same, signed: the callee sees who calls",
+    "/answer CALL [IN.wav OUT.wav]  answer the incoming call whose id starts with CALL",
+    "/decline CALL             decline the incoming call whose id starts with CALL",
+    "/hangup CALL              end the call whose id starts with CALL",
+    "/calls                    the calls in progress: state, role, peer, frames sent and received",
     "/help                     these commands",
-    "MEMBER, THREAD, PROPOSAL: the first 4 or more hex digits of an id (see /members, /votes, [anon] lines)",
+    "MEMBER, THREAD, PROPOSAL, CALL: the first 4 or more hex digits of an id (see /members, /votes, /calls, [anon] and [call] lines)",
     "other lines are posted to the cluster; // posts a line that starts with /",
 ];
 
@@ -44,6 +59,11 @@ const ANON_SIGNED_USAGE: &str = "/anon-signed MEMBER TEXT";
 const REPLY_USAGE: &str = "/reply THREAD TEXT";
 const VOTE_USAGE: &str = "/vote PROPOSAL yes|no";
 const EXPEL_USAGE: &str = "/expel MEMBER";
+const CALL_USAGE: &str = "/call MEMBER [IN.wav OUT.wav]";
+const CALL_SIGNED_USAGE: &str = "/call-signed MEMBER [IN.wav OUT.wav]";
+const ANSWER_USAGE: &str = "/answer CALL [IN.wav OUT.wav]";
+const DECLINE_USAGE: &str = "/decline CALL";
+const HANGUP_USAGE: &str = "/hangup CALL";
 
 /// The command a line of standard input asks for (a post unless it starts with `/`).
 pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
@@ -83,15 +103,30 @@ pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
                 yes,
             })
         }
-        "expel" => {
-            let (member, rest) = split_word(args);
-            if member.is_empty() || !rest.trim().is_empty() {
-                return Err(ParseError::Usage(EXPEL_USAGE));
-            }
-            Ok(Command::Expel {
-                member: member.parse()?,
+        "expel" => Ok(Command::Expel {
+            member: one_prefix(args, EXPEL_USAGE)?,
+        }),
+        "call" | "call-signed" => {
+            let sign = name == "call-signed";
+            let usage = if sign { CALL_SIGNED_USAGE } else { CALL_USAGE };
+            let (to, files) = prefix_and_files(args, usage)?;
+            Ok(Command::Call {
+                to,
+                files,
+                options: CallOptions { sign },
             })
         }
+        "answer" => {
+            let (call, files) = prefix_and_files(args, ANSWER_USAGE)?;
+            Ok(Command::Answer { call, files })
+        }
+        "decline" => Ok(Command::Decline {
+            call: one_prefix(args, DECLINE_USAGE)?,
+        }),
+        "hangup" => Ok(Command::HangUp {
+            call: one_prefix(args, HANGUP_USAGE)?,
+        }),
+        "calls" => no_args(args, "/calls").map(|()| Command::Calls),
         "help" => no_args(args, "/help").map(|()| Command::Help),
         _ => Err(ParseError::Unknown(name.to_string())),
     }
@@ -111,6 +146,35 @@ fn prefix_and_text(args: &str, usage: &'static str) -> Result<(IdPrefix, String)
         return Err(ParseError::Usage(usage));
     }
     Ok((prefix.parse()?, text.to_string()))
+}
+
+/// Exactly one id prefix.
+fn one_prefix(args: &str, usage: &'static str) -> Result<IdPrefix, ParseError> {
+    let (prefix, rest) = split_word(args);
+    if prefix.is_empty() || !rest.trim().is_empty() {
+        return Err(ParseError::Usage(usage));
+    }
+    prefix.parse()
+}
+
+/// An id prefix, then either nothing or an input and an output file.
+fn prefix_and_files(
+    args: &str,
+    usage: &'static str,
+) -> Result<(IdPrefix, Option<CallFiles>), ParseError> {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let (prefix, files) = match words[..] {
+        [prefix] => (prefix, None),
+        [prefix, input, output] => (
+            prefix,
+            Some(CallFiles {
+                input: PathBuf::from(input),
+                output: PathBuf::from(output),
+            }),
+        ),
+        _ => return Err(ParseError::Usage(usage)),
+    };
+    Ok((prefix.parse()?, files))
 }
 
 fn no_args(args: &str, usage: &'static str) -> Result<(), ParseError> {
@@ -303,6 +367,59 @@ mod tests {
     }
 
     #[test]
+    fn call_commands_parse_into_typed_commands() {
+        let files = |input: &str, output: &str| {
+            Some(CallFiles {
+                input: input.into(),
+                output: output.into(),
+            })
+        };
+        assert_eq!(
+            line("/call 1A2b"),
+            Ok(Command::Call {
+                to: prefix("1a2b"),
+                files: None,
+                options: CallOptions { sign: false },
+            })
+        );
+        assert_eq!(
+            line("/call-signed\t1a2b3c  me.wav  /tmp/heard.wav "),
+            Ok(Command::Call {
+                to: prefix("1a2b3c"),
+                files: files("me.wav", "/tmp/heard.wav"),
+                options: CallOptions { sign: true },
+            })
+        );
+        assert_eq!(
+            line("/answer 9F8e in.wav out.wav"),
+            Ok(Command::Answer {
+                call: prefix("9f8e"),
+                files: files("in.wav", "out.wav"),
+            })
+        );
+        assert_eq!(
+            line("/answer 9f8e"),
+            Ok(Command::Answer {
+                call: prefix("9f8e"),
+                files: None,
+            })
+        );
+        assert_eq!(
+            line("/decline 9f8e "),
+            Ok(Command::Decline {
+                call: prefix("9f8e"),
+            })
+        );
+        assert_eq!(
+            line("/hangup 9f8e7d"),
+            Ok(Command::HangUp {
+                call: prefix("9f8e7d"),
+            })
+        );
+        assert_eq!(line("/calls"), Ok(Command::Calls));
+    }
+
+    #[test]
     fn bad_commands_say_what_is_wrong() {
         let cases = [
             ("/", "unknown command /: /help lists the commands"),
@@ -327,6 +444,33 @@ mod tests {
             ("/vote 1a2b yes no", "usage: /vote PROPOSAL yes|no"),
             ("/expel", "usage: /expel MEMBER"),
             ("/expel 0a0b now", "usage: /expel MEMBER"),
+            ("/call", "usage: /call MEMBER [IN.wav OUT.wav]"),
+            ("/call 1a2b in.wav", "usage: /call MEMBER [IN.wav OUT.wav]"),
+            (
+                "/call 1a2b in.wav out.wav more.wav",
+                "usage: /call MEMBER [IN.wav OUT.wav]",
+            ),
+            (
+                "/call-signed 1a2b in.wav",
+                "usage: /call-signed MEMBER [IN.wav OUT.wav]",
+            ),
+            ("/answer", "usage: /answer CALL [IN.wav OUT.wav]"),
+            (
+                "/answer 1a2b in.wav",
+                "usage: /answer CALL [IN.wav OUT.wav]",
+            ),
+            ("/decline", "usage: /decline CALL"),
+            ("/decline 1a2b now", "usage: /decline CALL"),
+            ("/hangup", "usage: /hangup CALL"),
+            ("/calls all", "usage: /calls"),
+            (
+                "/call bob in.wav out.wav",
+                r#""bob" is not an id: ids are hex digits (0-9, a-f)"#,
+            ),
+            (
+                "/answer 1a2 in.wav out.wav",
+                r#"id prefix "1a2" is too short: type at least 4 hex digits"#,
+            ),
             (
                 "/vote 1a2x yes",
                 r#""1a2x" is not an id: ids are hex digits (0-9, a-f)"#,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use peerster_core::{DropStats, Event, Stats};
-use tracing::{debug, info};
+use tracing::{debug, info, trace};
 
 /// Logs one node event at info.
 pub(crate) fn event(event: &Event) {
@@ -16,6 +16,8 @@ pub(crate) fn event(event: &Event) {
         Event::Post {
             author, position, ..
         } => debug!(%author, epoch = %position.epoch, seq = position.seq, "post delivered"),
+        // Fifty a second per call: only at trace, without the audio.
+        Event::VoiceFrame { seq, data, .. } => trace!(seq, len = data.len(), "voice frame"),
         other => info!(event = ?other, "node event"),
     }
 }

@@ -1,6 +1,6 @@
 //! The user's side of a [`Runtime`]: commands (announce, create a cluster, join, post, send
-//! anonymously, vote, propose an expulsion), the [`Command`]s other threads send, and the [`Console`] that shows what
-//! happened.
+//! anonymously, vote, propose an expulsion; calls are in `calls.rs`), the [`Command`]s other
+//! threads send, and the [`Console`] that shows what happened.
 
 use std::net::SocketAddr;
 use std::sync::mpsc::TryRecvError;
@@ -150,6 +150,16 @@ impl Runtime {
                 Command::Votes => self.votes_command(),
                 Command::Vote { proposal, yes } => self.vote_command(&proposal, yes),
                 Command::Expel { member } => self.expel_command(&member),
+                Command::Call { to, files, options } => {
+                    self.call_command(&to, files.as_ref(), options)
+                }
+                Command::Answer { call, files } => self.answer_command(&call, files.as_ref()),
+                Command::Decline { call } => self.decline_command(&call),
+                Command::HangUp { call } => self.hang_up_command(&call),
+                Command::Calls => {
+                    self.calls_command();
+                    Ok(())
+                }
                 Command::Help => {
                     display::help_lines().for_each(|line| self.show(&line));
                     Ok(())
@@ -206,7 +216,7 @@ impl Runtime {
 
     /// The one member of the cluster whose id starts with `prefix`; `refused` says what the
     /// command it is for was refused for, outside a cluster.
-    fn resolve_member(
+    pub(super) fn resolve_member(
         &self,
         prefix: &IdPrefix,
         refused: fn(CommandError) -> CommandFailure,
@@ -311,7 +321,7 @@ impl Runtime {
     }
 
     /// Shows a failed command on the console, or logs it if there is none.
-    fn failed(&mut self, failure: &CommandFailure) {
+    pub(super) fn failed(&mut self, failure: &CommandFailure) {
         match self.console.as_mut() {
             Some(console) => console.failure(failure),
             None => warn!(%failure, "command failed"),
