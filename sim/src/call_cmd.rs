@@ -40,6 +40,9 @@ pub struct CallArgs {
     /// Stem probability of voice packets (default: the configuration's).
     #[arg(long)]
     p_stem: Option<f64>,
+    /// Members each fluff relay passes a voice packet to (default: the configuration's).
+    #[arg(long)]
+    fanout: Option<usize>,
     /// Earlier frames each voice packet repeats, 0 to 2 (default: the configuration's).
     #[arg(long)]
     repeats: Option<usize>,
@@ -83,6 +86,9 @@ pub fn call(args: CallArgs) -> Result<(), Box<dyn std::error::Error>> {
         .with_uniform_loss(args.loss);
     if let Some(p) = args.p_stem {
         scenario.config.call_p_stem = p;
+    }
+    if let Some(f) = args.fanout {
+        scenario.config.call_fanout = f;
     }
     if let Some(r) = args.repeats {
         scenario.config.call_frame_repeats = r;

@@ -177,7 +177,11 @@ impl AnonLayer {
     ) {
         let mut live = view.live(now, ctx.config);
         live.retain(|m| Some(*m) != except);
-        for member in sample(live, ctx.config.anon_fanout, ctx.rng) {
+        let fanout = match class {
+            TrafficClass::Message => ctx.config.anon_fanout,
+            TrafficClass::Realtime => ctx.config.call_fanout,
+        };
+        for member in sample(live, fanout, ctx.rng) {
             if let Some(addr) = view.addr_of(&member) {
                 let phase = RelayPhase::Fluff { hops };
                 self.send_relay(addr, epoch, phase, class, packet.clone(), view, ctx);
