@@ -52,6 +52,8 @@ fn main() {
     let mut timestamp = 0u32;
     let mut sent = 0u64;
     let send_ns = h.measure(|| {
+        // A frame every 20 ms, as a call sends them.
+        cluster.now += Duration::from_millis(20);
         timestamp = timestamp.wrapping_add(960);
         cluster.nodes[1]
             .send_voice(cluster.now, call, timestamp, black_box(&opus))
@@ -96,9 +98,11 @@ fn main() {
     // The caller's packets, as node 1 put them on its stem, handed to node 2 in the fluff.
     let key = cluster.nodes[1].cluster_key().expect("member");
     let info = cluster.nodes[1].cluster().expect("member");
-    let count = if h.quick { 2_000 } else { 30_000 };
+    let count = if h.quick { 2_000 } else { 80_000 };
     let mut datagrams = Vec::with_capacity(count);
+    let generated_from = cluster.now;
     while datagrams.len() < count {
+        cluster.now += Duration::from_millis(20);
         timestamp = timestamp.wrapping_add(960);
         cluster.nodes[1]
             .send_voice(cluster.now, call, timestamp, &opus)
@@ -134,8 +138,10 @@ fn main() {
     let from = cluster.addrs[0];
     let before = cluster.nodes[2].stats();
     let mut next = 0usize;
+    // The callee receives the packets on the same clock they were sent on.
+    cluster.now = generated_from;
     let receive_ns = h.measure(|| {
-        cluster.now += Duration::from_millis(1);
+        cluster.now += Duration::from_millis(20);
         let datagram = &datagrams[next % datagrams.len()];
         next += 1;
         cluster.nodes[2].handle_datagram(cluster.now, from, black_box(datagram));
