@@ -24,7 +24,7 @@ use peerster_core::wire::{Packet, decode, decode_payload, frame};
 use peerster_core::{AnonOptions, Config, ConfigError, Event, Timestamp};
 use rand_core::Rng;
 
-use crate::cluster::{Formation, form_cluster, quantile};
+use crate::cluster::{quantile, settled_cluster};
 use crate::{LinkModel, Network, NodeIndex, Observer, SimConfig, SimStats, Simulation};
 
 /// The parameters of an anonymous-message run.
@@ -370,15 +370,7 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
     setup.config = scenario.config.clone();
     setup.network = Network::new(LinkModel::ideal(scenario.link.latency));
     let mut sim = Simulation::with_observer(setup, AnonObserver::default())?;
-    let formation = Formation {
-        degree: 4,
-        warmup: Duration::from_secs(5),
-        join_deadline: Duration::from_secs(60),
-        check_every: Duration::from_millis(10),
-    };
-    let (members, _) = form_cluster(&mut sim, n, n, formation);
-    sim.run_for(Duration::from_secs(5));
-    sim.network_mut().set_default_link(scenario.link);
+    let members = settled_cluster(&mut sim, n, scenario.link);
 
     // Who is who.
     let mut shuffled = members.clone();

@@ -17,7 +17,7 @@ use peerster_audio::{SAMPLES_PER_FRAME, frames_of};
 use peerster_core::{CallId, CallOptions, Config, ConfigError, Event, Timestamp};
 use rand_core::Rng;
 
-use crate::cluster::{Formation, form_cluster};
+use crate::cluster::settled_cluster;
 use crate::{LinkModel, Network, NodeIndex, Observer, SimConfig, SimStats, Simulation};
 
 /// Duration of one voice frame.
@@ -213,21 +213,13 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
     setup.config = scenario.config.clone();
     setup.network = Network::new(LinkModel::ideal(scenario.link.latency));
     let mut sim = Simulation::with_observer(setup, CallLog::default())?;
-    let formation = Formation {
-        degree: 4,
-        warmup: Duration::from_secs(5),
-        join_deadline: Duration::from_secs(60),
-        check_every: Duration::from_millis(10),
-    };
-    let (members, _) = form_cluster(&mut sim, n, n, formation);
+    let members = settled_cluster(&mut sim, n, scenario.link);
     if members.len() < n {
         return Err(CallRunError::NoCluster {
             joined: members.len(),
             members: n,
         });
     }
-    sim.run_for(Duration::from_secs(5));
-    sim.network_mut().set_default_link(scenario.link);
 
     // Two distinct random members talk.
     let caller = members[(sim.rng().next_u64() % n as u64) as usize];

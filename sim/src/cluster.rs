@@ -245,6 +245,33 @@ pub struct Formation {
     pub check_every: Duration,
 }
 
+impl Default for Formation {
+    /// A degree-4 overlay, 5 s of warm-up, a minute per join, checked every 10 ms: how the
+    /// scenarios that measure one protocol in a formed cluster form it.
+    fn default() -> Self {
+        Formation {
+            degree: 4,
+            warmup: Duration::from_secs(5),
+            join_deadline: Duration::from_secs(60),
+            check_every: Duration::from_millis(10),
+        }
+    }
+}
+
+/// Forms a cluster of nodes `0..n` the default way on the links the simulation starts with,
+/// lets it settle for 5 s, then puts `link` on every link: the start of a scenario that
+/// measures one protocol in a formed cluster. Returns the members that joined.
+pub fn settled_cluster<O: Observer>(
+    sim: &mut Simulation<O>,
+    n: usize,
+    link: crate::LinkModel,
+) -> Vec<NodeIndex> {
+    let (members, _) = form_cluster(sim, n, n, Formation::default());
+    sim.run_for(Duration::from_secs(5));
+    sim.network_mut().set_default_link(link);
+    members
+}
+
 /// Connects nodes `0..nodes` along a random overlay, announces them, has node 0 found a
 /// cluster and nodes `1..members` join it one by one, each through a random member. Returns
 /// the members that joined (node 0 first) and each join's time (`None` if it did not

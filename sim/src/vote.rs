@@ -228,12 +228,7 @@ pub fn run_vote(scenario: &VoteScenario) -> Result<VoteReport, ConfigError> {
     setup.config = scenario.config.clone();
     setup.network = Network::new(LinkModel::ideal(scenario.link.latency));
     let mut sim = Simulation::with_observer(setup, VoteLog::default())?;
-    let formation = Formation {
-        degree: 4,
-        warmup: Duration::from_secs(5),
-        join_deadline: Duration::from_secs(60),
-        check_every: Duration::from_millis(10),
-    };
+    let formation = Formation::default();
     let (members, _) = form_cluster(&mut sim, n + 1, n, formation);
     sim.run_for(Duration::from_secs(5));
     sim.network_mut().set_default_link(scenario.link);
