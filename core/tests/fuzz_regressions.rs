@@ -106,6 +106,7 @@ fn harness_runs_on_handmade_inputs() {
     anon_payloads_on_handmade_inputs();
     anonymous_member_on_handmade_inputs();
     call_payloads_on_handmade_inputs();
+    calling_member_on_handmade_inputs();
 }
 
 /// Valid anonymous payloads of each kind, a packet, and a sealed plaintext.
@@ -321,6 +322,65 @@ fn anonymous_member_on_handmade_inputs() {
             "a sync lacking all gets the store"
         );
     }
+}
+
+/// A member that calls, sends voice into a call not answered yet, is handed realtime and cover
+/// frames, and hangs up.
+fn calling_member_on_handmade_inputs() {
+    use harness::{
+        Action, AddrChoice, BodySpec, ClusterChoice, Command, EpochChoice, KeyChoice, MemberChoice,
+        MemberSetup, MemberStep, PacketSpec, PhaseSpec, RelayEpochChoice, ThreadChoice,
+    };
+
+    let step = |action| MemberStep {
+        advance_ms: 10,
+        action,
+    };
+    let frame = |body| {
+        step(Action::Frame {
+            key: KeyChoice::Current,
+            from: AddrChoice::Peer,
+            cluster: ClusterChoice::Real,
+            epoch: EpochChoice::Current,
+            body,
+        })
+    };
+    let scenario = vec![
+        step(Action::Command(Command::Call {
+            to: MemberChoice::Peer,
+            sign: true,
+        })),
+        step(Action::Exchange { rounds: 3 }),
+        step(Action::Command(Command::SendVoice {
+            call: ThreadChoice::Known(0),
+            frames: 3,
+            len: 200,
+        })),
+        frame(BodySpec::Anon {
+            epoch: RelayEpochChoice::Near(0),
+            phase: PhaseSpec::Fluff { hops: 1 },
+            realtime: true,
+            packet: PacketSpec::Raw(vec![9; 512]),
+        }),
+        frame(BodySpec::Cover {
+            packet: PacketSpec::Raw(vec![1; 512]),
+        }),
+        step(Action::Command(Command::EndOrAnswer {
+            call: ThreadChoice::Known(0),
+            how: 2,
+        })),
+        step(Action::Exchange { rounds: 3 }),
+        step(Action::Timeout { advance_ms: 1_000 }),
+    ];
+    let setup = MemberSetup {
+        founder: true,
+        limit: 0,
+        auto_vote: 0,
+    };
+    let stats = harness::run_cluster_member(&setup, scenario).stats;
+    assert_eq!(stats.calls_placed, 1);
+    assert_eq!(stats.voice_frames_sent, 0, "the call was never answered");
+    assert_eq!(stats.cover_received, 1);
 }
 
 /// Valid payloads of each kind (votes' among them), plain and sealed, and a few fragment

@@ -219,6 +219,31 @@ impl MemberWorld {
                     self.anon.sent.push((message, thread));
                 }
             }
+            Command::Call { to, sign } => {
+                let to = self.member(&to);
+                let options = peerster_core::CallOptions { sign };
+                if let Ok(call) = self.node.call(now, to, options) {
+                    self.anon.thread(call);
+                }
+            }
+            Command::EndOrAnswer { call, how } => {
+                for info in self.node.calls() {
+                    self.anon.thread(info.call);
+                }
+                let call = self.thread(&call);
+                let _ = match how {
+                    0 => self.node.answer_call(now, call),
+                    1 => self.node.decline_call(now, call),
+                    _ => self.node.hang_up(now, call),
+                };
+            }
+            Command::SendVoice { call, frames, len } => {
+                let call = self.thread(&call);
+                let frame = vec![0x5a; usize::from(len)];
+                for i in 0..=u32::from(frames % 16) {
+                    let _ = self.node.send_voice(now, call, i * 960, &frame);
+                }
+            }
         }
     }
 

@@ -74,6 +74,29 @@ pub enum Command {
         /// Sign it.
         sign: bool,
     },
+    /// Call a member.
+    Call {
+        /// The callee.
+        to: MemberChoice,
+        /// Reveal the caller.
+        sign: bool,
+    },
+    /// Answer, decline or hang up a call (known calls are the node's threads).
+    EndOrAnswer {
+        /// The call.
+        call: ThreadChoice,
+        /// 0: answer, 1: decline, otherwise hang up.
+        how: u8,
+    },
+    /// Send voice frames in a call, in one instant.
+    SendVoice {
+        /// The call.
+        call: ThreadChoice,
+        /// Frames (`1 + frames % 16`).
+        frames: u8,
+        /// Bytes of each (may be over the bound).
+        len: u8,
+    },
 }
 
 /// What one step does to the fuzzed member.
