@@ -1,5 +1,5 @@
-//! [`CommandSender`]: user commands from other threads (standard input now, the control
-//! socket later) into the event loop. How a line of standard input becomes a [`Command`] is
+//! [`CommandSender`]: user commands from other threads (standard input) into the event loop.
+//! (The control socket is served inside the loop and carries its commands out directly.) How a line of standard input becomes a [`Command`] is
 //! in `parse.rs`.
 //!
 //! A command travels on a bounded `std::sync::mpsc` channel, then the sender wakes the poll
@@ -26,6 +26,11 @@ const CAPACITY: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command {
+    /// Show this node: its id, name, address, cluster and epoch, and how many peers it has:
+    /// `/status`.
+    Status,
+    /// Show the verified peers: `/peers`.
+    Peers,
     /// Post this text to the node's cluster ([`peerster_core::Node::post`]).
     Post(String),
     /// Send `text` anonymously to the member of the node's cluster whose id starts with `to`
@@ -80,22 +85,22 @@ pub enum Command {
     /// Answer the incoming call whose id starts with `call`
     /// ([`peerster_core::Node::answer_call`]): `/answer`.
     Answer {
-        /// The call's id, or its first hex digits.
-        call: IdPrefix,
+        /// The call's id, or its first hex digits; `None`: the only incoming call.
+        call: Option<IdPrefix>,
         /// What this end says and where what it hears goes, as for [`Command::Call`].
         files: Option<CallFiles>,
     },
     /// Decline the incoming call whose id starts with `call`
     /// ([`peerster_core::Node::decline_call`]): `/decline`.
     Decline {
-        /// The call's id, or its first hex digits.
-        call: IdPrefix,
+        /// The call's id, or its first hex digits; `None`: the only incoming call.
+        call: Option<IdPrefix>,
     },
     /// End the call whose id starts with `call`, whatever its state
     /// ([`peerster_core::Node::hang_up`]): `/hangup`.
     HangUp {
-        /// The call's id, or its first hex digits.
-        call: IdPrefix,
+        /// The call's id, or its first hex digits; `None`: the only call.
+        call: Option<IdPrefix>,
     },
     /// Show the node's calls ([`peerster_core::Node::calls`]): `/calls`.
     Calls,

@@ -53,6 +53,7 @@ use peerster_core::{
     VoteOutcome, VoteState,
 };
 
+use crate::outcome::Outcome;
 use crate::parse::{self, hex};
 
 mod call;
@@ -136,6 +137,68 @@ pub(crate) fn event_line(event: &Event) -> Option<String> {
         _ => return None,
     };
     Some(line)
+}
+
+/// The lines that show what a command did (none for a post, an answer, a decline or a
+/// hang-up: their events say it).
+pub(crate) fn outcome_lines(outcome: &Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::Status(status) => {
+            let name = status
+                .name
+                .as_deref()
+                .map_or_else(String::new, |n| format!(" {}", escape(n)));
+            let cluster = match status.cluster {
+                Some((cluster, epoch)) => format!("cluster {cluster}, epoch {epoch}"),
+                None => "no cluster".to_string(),
+            };
+            vec![format!(
+                "[status] {}{name} listening on {}, {cluster}, {} peers",
+                hex(&status.id.0),
+                status.listen,
+                status.peers
+            )]
+        }
+        Outcome::Peers(peers) if peers.is_empty() => vec!["[peers] no peers".to_string()],
+        Outcome::Peers(peers) => peers
+            .iter()
+            .map(|peer| {
+                format!(
+                    "[peers] {} {} heard {} s ago",
+                    hex(&peer.id.0),
+                    peer.addr,
+                    peer.last_heard_s
+                )
+            })
+            .collect(),
+        Outcome::Posted(_)
+        | Outcome::Answered { .. }
+        | Outcome::Declined { .. }
+        | Outcome::HungUp { .. } => Vec::new(),
+        Outcome::AnonSent { thread, to, signed } => {
+            vec![anon_sent_line(thread, *to, AnonOptions { sign: *signed })]
+        }
+        Outcome::ReplySent { thread } => vec![reply_sent_line(thread)],
+        Outcome::Members(members) => members_lines(
+            &members.cluster,
+            members.me,
+            members.now,
+            members.estimate.as_ref(),
+            members.min_set,
+        ),
+        Outcome::Votes { votes, now } => votes_lines(votes, *now),
+        Outcome::Voted { proposal, yes } => vec![voted_line(proposal, *yes)],
+        Outcome::ExpelProposed { proposal, member } => {
+            vec![expel_proposed_line(proposal, *member)]
+        }
+        Outcome::Calling { call, to, signed } => vec![calling_line(
+            call,
+            *to,
+            peerster_core::CallOptions { sign: *signed },
+        )],
+        Outcome::Calls { calls, now } => calls_lines(calls, *now),
+        Outcome::Help => help_lines().collect(),
+    }
 }
 
 /// The line for an anonymous message this node sent to `to`, opening `thread`.

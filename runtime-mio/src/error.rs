@@ -46,6 +46,43 @@ pub enum RuntimeError {
     /// The thread that reads posts from standard input could not be started.
     #[error("cannot read standard input: {0}")]
     Stdin(io::Error),
+    /// The control socket could not be set up.
+    #[error(transparent)]
+    Control(#[from] ControlError),
+}
+
+/// Why the control socket of a node could not be set up in its data directory.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// The data directory could not be created or made private.
+    #[error("cannot create the data directory {}: {source}", dir.display())]
+    DataDir {
+        /// The directory.
+        dir: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// No data directory was given and none could be found (neither `XDG_DATA_HOME` nor
+    /// `HOME` is set).
+    #[error("no data directory: set --data-dir, XDG_DATA_HOME or HOME")]
+    NoDataDir,
+    /// A node answers on the control socket already.
+    #[error("another node runs on {}: its control socket {} answers", dir.display(), socket.display())]
+    AlreadyRunning {
+        /// The data directory.
+        dir: PathBuf,
+        /// The socket that answered.
+        socket: PathBuf,
+    },
+    /// The socket could not be bound, made private or registered with the event loop.
+    #[error("cannot listen on the control socket {}: {source}", socket.display())]
+    Listen {
+        /// The socket's path.
+        socket: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
 }
 
 /// A user command the node refused or that could not complete: reported to the user, and the
@@ -161,6 +198,21 @@ pub enum CommandFailure {
         /// The prefix given.
         prefix: IdPrefix,
         /// How many calls it matches.
+        count: usize,
+    },
+    /// A call command named no call, and this node has no call it could mean.
+    #[error("no {which} call (see /calls)")]
+    NoCall {
+        /// The calls it could have meant: `incoming` (answer, decline) or `ongoing`
+        /// (hang up).
+        which: &'static str,
+    },
+    /// A call command named no call, and this node has several it could mean.
+    #[error("{count} {which} calls: name one by its id (see /calls)")]
+    SeveralCalls {
+        /// The calls it could have meant, as for [`CommandFailure::NoCall`].
+        which: &'static str,
+        /// How many there are.
         count: usize,
     },
     /// The audio of a call could not be set up, played or recorded.

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use mio::{Events, Poll, Token, Waker};
 use peerster_core::crypto::IdentityKey;
-use peerster_core::{CallId, Config, Event, Node, Stats, Timestamp, Transmit};
+use peerster_core::{CallId, CallInfo, Config, Event, Node, Stats, Timestamp, Transmit};
 use tracing::{debug, info, warn};
 
 use crate::call_audio::CallAudio;
 use crate::clock::Clock;
 use crate::commands::{self, Command, CommandSender};
 use crate::console::Console;
+use crate::control::server::ControlServer;
 use crate::display::{self, LocalEnd};
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
@@ -27,6 +28,7 @@ use crate::threads::KnownThreads;
 use crate::udp::{Received, Sent, Udp};
 
 mod calls;
+mod control;
 mod user;
 
 const SOCKET: Token = Token(0);
@@ -41,7 +43,7 @@ const BLOCKED_SEND_RECHECK: Duration = Duration::from_millis(100);
 /// A Peerster node on a UDP socket: owns the socket, the [`Node`], the [`Clock`] it reads time
 /// from, and the `mio` poll that sleeps until the next datagram, command, deadline or voice
 /// tick. The user's commands and what the user is shown are in the `user` submodule, calls
-/// and their audio in `calls`.
+/// and their audio in `calls`, the control socket in `control`.
 pub struct Runtime {
     poll: Poll,
     events: Events,
@@ -66,6 +68,10 @@ pub struct Runtime {
     audio: CallAudio,
     /// The calls this node is ending itself, and why, for their `ended` line.
     local_ends: BTreeMap<CallId, LocalEnd>,
+    /// The control socket, once [`Runtime::listen_control`] set it up.
+    control: Option<ControlServer>,
+    /// The calls control clients wait for, with their latest counts.
+    waited: BTreeMap<CallId, CallInfo>,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -119,6 +125,8 @@ impl Runtime {
             threads: KnownThreads::default(),
             audio: CallAudio::default(),
             local_ends: BTreeMap::new(),
+            control: None,
+            waited: BTreeMap::new(),
             blocked: None,
             readable: true,
         })
@@ -196,13 +204,18 @@ impl Runtime {
             Err(e) => return Err(RuntimeError::EventLoop(e)),
         }
         let mut signalled = false;
+        let mut control_ready = Vec::new();
         for event in self.events.iter() {
             match event.token() {
                 SOCKET => self.readable |= event.is_readable() || event.is_error(),
                 SIGNALS => signalled = true,
+                token if ControlServer::owns(token) => control_ready.push(token),
                 // WAKER: the shutdown flag is checked by `run`, commands below.
                 _ => {}
             }
+        }
+        for token in control_ready {
+            self.control_ready(token);
         }
         if signalled {
             self.handle_signals();
@@ -217,6 +230,7 @@ impl Runtime {
             self.node.handle_timeout(now);
         }
         self.take_commands();
+        self.serve_control();
         self.voice_tick();
         if self
             .join
@@ -225,6 +239,7 @@ impl Runtime {
         {
             self.retry_join(now);
         }
+        self.note_waited_calls();
         Ok(())
     }
 
@@ -232,7 +247,7 @@ impl Runtime {
     /// waiting join or the next voice tick, not at all while datagrams or commands may be
     /// waiting.
     fn poll_timeout(&self) -> Option<Duration> {
-        if self.readable || self.commands_waiting {
+        if self.readable || self.commands_waiting || self.control_busy() {
             return Some(Duration::ZERO);
         }
         let deadline = earliest(
@@ -299,6 +314,7 @@ impl Runtime {
     fn dispatch_events(&mut self) {
         while let Some(event) = self.node.poll_event() {
             report::event(&event);
+            self.watchers_see(&event);
             if let Some(line) = display::event_line(&event) {
                 self.show(&line);
             }

@@ -160,12 +160,16 @@ mod call_audio;
 mod clock;
 mod commands;
 mod console;
+pub mod control;
+mod ctl;
+mod data_dir;
 mod display;
 mod entropy;
 mod error;
 mod event_loop;
 mod join_retry;
 mod options;
+mod outcome;
 mod parse;
 mod report;
 mod shutdown;
@@ -177,8 +181,12 @@ mod udp;
 pub use clock::Clock;
 pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
+pub use ctl::{CtlError, readable_lines, request};
+pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
-pub use error::{CallAudioError, CommandFailure, InputError, RuntimeError, RuntimeStopped};
+pub use error::{
+    CallAudioError, CommandFailure, ControlError, InputError, RuntimeError, RuntimeStopped,
+};
 pub use event_loop::Runtime;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
 pub use parse::{IdPrefix, ParseError};
@@ -202,6 +210,8 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     runtime
         .announce(&options.name)
         .map_err(RuntimeError::Announce)?;
+    let data_dir = data_dir::data_dir_or_default(options.data_dir.as_deref())?;
+    runtime.listen_control(&data_dir)?;
     runtime.print_to(Console::stdio());
     let contact = match options.cluster {
         ClusterStart::Join(contact) => Some(contact),

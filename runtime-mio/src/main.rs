@@ -3,11 +3,13 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use peerster_core::AutoVote;
 use peerster_core::wire::cluster::MAX_MEMBERS;
+use peerster_mio::control::protocol::{Choice, Request};
 use peerster_mio::{ClusterStart, NodeOptions};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
@@ -73,8 +75,138 @@ enum Command {
     ///
     /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.
+    ///
+    /// The node also listens on the Unix socket DATA_DIR/control.sock (mode 0600; DATA_DIR
+    /// is --data-dir, else $XDG_DATA_HOME/peerster or $HOME/.local/share/peerster, created
+    /// with mode 0700), for `peerster ctl`: one JSON request per line, one JSON reply per
+    /// line. A second node on the same data directory refuses to start; the socket is
+    /// removed when the node stops.
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
+    /// Talks to the node running on a data directory, through its control socket: sends one
+    /// command and prints the reply (exit code 1 if the command failed or no node runs).
+    ///
+    /// MEMBER, THREAD, PROPOSAL and CALL are 4 or more hex digits of an id (FINGERPRINT: of a
+    /// member). With --json the reply is printed as the node sent it, one JSON document
+    /// (`{"ok":true,...}` or `{"ok":false,"error":"..."}`); `watch` prints one per event.
+    #[command(verbatim_doc_comment)]
+    Ctl(CtlArgs),
+}
+
+#[derive(Debug, Args)]
+struct CtlArgs {
+    /// The data directory of the node (default: $XDG_DATA_HOME/peerster or
+    /// $HOME/.local/share/peerster).
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Print the node's JSON reply as it is.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: CtlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CtlCommand {
+    /// This node: fingerprint, name, listen address, cluster, epoch, peer count.
+    Status,
+    /// The verified peers.
+    Peers,
+    /// The cluster's members (fingerprint, name, last heard, epoch key age) and the
+    /// anonymity estimate.
+    Members,
+    /// Posts TEXT to the cluster.
+    Post {
+        /// The post.
+        text: String,
+    },
+    /// Sends TEXT anonymously to a member.
+    SendAnon {
+        /// The recipient's fingerprint, or 4 or more of its first hex digits.
+        fingerprint: String,
+        /// The message.
+        text: String,
+        /// Sign it: the recipient sees who sent it.
+        #[arg(long)]
+        sign: bool,
+    },
+    /// Sends TEXT in an anonymous conversation.
+    Reply {
+        /// The conversation's id, or 4 or more of its first hex digits.
+        thread: String,
+        /// The message.
+        text: String,
+    },
+    /// The open votes.
+    Votes,
+    /// Votes on an open vote.
+    Vote {
+        /// The vote's id, or 4 or more of its first hex digits.
+        proposal: String,
+        /// The ballot.
+        #[arg(value_enum)]
+        choice: Ballot,
+    },
+    /// Proposes to expel a member.
+    Expel {
+        /// The member's fingerprint, or 4 or more of its first hex digits.
+        fingerprint: String,
+    },
+    /// This node's calls.
+    Calls,
+    /// Calls a member; with --wait, replies once the call ends, with its report.
+    Call {
+        /// The callee's fingerprint, or 4 or more of its first hex digits.
+        fingerprint: String,
+        #[command(flatten)]
+        files: Files,
+        /// Reveal the caller to the callee.
+        #[arg(long)]
+        sign: bool,
+        /// Wait for the end of the call: reason, frames sent and received, seconds heard.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Answers an incoming call (without CALL, the only one).
+    Answer {
+        /// The call's id, or 4 or more of its first hex digits.
+        call: Option<String>,
+        #[command(flatten)]
+        files: Files,
+    },
+    /// Declines an incoming call (without CALL, the only one).
+    Decline {
+        /// The call's id, or 4 or more of its first hex digits.
+        call: Option<String>,
+    },
+    /// Ends a call (without CALL, the only one).
+    Hangup {
+        /// The call's id, or 4 or more of its first hex digits.
+        call: Option<String>,
+    },
+    /// Prints the node's events as they happen, until the node stops or Ctrl-C.
+    Watch,
+}
+
+/// The audio files of one end of a call.
+#[derive(Debug, Args)]
+struct Files {
+    /// What this end says: a 48 kHz mono 16-bit WAV file (the call hangs up 1 s after it
+    /// ends).
+    #[arg(long, value_name = "WAV", requires = "output")]
+    input: Option<PathBuf>,
+    /// Where what this end hears is written, as WAV, when the call ends.
+    #[arg(long, value_name = "WAV", requires = "input")]
+    output: Option<PathBuf>,
+}
+
+/// A ballot on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Ballot {
+    /// For.
+    Yes,
+    /// Against.
+    No,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +236,11 @@ struct RunArgs {
     /// vote (`[vote] ... admit ...`) and waits for `/vote`; `yes` and `no` answer at once.
     #[arg(long, value_name = "ANSWER", value_enum, default_value_t = VoteAnswer::Ask)]
     auto_vote: VoteAnswer,
+    /// Where the node keeps its control socket (control.sock, for `peerster ctl`); created
+    /// with mode 0700 if missing. Default: $XDG_DATA_HOME/peerster, else
+    /// $HOME/.local/share/peerster. One node per data directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// The answers of `--auto-vote`.
@@ -140,22 +277,137 @@ impl RunArgs {
             name: self.name,
             cluster,
             auto_vote: self.auto_vote.into(),
+            data_dir: self.data_dir,
         }
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging();
-    match cli.command {
-        Command::Run(args) => match peerster_mio::run_node(&args.options()) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(error) => {
-                // Printed whatever `RUST_LOG` says: the user must see why the node stopped.
-                eprintln!("peerster: {error}");
-                ExitCode::FAILURE
+impl Files {
+    /// The files, made absolute: the node may run in another directory.
+    fn absolute(self) -> Result<(Option<PathBuf>, Option<PathBuf>), std::io::Error> {
+        let absolute = |path: Option<PathBuf>| path.map(std::path::absolute).transpose();
+        Ok((absolute(self.input)?, absolute(self.output)?))
+    }
+}
+
+impl CtlCommand {
+    /// The request this command sends.
+    fn request(self) -> Result<Request, std::io::Error> {
+        Ok(match self {
+            CtlCommand::Status => Request::Status {},
+            CtlCommand::Peers => Request::Peers {},
+            CtlCommand::Members => Request::Members {},
+            CtlCommand::Post { text } => Request::Post { text },
+            CtlCommand::SendAnon {
+                fingerprint,
+                text,
+                sign,
+            } => Request::SendAnon {
+                member: fingerprint,
+                text,
+                sign,
+            },
+            CtlCommand::Reply { thread, text } => Request::Reply { thread, text },
+            CtlCommand::Votes => Request::Votes {},
+            CtlCommand::Vote { proposal, choice } => Request::Vote {
+                proposal,
+                choice: match choice {
+                    Ballot::Yes => Choice::Yes,
+                    Ballot::No => Choice::No,
+                },
+            },
+            CtlCommand::Expel { fingerprint } => Request::Expel {
+                member: fingerprint,
+            },
+            CtlCommand::Calls => Request::Calls {},
+            CtlCommand::Call {
+                fingerprint,
+                files,
+                sign,
+                wait,
+            } => {
+                let (input, output) = files.absolute()?;
+                Request::Call {
+                    member: fingerprint,
+                    input,
+                    output,
+                    sign,
+                    wait,
+                }
             }
-        },
+            CtlCommand::Answer { call, files } => {
+                let (input, output) = files.absolute()?;
+                Request::Answer {
+                    call,
+                    input,
+                    output,
+                }
+            }
+            CtlCommand::Decline { call } => Request::Decline { call },
+            CtlCommand::Hangup { call } => Request::Hangup { call },
+            CtlCommand::Watch => Request::Watch {},
+        })
+    }
+}
+
+/// `peerster ctl`: sends the command, prints the reply (and, for `watch`, the events); exit
+/// code 1 if the command failed or the node could not be reached.
+fn ctl(args: CtlArgs) -> ExitCode {
+    let dir = match peerster_mio::data_dir_or_default(args.data_dir.as_deref()) {
+        Ok(dir) => dir,
+        Err(error) => return fail(&error),
+    };
+    let request = match args.command.request() {
+        Ok(request) => request,
+        Err(error) => return fail(&format!("cannot make a path absolute: {error}")),
+    };
+    let watching = request == Request::Watch {};
+    let mut failed = false;
+    let done = peerster_mio::request(&dir, &request, |text, reply| {
+        let ok = reply.get("ok").and_then(serde_json::Value::as_bool);
+        if args.json {
+            println!("{text}");
+        } else if ok == Some(false) {
+            let error = reply.get("error").and_then(|e| e.as_str()).unwrap_or(text);
+            eprintln!("peerster: {error}");
+        } else if !(watching && ok == Some(true)) {
+            peerster_mio::readable_lines(reply)
+                .iter()
+                .for_each(|line| println!("{line}"));
+        }
+        failed |= ok == Some(false);
+        watching && !failed
+    });
+    match done {
+        Ok(()) if failed => ExitCode::FAILURE,
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+/// Prints `error` on standard error; exit code 1.
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("peerster: {error}");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Ctl(args) => ctl(args),
+    }
+}
+
+/// `peerster run`: the node, until a signal stops it.
+fn run(args: RunArgs) -> ExitCode {
+    init_logging();
+    match peerster_mio::run_node(&args.options()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Printed whatever `RUST_LOG` says: the user must see why the node stopped.
+            eprintln!("peerster: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -189,7 +441,9 @@ mod tests {
                 .iter()
                 .chain(args),
         )?;
-        let Command::Run(args) = cli.command;
+        let Command::Run(args) = cli.command else {
+            panic!("not run");
+        };
         Ok(args.options())
     }
 

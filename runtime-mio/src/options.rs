@@ -1,6 +1,7 @@
 //! [`NodeOptions`]: what `peerster run` sets up before its loop starts.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use peerster_core::AutoVote;
 
@@ -25,6 +26,9 @@ pub struct NodeOptions {
     /// How the node answers the cluster's votes (joins, expulsions): [`AutoVote::Ask`] shows
     /// each vote and waits for `/vote`.
     pub auto_vote: AutoVote,
+    /// The data directory, where the control socket `control.sock` is; `None`: the
+    /// [`default_data_dir`](crate::default_data_dir).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl NodeOptions {
@@ -37,6 +41,7 @@ impl NodeOptions {
             name: DEFAULT_NAME.to_string(),
             cluster: ClusterStart::None,
             auto_vote: AutoVote::Ask,
+            data_dir: None,
         }
     }
 }

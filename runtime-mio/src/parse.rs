@@ -18,6 +18,8 @@
 //! | `/decline CALL` | [`Command::Decline`]: declines it |
 //! | `/hangup CALL` | [`Command::HangUp`]: ends the call whose id starts with `CALL` |
 //! | `/calls` | [`Command::Calls`]: the calls in progress |
+//! | `/status` | [`Command::Status`]: this node's id, name, address, cluster and peer count |
+//! | `/peers` | [`Command::Peers`]: the verified peers |
 //! | `/help` | [`Command::Help`]: these commands |
 //!
 //! `MEMBER`, `THREAD`, `PROPOSAL` and `CALL` are [`IdPrefix`]es: the first 4 to 32 hex digits
@@ -49,6 +51,8 @@ pub(crate) const HELP: &[&str] = &[
     "/decline CALL             decline the incoming call whose id starts with CALL",
     "/hangup CALL              end the call whose id starts with CALL",
     "/calls                    the calls in progress: state, role, peer, frames sent and received",
+    "/status                   this node: id, name, address, cluster, epoch, peer count",
+    "/peers                    the verified peers",
     "/help                     these commands",
     "MEMBER, THREAD, PROPOSAL, CALL: the first 4 or more hex digits of an id (see /members, /votes, /calls, [anon] and [call] lines)",
     "other lines are posted to the cluster; // posts a line that starts with /",
@@ -118,15 +122,20 @@ pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
         }
         "answer" => {
             let (call, files) = prefix_and_files(args, ANSWER_USAGE)?;
-            Ok(Command::Answer { call, files })
+            Ok(Command::Answer {
+                call: Some(call),
+                files,
+            })
         }
         "decline" => Ok(Command::Decline {
-            call: one_prefix(args, DECLINE_USAGE)?,
+            call: Some(one_prefix(args, DECLINE_USAGE)?),
         }),
         "hangup" => Ok(Command::HangUp {
-            call: one_prefix(args, HANGUP_USAGE)?,
+            call: Some(one_prefix(args, HANGUP_USAGE)?),
         }),
         "calls" => no_args(args, "/calls").map(|()| Command::Calls),
+        "status" => no_args(args, "/status").map(|()| Command::Status),
+        "peers" => no_args(args, "/peers").map(|()| Command::Peers),
         "help" => no_args(args, "/help").map(|()| Command::Help),
         _ => Err(ParseError::Unknown(name.to_string())),
     }
@@ -393,27 +402,27 @@ mod tests {
         assert_eq!(
             line("/answer 9F8e in.wav out.wav"),
             Ok(Command::Answer {
-                call: prefix("9f8e"),
+                call: Some(prefix("9f8e")),
                 files: files("in.wav", "out.wav"),
             })
         );
         assert_eq!(
             line("/answer 9f8e"),
             Ok(Command::Answer {
-                call: prefix("9f8e"),
+                call: Some(prefix("9f8e")),
                 files: None,
             })
         );
         assert_eq!(
             line("/decline 9f8e "),
             Ok(Command::Decline {
-                call: prefix("9f8e"),
+                call: Some(prefix("9f8e")),
             })
         );
         assert_eq!(
             line("/hangup 9f8e7d"),
             Ok(Command::HangUp {
-                call: prefix("9f8e7d"),
+                call: Some(prefix("9f8e7d")),
             })
         );
         assert_eq!(line("/calls"), Ok(Command::Calls));

@@ -31,7 +31,10 @@ fn a_plan_reads_its_input_and_creates_its_output_at_once() {
 
     let plan = Plan::for_files(Some(&files(&dir, "in.wav", "out.wav"))).unwrap();
     assert!(matches!(&plan, Plan::Files { input, .. } if *input == voice));
-    assert_eq!(wav::read_wav(dir.path().join("out.wav")).unwrap(), []);
+    assert_eq!(
+        wav::read_wav(dir.path().join("out.wav")).unwrap(),
+        [0i16; 0]
+    );
 
     let missing = Plan::for_files(Some(&files(&dir, "absent.wav", "out.wav"))).unwrap_err();
     assert!(

@@ -3,7 +3,7 @@
 //! ([`CallAudio`](crate::call_audio::CallAudio)).
 
 use peerster_core::ids::MemberId;
-use peerster_core::{CallId, CallInfo, CallOptions, CommandError, Event};
+use peerster_core::{CallId, CallInfo, CallOptions, CallState, CommandError, Event};
 use tracing::{debug, info};
 
 use super::Runtime;
@@ -11,6 +11,7 @@ use crate::call_audio::Plan;
 use crate::commands::CallFiles;
 use crate::display::{self, LocalEnd};
 use crate::error::CommandFailure;
+use crate::outcome::Outcome;
 use crate::parse::{IdPrefix, Unresolved, resolve};
 
 impl Runtime {
@@ -73,48 +74,82 @@ impl Runtime {
         to: &IdPrefix,
         files: Option<&CallFiles>,
         options: CallOptions,
-    ) -> Result<(), CommandFailure> {
+    ) -> Result<Outcome, CommandFailure> {
         let member = MemberId(self.resolve_member(to, CommandFailure::Call)?);
         let call = self.call(member, options, files)?;
         // A warning about the anonymity set, if the node has one, before the call's line.
         self.dispatch_events();
-        self.show(&display::calling_line(&call, member, options));
-        Ok(())
+        Ok(Outcome::Calling {
+            call,
+            to: member,
+            signed: options.sign,
+        })
     }
 
-    /// `/answer`: answers the one call whose id starts with `call`.
+    /// `/answer`: answers the one call whose id starts with `call` (without, the only
+    /// incoming call).
     pub(super) fn answer_command(
         &mut self,
-        call: &IdPrefix,
+        call: Option<&IdPrefix>,
         files: Option<&CallFiles>,
-    ) -> Result<(), CommandFailure> {
-        let call = self.resolve_call(call)?;
+    ) -> Result<Outcome, CommandFailure> {
+        let call = self.pick_call(call, Some(CallState::Incoming))?;
         self.answer_call(call, files)?;
         // The `connected` line says it.
         self.dispatch_events();
-        Ok(())
+        Ok(Outcome::Answered { call })
     }
 
-    /// `/decline`: declines the one call whose id starts with `call`.
-    pub(super) fn decline_command(&mut self, call: &IdPrefix) -> Result<(), CommandFailure> {
-        let call = self.resolve_call(call)?;
+    /// `/decline`: declines the one call whose id starts with `call` (without, the only
+    /// incoming call).
+    pub(super) fn decline_command(
+        &mut self,
+        call: Option<&IdPrefix>,
+    ) -> Result<Outcome, CommandFailure> {
+        let call = self.pick_call(call, Some(CallState::Incoming))?;
         self.decline_call(call).map_err(CommandFailure::Decline)?;
         self.dispatch_events();
-        Ok(())
+        Ok(Outcome::Declined { call })
     }
 
-    /// `/hangup`: ends the one call whose id starts with `call`.
-    pub(super) fn hang_up_command(&mut self, call: &IdPrefix) -> Result<(), CommandFailure> {
-        let call = self.resolve_call(call)?;
+    /// `/hangup`: ends the one call whose id starts with `call` (without, the only call).
+    pub(super) fn hang_up_command(
+        &mut self,
+        call: Option<&IdPrefix>,
+    ) -> Result<Outcome, CommandFailure> {
+        let call = self.pick_call(call, None)?;
         self.hang_up(call).map_err(CommandFailure::HangUp)?;
         self.dispatch_events();
-        Ok(())
+        Ok(Outcome::HungUp { call })
     }
 
-    /// `/calls`: shows this node's calls.
-    pub(super) fn calls_command(&mut self) {
-        let lines = display::calls_lines(&self.calls(), self.clock.now());
-        lines.iter().for_each(|line| self.show(line));
+    /// The call `prefix` names or, without a prefix, the only call of this node in `state`
+    /// (in any state if `None`).
+    fn pick_call(
+        &self,
+        prefix: Option<&IdPrefix>,
+        state: Option<CallState>,
+    ) -> Result<CallId, CommandFailure> {
+        if let Some(prefix) = prefix {
+            return self.resolve_call(prefix);
+        }
+        let which = if state.is_some() {
+            "incoming"
+        } else {
+            "ongoing"
+        };
+        let calls: Vec<CallId> = (self.calls().into_iter())
+            .filter(|info| state.is_none_or(|state| info.state == state))
+            .map(|info| info.call)
+            .collect();
+        match calls[..] {
+            [call] => Ok(call),
+            [] => Err(CommandFailure::NoCall { which }),
+            _ => Err(CommandFailure::SeveralCalls {
+                which,
+                count: calls.len(),
+            }),
+        }
     }
 
     /// The one call of this node whose id starts with `prefix`.
@@ -173,16 +208,22 @@ impl Runtime {
             Event::CallEnded { call, reason } => {
                 let local = self.local_ends.remove(call);
                 self.show(&display::ended_line(call, *reason, local));
-                if let Some(recording) = self.audio.end(*call) {
+                let recording = self.audio.end(*call);
+                let mut written = None;
+                if let Some(recording) = &recording {
                     match recording.write() {
-                        Ok(()) => self.show(&display::recorded_line(
-                            call,
-                            recording.seconds(),
-                            &recording.path,
-                        )),
+                        Ok(()) => {
+                            self.show(&display::recorded_line(
+                                call,
+                                recording.seconds(),
+                                &recording.path,
+                            ));
+                            written = Some((recording.seconds(), recording.path.as_path()));
+                        }
                         Err(error) => self.failed(&error.into()),
                     }
                 }
+                self.report_call_end(*call, *reason, local, written);
             }
             Event::VoiceFrame {
                 call,

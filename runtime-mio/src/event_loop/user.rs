@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc::TryRecvError;
 
 use peerster_core::ids::{ClusterId, MemberId};
+use peerster_core::wire::AnnouncementBody;
 use peerster_core::wire::anon::ThreadId;
 use peerster_core::wire::cluster::PostPosition;
 use peerster_core::wire::fragment::MessageId;
@@ -19,6 +20,7 @@ use crate::console::Console;
 use crate::display;
 use crate::error::CommandFailure;
 use crate::join_retry::{Attempt, JoinRetry};
+use crate::outcome::{Members, Outcome, PeerView, Status};
 use crate::parse::{IdPrefix, Unresolved, resolve};
 
 /// Most commands carried out in one turn of the loop, so that a fast producer cannot starve
@@ -134,7 +136,7 @@ impl Runtime {
 }
 
 impl Runtime {
-    /// Carries out up to [`COMMAND_BATCH`] waiting commands.
+    /// Carries out up to [`COMMAND_BATCH`] waiting commands, showing what each did.
     pub(super) fn take_commands(&mut self) {
         self.commands_waiting = false;
         for _ in 0..COMMAND_BATCH {
@@ -142,34 +144,80 @@ impl Runtime {
                 Ok(command) => command,
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
             };
-            let done = match command {
-                Command::Post(text) => self.post(&text).map(drop).map_err(CommandFailure::Post),
-                Command::Anon { to, text, options } => self.anon_command(&to, &text, options),
-                Command::Reply { thread, text } => self.reply_command(&thread, &text),
-                Command::Members => self.members_command(),
-                Command::Votes => self.votes_command(),
-                Command::Vote { proposal, yes } => self.vote_command(&proposal, yes),
-                Command::Expel { member } => self.expel_command(&member),
-                Command::Call { to, files, options } => {
-                    self.call_command(&to, files.as_ref(), options)
+            match self.execute(command) {
+                Ok(outcome) => {
+                    for line in display::outcome_lines(&outcome) {
+                        self.show(&line);
+                    }
                 }
-                Command::Answer { call, files } => self.answer_command(&call, files.as_ref()),
-                Command::Decline { call } => self.decline_command(&call),
-                Command::HangUp { call } => self.hang_up_command(&call),
-                Command::Calls => {
-                    self.calls_command();
-                    Ok(())
-                }
-                Command::Help => {
-                    display::help_lines().for_each(|line| self.show(&line));
-                    Ok(())
-                }
-            };
-            if let Err(failure) = done {
-                self.failed(&failure);
+                Err(failure) => self.failed(&failure),
             }
         }
         self.commands_waiting = true;
+    }
+
+    /// Carries out `command`, from standard input or the control socket: what it did, for
+    /// the caller to show.
+    pub(super) fn execute(&mut self, command: Command) -> Result<Outcome, CommandFailure> {
+        match command {
+            Command::Status => Ok(Outcome::Status(self.status())),
+            Command::Peers => Ok(Outcome::Peers(self.peer_views())),
+            Command::Post(text) => self
+                .post(&text)
+                .map(Outcome::Posted)
+                .map_err(CommandFailure::Post),
+            Command::Anon { to, text, options } => self.anon_command(&to, &text, options),
+            Command::Reply { thread, text } => self.reply_command(&thread, &text),
+            Command::Members => self.members_command(),
+            Command::Votes => self.votes_command(),
+            Command::Vote { proposal, yes } => self.vote_command(&proposal, yes),
+            Command::Expel { member } => self.expel_command(&member),
+            Command::Call { to, files, options } => self.call_command(&to, files.as_ref(), options),
+            Command::Answer { call, files } => self.answer_command(call.as_ref(), files.as_ref()),
+            Command::Decline { call } => self.decline_command(call.as_ref()),
+            Command::HangUp { call } => self.hang_up_command(call.as_ref()),
+            Command::Calls => Ok(Outcome::Calls {
+                calls: self.calls(),
+                now: self.clock.now(),
+            }),
+            Command::Help => Ok(Outcome::Help),
+        }
+    }
+
+    /// `/status`: this node.
+    fn status(&self) -> Status {
+        let id = self.node.id();
+        Status {
+            id,
+            name: self.announced_name(id),
+            listen: self.local_addr,
+            cluster: self.node.cluster().map(|c| (c.id, c.epoch)),
+            peers: self.node.peers().count(),
+        }
+    }
+
+    /// `/peers`: the verified peers.
+    fn peer_views(&self) -> Vec<PeerView> {
+        let now = self.clock.now();
+        self.node
+            .peers()
+            .map(|(addr, peer)| PeerView {
+                addr,
+                id: peer.id,
+                name: self.announced_name(peer.id),
+                last_heard_s: now.saturating_since(peer.last_heard).as_secs(),
+            })
+            .collect()
+    }
+
+    /// The display name in the announcement this node holds from `id`, if any.
+    fn announced_name(&self, id: MemberId) -> Option<String> {
+        self.node
+            .announcements()
+            .find(|a| a.origin.member_id() == id)
+            .map(|a| match &a.body {
+                AnnouncementBody::Node { name, .. } => String::from_utf8_lossy(name).into_owned(),
+            })
     }
 
     /// `/anon`: sends `text` to the one member whose id starts with `to`.
@@ -178,23 +226,22 @@ impl Runtime {
         to: &IdPrefix,
         text: &str,
         options: AnonOptions,
-    ) -> Result<(), CommandFailure> {
+    ) -> Result<Outcome, CommandFailure> {
         let member = self.resolve_member(to, CommandFailure::Anon)?;
         let sent = self
             .send_anonymous(MemberId(member), text, options)
             .map_err(CommandFailure::Anon)?;
         // Show a warning about the anonymity set, if the node has one, before the message.
         self.dispatch_events();
-        self.show(&display::anon_sent_line(
-            &sent.thread,
-            MemberId(member),
-            options,
-        ));
-        Ok(())
+        Ok(Outcome::AnonSent {
+            thread: sent.thread,
+            to: MemberId(member),
+            signed: options.sign,
+        })
     }
 
     /// `/reply`: sends `text` in the one known thread whose id starts with `thread`.
-    fn reply_command(&mut self, thread: &IdPrefix, text: &str) -> Result<(), CommandFailure> {
+    fn reply_command(&mut self, thread: &IdPrefix, text: &str) -> Result<Outcome, CommandFailure> {
         let thread = self
             .threads
             .resolve(thread)
@@ -210,8 +257,7 @@ impl Runtime {
         self.reply_anonymous(thread, text, AnonOptions::default())
             .map_err(CommandFailure::Reply)?;
         self.dispatch_events();
-        self.show(&display::reply_sent_line(&thread));
-        Ok(())
+        Ok(Outcome::ReplySent { thread })
     }
 
     /// The one member of the cluster whose id starts with `prefix`; `refused` says what the
@@ -238,18 +284,19 @@ impl Runtime {
         })
     }
 
-    /// `/votes`: shows the open votes.
-    fn votes_command(&mut self) -> Result<(), CommandFailure> {
+    /// `/votes`: the open votes.
+    fn votes_command(&mut self) -> Result<Outcome, CommandFailure> {
         if self.node.cluster().is_none() {
             return Err(CommandFailure::Votes(CommandError::NotInCluster));
         }
-        let lines = display::votes_lines(&self.votes(), self.clock.now());
-        lines.iter().for_each(|line| self.show(line));
-        Ok(())
+        Ok(Outcome::Votes {
+            votes: self.votes(),
+            now: self.clock.now(),
+        })
     }
 
     /// `/vote`: casts a ballot on the one open vote whose id starts with `proposal`.
-    fn vote_command(&mut self, proposal: &IdPrefix, yes: bool) -> Result<(), CommandFailure> {
+    fn vote_command(&mut self, proposal: &IdPrefix, yes: bool) -> Result<Outcome, CommandFailure> {
         if self.node.cluster().is_none() {
             return Err(CommandFailure::Vote(CommandError::NotInCluster));
         }
@@ -265,37 +312,36 @@ impl Runtime {
         })?;
         let id = ProposalId(id);
         self.vote(id, yes).map_err(CommandFailure::Vote)?;
-        self.show(&display::voted_line(&id, yes));
-        Ok(())
+        Ok(Outcome::Voted { proposal: id, yes })
     }
 
     /// `/expel`: proposes to expel the one member whose id starts with `member`.
-    fn expel_command(&mut self, member: &IdPrefix) -> Result<(), CommandFailure> {
+    fn expel_command(&mut self, member: &IdPrefix) -> Result<Outcome, CommandFailure> {
         let member = MemberId(self.resolve_member(member, CommandFailure::Expel)?);
         let proposal = self.expel(member).map_err(CommandFailure::Expel)?;
         // The vote's own line (and, voting unattended, its ballot) first.
         self.dispatch_events();
-        self.show(&display::expel_proposed_line(&proposal, member));
-        Ok(())
+        Ok(Outcome::ExpelProposed { proposal, member })
     }
 
-    /// `/members`: shows the member table and the anonymity estimate.
-    fn members_command(&mut self) -> Result<(), CommandFailure> {
+    /// `/members`: the member table and the anonymity estimate.
+    fn members_command(&mut self) -> Result<Outcome, CommandFailure> {
         let cluster = self
             .node
             .cluster()
             .ok_or(CommandFailure::Members(CommandError::NotInCluster))?;
         let now = self.clock.now();
-        let estimate = self.node.anonymity(now);
-        let lines = display::members_lines(
-            &cluster,
-            self.node.id(),
+        let names = (cluster.members.iter())
+            .map(|member| self.announced_name(member.id))
+            .collect();
+        Ok(Outcome::Members(Members {
+            estimate: self.node.anonymity(now),
+            names,
+            cluster,
+            me: self.node.id(),
             now,
-            estimate.as_ref(),
-            self.node.config().min_anonymity_set,
-        );
-        lines.iter().for_each(|line| self.show(line));
-        Ok(())
+            min_set: self.node.config().min_anonymity_set,
+        }))
     }
 
     /// Asks the node again to send the join waiting in [`Runtime::join`].

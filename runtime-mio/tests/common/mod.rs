@@ -1,11 +1,12 @@
-//! What the real-process tests share: a `peerster` process driven through its standard input,
-//! and the lines of its output and log, read on threads.
+//! What the real-process tests share: a `peerster` process driven through its standard input
+//! or `peerster ctl`, and the lines of its output and log, read on threads.
 
 // Each test crate uses its own part of these helpers.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -96,6 +97,9 @@ impl Lines {
 /// its log (`err`).
 pub struct Peerster {
     child: Child,
+    /// Its data directory (a fresh temporary one unless the test gave `--data-dir`).
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
     stdin: Option<ChildStdin>,
     /// Standard output: the user's lines.
     pub out: Lines,
@@ -104,10 +108,27 @@ pub struct Peerster {
 }
 
 impl Peerster {
+    /// Starts `peerster run ARGS`, in a fresh data directory unless `args` name one.
     pub fn run(args: &[&str]) -> Peerster {
+        let given = args
+            .iter()
+            .position(|a| *a == "--data-dir")
+            .map(|at| PathBuf::from(args[at + 1]));
+        let (data_dir, temp) = match given {
+            Some(dir) => (dir, None),
+            None => {
+                let temp = tempfile::tempdir().expect("a temporary data directory");
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_peerster"))
             .arg("run")
             .args(args)
+            .args(if temp.is_some() {
+                vec!["--data-dir".as_ref(), data_dir.as_os_str()]
+            } else {
+                vec![]
+            })
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::piped())
@@ -120,6 +141,8 @@ impl Peerster {
         let err = Lines::read("stderr", child.stderr.take().unwrap());
         Peerster {
             child,
+            data_dir,
+            _temp: temp,
             stdin,
             out,
             err,
@@ -196,4 +219,45 @@ impl Drop for Peerster {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `peerster ctl --data-dir DIR --json ARGS` to its end (killed after [`WAIT`]); its
+/// exit status and output.
+pub fn ctl_output(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerster"))
+        .arg("ctl")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("peerster ctl starts");
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("peerster ctl {args:?} did not end within {WAIT:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `peerster ctl --json ARGS` on `dir` and gives its reply; panics unless it succeeded
+/// with `"ok":true`.
+pub fn ctl(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let output = ctl_output(dir, args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "peerster ctl {args:?}: {}\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON reply");
+    assert_eq!(reply["ok"], true, "{reply}");
+    reply
 }
