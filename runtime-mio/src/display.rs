@@ -38,6 +38,8 @@
 //! | `/vote` | `[vote] <proposal>: voted yes` or `voted no` |
 //! | `/expel` | `[vote] <proposal>: expel <member id> proposed` |
 //! | `/call`, `/answer`, `/calls` ... | see the `call` submodule |
+//! | `/status` | `[status] <full id> [<name>] listening on <addr>, cluster <cluster>, epoch N, P peers` (`no cluster`) |
+//! | `/peers` | one line per peer: `[peers] <full id> <addr> heard N s ago`; `[peers] no peers` if none |
 //! | `/help` | `[help] <command and what it does>`, one line each |
 
 use std::borrow::Cow;
@@ -691,6 +693,8 @@ mod tests {
             "/decline ",
             "/hangup ",
             "/calls",
+            "/status",
+            "/peers",
             "/help",
         ] {
             assert!(
@@ -699,6 +703,41 @@ mod tests {
                 "{command} missing from {help:?}"
             );
         }
+    }
+
+    #[test]
+    fn status_and_peers_have_lines() {
+        use crate::outcome::{PeerView, Status};
+        let addr: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        let status = Status {
+            id: id(0xcd),
+            name: Some("alice\n".into()),
+            listen: addr,
+            cluster: Some((CLUSTER, Epoch(2))),
+            peers: 1,
+        };
+        assert_eq!(
+            outcome_lines(&Outcome::Status(status)),
+            [format!(
+                "[status] {} alice\\n listening on 127.0.0.1:7000, cluster 00000000000000ab, \
+                 epoch 2, 1 peers",
+                "cd".repeat(16)
+            )]
+        );
+        let peer = PeerView {
+            addr,
+            id: id(0x0b),
+            name: None,
+            last_heard_s: 3,
+        };
+        assert_eq!(
+            outcome_lines(&Outcome::Peers(vec![peer])),
+            [format!(
+                "[peers] {} 127.0.0.1:7000 heard 3 s ago",
+                "0b".repeat(16)
+            )]
+        );
+        assert_eq!(outcome_lines(&Outcome::Peers(vec![])), ["[peers] no peers"]);
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //!
 //! # `peerster run`
 //!
-//! [`run_node`] is the command: it announces the node (under `--name`, default
+//! [`run_node`] is the command: it listens on its control socket (see below), announces the node (under `--name`, default
 //! [`DEFAULT_NAME`]), connects to the `--peer`s, founds a cluster (`--create-cluster`,
 //! `--limit N`) or joins the one of `--join ADDR`, votes on joins and expulsions as
 //! `--auto-vote yes|no|ask` says (default `ask`: each vote is shown, and waits for `/vote`),
@@ -52,6 +52,8 @@
 //! /decline CALL              decline the incoming call whose id starts with CALL
 //! /hangup CALL               end the call whose id starts with CALL, whatever its state
 //! /calls                     the calls: state, role, peer if known, frames sent and received
+//! /status                    this node: id, name, address, cluster, epoch, peer count
+//! /peers                     the verified peers
 //! /help                      these commands
 //! ```
 //!
@@ -119,6 +121,8 @@
 //! [call] 1a2b3c4d calling 0a0b0c0d                       (/call; , signed: /call-signed)
 //! [calls] 1a2b3c4d active, callee, with anonymous, for 12 s, frames sent 600, received 598  (/calls)
 //! [calls] no calls
+//! [status] 1f2e3d4c5b6a79881a2b3c4d5e6f7081 alice listening on 127.0.0.1:7000, cluster 5a6b7c8d9e0f1a2b, epoch 2, 2 peers  (/status)
+//! [peers] 0a0b0c0d0e0f10111213141516171819 127.0.0.1:7001 heard 4 s ago  (/peers; or: no peers)
 //! [help] /anon MEMBER TEXT         send TEXT anonymously to ...
 //! ```
 //!
@@ -153,8 +157,41 @@
 //!
 //! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
 //!
-//! Identity on disk, the control interface and the terminal UI come with later runtime issues;
-//! for now every run draws a fresh identity from the OS.
+//! # The control socket and `peerster ctl`
+//!
+//! `peerster run` keeps its data in a directory: `--data-dir DIR`, or by default
+//! `$XDG_DATA_HOME/peerster`, else `$HOME/.local/share/peerster` ([`default_data_dir`]),
+//! created with mode 0700. There it listens on the Unix socket `control.sock` (mode 0600),
+//! served on the same `mio` poll as the UDP socket ([`Runtime::listen_control`]): each request
+//! is one JSON line, carried out inside the loop by the same code as standard input's
+//! commands, and answered with one JSON line. The protocol, its commands and the names in
+//! its replies are described in [`control::protocol`]. A second node on the same data
+//! directory refuses to start (`peerster: another node runs on DIR: ...`); a socket left by
+//! a node that is gone is replaced; the socket is removed when the node stops cleanly.
+//!
+//! `peerster ctl [--data-dir DIR] [--json] COMMAND` sends one request ([`request`]) and
+//! prints the reply, as the node sent it with `--json`, else as readable lines
+//! ([`readable_lines`]); it exits with 1 if the command failed or no node runs there:
+//!
+//! ```text
+//! peerster ctl status | peers | members | votes | calls | watch
+//! peerster ctl post TEXT
+//! peerster ctl send-anon FINGERPRINT TEXT [--sign]
+//! peerster ctl reply THREAD TEXT
+//! peerster ctl vote PROPOSAL yes|no
+//! peerster ctl expel FINGERPRINT
+//! peerster ctl call FINGERPRINT [--input IN.wav --output OUT.wav] [--sign] [--wait]
+//! peerster ctl answer [CALL] [--input IN.wav --output OUT.wav]
+//! peerster ctl decline [CALL]
+//! peerster ctl hangup [CALL]
+//! ```
+//!
+//! `call --wait` replies once the call ends, with why, the frames sent and received and how
+//! many seconds of the other end were recorded: the same run as `peerster-sim call`, between
+//! real nodes. Paths given to `ctl` are made absolute by the client.
+//!
+//! Identity on disk and the terminal UI come with later runtime issues; for now every run
+//! draws a fresh identity from the OS.
 
 mod call_audio;
 mod clock;

@@ -43,6 +43,8 @@ enum Command {
     ///     /decline CALL              decline the incoming call whose id starts with CALL
     ///     /hangup CALL               end the call whose id starts with CALL
     ///     /calls                     the calls: state, role, peer, frames sent and received
+    ///     /status                    this node: id, name, address, cluster, epoch, peer count
+    ///     /peers                     the verified peers
     ///     /help                      these commands
     ///
     /// MEMBER, THREAD, PROPOSAL and CALL are 4 or more hex digits of an id. Members vote on who
@@ -71,7 +73,7 @@ enum Command {
     ///     [call] <call> incoming from anonymous (answer with /answer <call>)   (from <id> if signed)
     ///     [call] <call> calling <id>[, signed] | connected | ended: <reason>
     ///     [call] <call> heard S s, written to <OUT.wav>
-    ///     [members] ... | [votes] ... | [calls] ... | [help] ...
+    ///     [members] ... | [votes] ... | [calls] ... | [status] ... | [peers] ... | [help] ...
     ///
     /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.
