@@ -1,7 +1,7 @@
 //! The control socket of a running node: `peerster ctl` (or any program) talks to the node
 //! over the Unix socket `DATA_DIR/control.sock`, one JSON request per line and one JSON reply
 //! per line; the protocol is described in [`protocol`]. The socket is served on the event
-//! loop's own poll ([`server`]), and requests are carried out inside the loop, as the
+//! loop's own poll (`server.rs`), and requests are carried out inside the loop, as the
 //! commands of standard input are (`event_loop/control.rs`). The client side is `ctl.rs`.
 
 pub mod protocol;
