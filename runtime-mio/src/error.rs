@@ -1,7 +1,8 @@
 //! The runtime's errors: [`RuntimeError`] (why it could not start or had to stop),
 //! [`CommandFailure`] (a user command it reports and survives), [`CallAudioError`] (the audio
 //! of a call could not be read, written or played), [`InputError`] (a line of standard input
-//! it could not post or carry out) and [`RuntimeStopped`].
+//! it could not post or carry out), [`IdentityError`] and [`LockError`] (the data directory's
+//! identity and lock files) and [`RuntimeStopped`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use peerster_core::{CommandError, ConfigError};
 use thiserror::Error;
 
+use crate::identity_file::MalformedIdentity;
 use crate::parse::{IdPrefix, ParseError};
 
 /// Why the runtime could not start, or stopped before it was asked to.
@@ -49,6 +51,93 @@ pub enum RuntimeError {
     /// The control socket could not be set up.
     #[error(transparent)]
     Control(#[from] ControlError),
+    /// The node's identity could not be read from, or written to, the data directory.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The data directory is in use by another node, or could not be locked.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+}
+
+/// Why the node's identity file (`DATA_DIR/identity`) could not be used. The node refuses to
+/// start rather than run under a new identity.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// The file could not be read or written.
+    #[error("cannot use the identity file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file gives some permission to group or others.
+    #[error(
+        "the identity file {} has mode {mode:04o}: it must not be accessible by others; \
+         run `chmod 600 {}`",
+        path.display(),
+        path.display()
+    )]
+    TooOpen {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The path is a directory, a symbolic link or another kind of file.
+    #[error("the identity file {} is not a regular file", path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is not a well-formed identity file.
+    #[error(
+        "the identity file {} is unusable: {problem}; restore it from a backup, or move it \
+         away to start as a new identity",
+        path.display()
+    )]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: MalformedIdentity,
+    },
+    /// The OS's random number generator failed while drawing a new identity.
+    #[error("cannot draw a new identity: {reason}")]
+    Entropy {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Why the data directory's lock (`DATA_DIR/lock`) could not be taken.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// A node that is still running holds the lock.
+    #[error(
+        "another node runs on {} (process {pid}, lock file {}); stop it, or remove the lock \
+         file if no node runs there",
+        dir.display(),
+        lock.display()
+    )]
+    Held {
+        /// The data directory.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The process that holds it.
+        pid: u32,
+    },
+    /// The lock file could not be created, read or replaced.
+    #[error("cannot lock the data directory with {}: {source}", lock.display())]
+    Io {
+        /// The lock file.
+        lock: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
 }
 
 /// Why the control socket of a node could not be set up in its data directory.

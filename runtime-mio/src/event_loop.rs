@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::Duration;
@@ -21,6 +22,7 @@ use crate::display::{self, LocalEnd};
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
 use crate::join_retry::JoinRetry;
+use crate::known_peers::KnownPeers;
 use crate::report;
 use crate::shutdown::ShutdownHandle;
 use crate::signals::TermSignals;
@@ -72,6 +74,8 @@ pub struct Runtime {
     control: Option<ControlServer>,
     /// The calls control clients wait for, with their latest counts.
     waited: BTreeMap<CallId, CallInfo>,
+    /// The known-peers file, once [`Runtime::remember_peers`] set it up.
+    known_peers: Option<KnownPeers>,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -127,6 +131,7 @@ impl Runtime {
             local_ends: BTreeMap::new(),
             control: None,
             waited: BTreeMap::new(),
+            known_peers: None,
             blocked: None,
             readable: true,
         })
@@ -147,6 +152,35 @@ impl Runtime {
     pub fn connect(&mut self, addr: SocketAddr) {
         info!(%addr, "connecting");
         self.node.connect(self.clock.now(), addr);
+    }
+
+    /// Keeps the addresses of the verified peers in the known-peers file `peers` of
+    /// `data_dir`: saved every few minutes if they changed and when [`Runtime::run`] returns.
+    /// Returns the addresses the file lists now, for the caller to connect to; a damaged file
+    /// is logged and read as far as it can be.
+    pub fn remember_peers(&mut self, data_dir: &Path) -> Vec<SocketAddr> {
+        let known = KnownPeers::load(data_dir, self.clock.now());
+        let addresses = known.addresses().to_vec();
+        info!(count = addresses.len(), "known peers read");
+        self.known_peers = Some(known);
+        addresses
+    }
+
+    /// Saves the known peers, if [`Runtime::remember_peers`] asked for it.
+    fn save_known_peers(&mut self) {
+        let Some(known) = self.known_peers.as_mut() else {
+            return;
+        };
+        let mut verified: Vec<_> = self
+            .node
+            .peers()
+            .filter(|&(addr, _)| addr != self.local_addr)
+            .map(|(addr, peer)| (peer.last_heard, addr))
+            .collect();
+        // Most recently heard first.
+        verified.sort_by(|a, b| b.cmp(a));
+        let verified: Vec<_> = verified.into_iter().map(|(_, addr)| addr).collect();
+        known.save(&verified, self.clock.now());
     }
 
     /// A handle that stops [`Runtime::run`] from any thread.
@@ -187,6 +221,7 @@ impl Runtime {
         self.dispatch_events();
         // The hang-ups, best effort.
         self.flush_transmits();
+        self.save_known_peers();
         let stats = self.node.stats();
         let peers = self.node.peers().count();
         report::stopped(&stats, peers, self.udp.send_errors, self.udp.recv_errors);
@@ -240,6 +275,13 @@ impl Runtime {
             self.retry_join(now);
         }
         self.note_waited_calls();
+        if self
+            .known_peers
+            .as_ref()
+            .is_some_and(|known| known.next_save() <= now)
+        {
+            self.save_known_peers();
+        }
         Ok(())
     }
 
@@ -250,13 +292,13 @@ impl Runtime {
         if self.readable || self.commands_waiting || self.control_busy() {
             return Some(Duration::ZERO);
         }
-        let deadline = earliest(
-            earliest(
-                self.node.poll_timeout(),
-                self.join.as_ref().map(JoinRetry::next_try),
-            ),
+        let deadline = [
+            self.join.as_ref().map(JoinRetry::next_try),
             self.audio.next_tick(),
-        );
+            self.known_peers.as_ref().map(KnownPeers::next_save),
+        ]
+        .into_iter()
+        .fold(self.node.poll_timeout(), earliest);
         let until_deadline = deadline.map(|d| self.clock.until(d));
         if self.blocked.is_some() {
             return Some(

@@ -193,6 +193,7 @@
 //! Identity on disk and the terminal UI come with later runtime issues; for now every run
 //! draws a fresh identity from the OS.
 
+mod atomic_file;
 mod call_audio;
 mod clock;
 mod commands;
@@ -204,7 +205,10 @@ mod display;
 mod entropy;
 mod error;
 mod event_loop;
+mod identity_file;
 mod join_retry;
+mod known_peers;
+mod lock_file;
 mod options;
 mod outcome;
 mod parse;
@@ -222,41 +226,57 @@ pub use ctl::{CtlError, readable_lines, request};
 pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
 pub use error::{
-    CallAudioError, CommandFailure, ControlError, InputError, RuntimeError, RuntimeStopped,
+    CallAudioError, CommandFailure, ControlError, IdentityError, InputError, LockError,
+    RuntimeError, RuntimeStopped,
 };
 pub use event_loop::Runtime;
+pub use identity_file::{
+    IDENTITY_FILE, IDENTITY_FILE_LEN, IDENTITY_MAGIC, MalformedIdentity, identity_path,
+};
+pub use known_peers::{MAX_KNOWN_PEERS, PEERS_FILE, PEERS_MAGIC, SAVE_INTERVAL};
+pub use lock_file::LOCK_FILE;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
 pub use parse::{IdPrefix, ParseError};
 pub use shutdown::ShutdownHandle;
 
+use peerster_core::crypto::IdentityKey;
 use peerster_core::{Config, Stats};
 
 /// The wire version of the core this runtime drives, for `--version` output.
 pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 
-/// Runs a node as `options` say, with a fresh identity, showing its events on standard output
-/// and posting (or carrying out) the lines of standard input, and returns its counters once
-/// SIGINT or SIGTERM stops it: what `peerster run` does.
+/// Runs a node as `options` say, showing its events on standard output and posting (or
+/// carrying out) the lines of standard input, and returns its counters once SIGINT or SIGTERM
+/// stops it: what `peerster run` does.
+///
+/// The node locks its data directory, runs as the identity kept there (created at the first
+/// start), and connects to the known peers saved there as well as to `--peer`s.
 pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let config = Config {
         auto_vote: options.auto_vote,
         ..Config::default()
     };
-    let mut runtime = Runtime::bind(options.listen, config)?;
+    let data_dir = data_dir::data_dir_or_default(options.data_dir.as_deref())?;
+    data_dir::prepare(&data_dir)?;
+    let lock = lock_file::DataDirLock::acquire(&data_dir)?;
+    let identity = load_identity(&data_dir)?;
+    let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
         .map_err(RuntimeError::Announce)?;
-    let data_dir = data_dir::data_dir_or_default(options.data_dir.as_deref())?;
     runtime.listen_control(&data_dir)?;
     runtime.print_to(Console::stdio());
     let contact = match options.cluster {
         ClusterStart::Join(contact) => Some(contact),
         ClusterStart::None | ClusterStart::Create { .. } => None,
     };
-    for &peer in &options.peers {
-        if Some(peer) != contact {
+    let known = runtime.remember_peers(&data_dir);
+    let mut connected = Vec::new();
+    for &peer in options.peers.iter().chain(&known) {
+        if Some(peer) != contact && peer != runtime.local_addr() && !connected.contains(&peer) {
             runtime.connect(peer);
+            connected.push(peer);
         }
     }
     match options.cluster {
@@ -269,5 +289,31 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
         ClusterStart::Join(contact) => runtime.join(contact),
     }
     stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
-    runtime.run()
+    let stats = runtime.run();
+    // The control socket goes before the lock: no moment when a node seems to run unlocked.
+    drop(runtime);
+    drop(lock);
+    stats
+}
+
+/// The identity kept in `data_dir` (created at the first start), logged with its fingerprint.
+fn load_identity(data_dir: &std::path::Path) -> Result<IdentityKey, RuntimeError> {
+    let (identity, origin) = identity_file::load_or_create(data_dir)?;
+    let fingerprint: String = identity
+        .public()
+        .member_id()
+        .0
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let file = identity_file::identity_path(data_dir);
+    match origin {
+        identity_file::IdentityOrigin::Created => {
+            tracing::info!(%fingerprint, file = %file.display(), "new identity created");
+        }
+        identity_file::IdentityOrigin::Loaded => {
+            tracing::info!(%fingerprint, file = %file.display(), "identity loaded");
+        }
+    }
+    Ok(identity)
 }
