@@ -1,4 +1,5 @@
-//! The data directory of a node: where its control socket lives (and, later, its identity).
+//! The data directory of a node: where its identity, lock, known peers and control socket
+//! live.
 //! `--data-dir DIR`, or by default `$XDG_DATA_HOME/peerster`, else
 //! `$HOME/.local/share/peerster`; created private (mode 0700).
 

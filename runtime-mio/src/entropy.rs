@@ -1,5 +1,5 @@
-//! Randomness from the OS: the node's CSPRNG seed and, until identities live on disk, its
-//! identity key.
+//! Randomness from the OS: the node's CSPRNG seed, and the identity key of a node started
+//! for the first time (or run without a data directory, as by [`Runtime::bind`](crate::Runtime::bind)).
 
 use peerster_core::crypto::IdentityKey;
 use zeroize::Zeroizing;

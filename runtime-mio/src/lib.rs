@@ -157,17 +157,49 @@
 //!
 //! Logs (`tracing`, filtered by `RUST_LOG`) go to standard error as well.
 //!
-//! # The control socket and `peerster ctl`
+//! # The data directory
 //!
 //! `peerster run` keeps its data in a directory: `--data-dir DIR`, or by default
 //! `$XDG_DATA_HOME/peerster`, else `$HOME/.local/share/peerster` ([`default_data_dir`]),
-//! created with mode 0700. There it listens on the Unix socket `control.sock` (mode 0600),
+//! created with mode 0700. It holds:
+//!
+//! ```text
+//! identity       the node's Ed25519 secret, mode 0600: the line `peerster-identity v1`, the
+//!                32-byte secret, the first 8 bytes of SHA-256 over both (61 bytes)
+//! lock           the process id of the node running there
+//! peers          the addresses of verified peers, most recent first: the line
+//!                `peerster-peers v1`, then one `IP:PORT` per line, at most 64
+//! control.sock   the control socket, while the node runs
+//! ```
+//!
+//! The first start draws the identity from the OS and writes it; every later start runs as
+//! it, and logs its fingerprint (`new identity created` or `identity loaded`, with the
+//! whole fingerprint and the file). Files are written atomically (a temporary file of mode
+//! 0600, `fsync`, rename, `fsync` of the directory), so a crash leaves the old file or the
+//! new one. The node refuses to start, with a message naming the file and the fix, when the
+//! identity file gives any permission to group or others (`chmod 600 FILE`, as ssh asks),
+//! is not a regular file, or is empty, cut short, too long, of another format or fails its
+//! checksum ([`IdentityError`], [`MalformedIdentity`]): never a silently new identity.
+//!
+//! One node runs per data directory: a second one refuses to start (`peerster: another node
+//! runs on DIR (process PID, lock file DIR/lock) ...`, [`LockError`]). The lock is removed
+//! when the node stops cleanly; a lock left by a process that is gone (`kill -9`, a crash) is
+//! replaced, as is its control socket.
+//!
+//! At start the node connects to the addresses in `peers` as well as to the `--peer`s; the
+//! file is rewritten, if the list changed, every [`SAVE_INTERVAL`] and when the node stops
+//! cleanly, with the verified peers first and the addresses known before after them. A
+//! damaged `peers` file is a warning in the log, and what can be read of it is used.
+//!
+//! # The control socket and `peerster ctl`
+//!
+//! In its data directory the node listens on the Unix socket `control.sock` (mode 0600),
 //! served on the same `mio` poll as the UDP socket ([`Runtime::listen_control`]): each request
 //! is one JSON line, carried out inside the loop by the same code as standard input's
 //! commands, and answered with one JSON line. The protocol, its commands and the names in
 //! its replies are described in [`control::protocol`]. A second node on the same data
-//! directory refuses to start (`peerster: another node runs on DIR: ...`); a socket left by
-//! a node that is gone is replaced; the socket is removed when the node stops cleanly.
+//! directory refuses to start (see above); a socket left by a node that is gone is replaced;
+//! the socket is removed when the node stops cleanly.
 //!
 //! `peerster ctl [--data-dir DIR] [--json] COMMAND` sends one request ([`request`]) and
 //! prints the reply, as the node sent it with `--json`, else as readable lines
@@ -190,8 +222,8 @@
 //! many seconds of the other end were recorded: the same run as `peerster-sim call`, between
 //! real nodes. Paths given to `ctl` are made absolute by the client.
 //!
-//! Identity on disk and the terminal UI come with later runtime issues; for now every run
-//! draws a fresh identity from the OS.
+//! The terminal UI comes with a later runtime issue. The cluster state is not kept across
+//! restarts yet: a restarted node is out of its cluster until it joins again.
 
 mod atomic_file;
 mod call_audio;

@@ -78,11 +78,19 @@ enum Command {
     /// Refused posts, failed joins and commands are reported on standard error as
     /// `peerster: <reason>`, with the logs.
     ///
-    /// The node also listens on the Unix socket DATA_DIR/control.sock (mode 0600; DATA_DIR
-    /// is --data-dir, else $XDG_DATA_HOME/peerster or $HOME/.local/share/peerster, created
-    /// with mode 0700), for `peerster ctl`: one JSON request per line, one JSON reply per
-    /// line. A second node on the same data directory refuses to start; the socket is
-    /// removed when the node stops.
+    /// The node keeps its data in DATA_DIR: --data-dir, else $XDG_DATA_HOME/peerster or
+    /// $HOME/.local/share/peerster, created with mode 0700. It holds:
+    ///
+    ///     identity       the Ed25519 secret of the node (mode 0600), created at the first
+    ///                    start; every later start runs as it (its fingerprint is logged)
+    ///     lock           the process id of the node running there
+    ///     peers          addresses of verified peers, connected to at start (at most 64)
+    ///     control.sock   the control socket for peerster ctl (mode 0600): one JSON
+    ///                    request per line, one JSON reply per line
+    ///
+    /// The node refuses to start when the identity file is readable by others (fix: chmod 600
+    /// DATA_DIR/identity) or damaged, and when another node runs on DATA_DIR. The lock and the
+    /// socket are removed when the node stops; those of a node killed are replaced.
     #[command(verbatim_doc_comment)]
     Run(RunArgs),
     /// Talks to the node running on a data directory, through its control socket: sends one
@@ -238,9 +246,9 @@ struct RunArgs {
     /// vote (`[vote] ... admit ...`) and waits for `/vote`; `yes` and `no` answer at once.
     #[arg(long, value_name = "ANSWER", value_enum, default_value_t = VoteAnswer::Ask)]
     auto_vote: VoteAnswer,
-    /// Where the node keeps its control socket (control.sock, for `peerster ctl`); created
-    /// with mode 0700 if missing. Default: $XDG_DATA_HOME/peerster, else
-    /// $HOME/.local/share/peerster. One node per data directory.
+    /// Where the node keeps its identity, known peers, lock and control socket (for
+    /// `peerster ctl`); created with mode 0700 if missing. Default: $XDG_DATA_HOME/peerster,
+    /// else $HOME/.local/share/peerster. One node per data directory.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }

@@ -26,7 +26,8 @@ pub struct NodeOptions {
     /// How the node answers the cluster's votes (joins, expulsions): [`AutoVote::Ask`] shows
     /// each vote and waits for `/vote`.
     pub auto_vote: AutoVote,
-    /// The data directory, where the control socket `control.sock` is; `None`: the
+    /// The data directory, holding the identity, the lock, the known peers and the control
+    /// socket `control.sock`; `None`: the
     /// [`default_data_dir`](crate::default_data_dir).
     pub data_dir: Option<PathBuf>,
 }
