@@ -95,7 +95,8 @@ pub struct CallReport {
     pub frames_recovered: u64,
     /// Frames the callee had nothing of: concealed, or skipped to shrink the delay.
     pub frames_lost: u64,
-    /// Slots filled by concealment (lost frames, and frames inserted to grow the delay).
+    /// Ticks of the call filled by concealment: frames of the input that were lost, and
+    /// frames inserted to grow the delay (not the ticks after the input's end).
     pub frames_concealed: u64,
     /// Frames that arrived after their slot had played.
     pub frames_late: u64,
@@ -300,7 +301,7 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
         frames_lost: talk
             .frames_sent
             .saturating_sub(jitter.played + jitter.recovered),
-        frames_concealed: jitter.concealed + jitter.inserted,
+        frames_concealed: talk.concealed,
         frames_late: jitter.late,
         bytes_per_member: bytes as f64 / n as f64,
         caller_datagram_ratio,
@@ -316,6 +317,8 @@ pub fn run_call(scenario: &CallScenario) -> Result<CallReport, CallRunError> {
 /// 20 ms.
 struct Talk {
     frames_sent: u64,
+    /// Ticks within the input concealed (lost frames, or inserted ones).
+    concealed: u64,
     latencies: Histogram<u64>,
     output: Vec<i16>,
 }
@@ -335,6 +338,7 @@ impl Talk {
             Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds");
         let mut output = vec![0i16; input.len()];
         let mut frames_sent = 0;
+        let mut concealed = 0;
         let start = sim.now();
         for tick in 0..frames.len() + TAIL_TICKS {
             // Frame `tick` is complete now: its first sample was captured 20 ms ago.
@@ -357,6 +361,13 @@ impl Talk {
                 receiver.push(at, seq, timestamp, &data);
             }
             let pulled = receiver.pull(now);
+            match pulled.from {
+                PlayedFrom::Concealed { seq: None } => concealed += 1,
+                PlayedFrom::Concealed { seq: Some(s) } if (s as usize) < frames.len() => {
+                    concealed += 1;
+                }
+                _ => {}
+            }
             let Some(seq) = pulled.from.seq() else {
                 continue;
             };
@@ -374,6 +385,7 @@ impl Talk {
         }
         Talk {
             frames_sent,
+            concealed,
             latencies,
             output,
         }

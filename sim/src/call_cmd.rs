@@ -148,7 +148,6 @@ pub fn call(args: CallArgs) -> Result<(), Box<dyn std::error::Error>> {
         "jitter": {
             "inserted": report.jitter.inserted,
             "skipped": report.jitter.skipped,
-            "concealed": report.jitter.concealed,
             "recovered": report.jitter.recovered,
             "target_delay_ms": ms(report.jitter.target_delay),
         },
