@@ -359,6 +359,14 @@ pub enum ConfigError {
         /// The configured rollout timeout.
         timeout: Duration,
     },
+    /// `cover_rate` is above [`Config::MAX_COVER_RATE`].
+    #[error("`cover_rate` must be at most {max} packets per second, got {got}")]
+    CoverRateTooHigh {
+        /// The configured rate.
+        got: u32,
+        /// The largest allowed.
+        max: u32,
+    },
     /// `call_frame_repeats` is more than a voice packet holds.
     #[error("`call_frame_repeats` must be at most {max}, got {got}")]
     TooManyFrameRepeats {
@@ -403,6 +411,9 @@ impl Config {
     /// The smallest the largest padding bucket may be: it must hold every message that travels
     /// in a single frame (a join request, a key offer, a heartbeat, an anonymous packet).
     pub const MIN_LARGEST_PAD_BUCKET: usize = 600;
+
+    /// The highest cover rate: one packet per millisecond.
+    pub const MAX_COVER_RATE: u32 = 1000;
 
     /// Checks that the bounds and timers are usable together.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -502,6 +513,12 @@ impl Config {
             if !(0.0..1.0).contains(&p) {
                 return Err(ConfigError::StemProbability { got: p });
             }
+        }
+        if self.cover_rate > Self::MAX_COVER_RATE {
+            return Err(ConfigError::CoverRateTooHigh {
+                got: self.cover_rate,
+                max: Self::MAX_COVER_RATE,
+            });
         }
         if self.call_frame_repeats >= crate::wire::call::MAX_FRAMES_PER_PACKET {
             return Err(ConfigError::TooManyFrameRepeats {
@@ -609,5 +626,56 @@ mod tests {
             config.validate(),
             Err(ConfigError::TimeoutBelowKeepalive { .. })
         ));
+    }
+
+    #[test]
+    fn call_settings_out_of_range_are_refused() {
+        let refused = |config: Config| config.validate().unwrap_err();
+        assert_eq!(
+            refused(Config {
+                cover_rate: 1001,
+                ..Config::default()
+            }),
+            ConfigError::CoverRateTooHigh {
+                got: 1001,
+                max: 1000
+            }
+        );
+        assert_eq!(
+            refused(Config {
+                call_frame_repeats: 3,
+                ..Config::default()
+            }),
+            ConfigError::TooManyFrameRepeats { got: 3, max: 2 }
+        );
+        assert_eq!(
+            refused(Config {
+                call_p_stem: 1.0,
+                ..Config::default()
+            }),
+            ConfigError::StemProbability { got: 1.0 }
+        );
+        for field in ["call_fanout", "max_calls", "call_hop_limit"] {
+            let config = match field {
+                "call_fanout" => Config {
+                    call_fanout: 0,
+                    ..Config::default()
+                },
+                "max_calls" => Config {
+                    max_calls: 0,
+                    ..Config::default()
+                },
+                _ => Config {
+                    call_hop_limit: 0,
+                    ..Config::default()
+                },
+            };
+            assert_eq!(refused(config), ConfigError::Zero { field });
+        }
+        let fastest = Config {
+            cover_rate: Config::MAX_COVER_RATE,
+            ..Config::default()
+        };
+        assert_eq!(fastest.validate(), Ok(()));
     }
 }
