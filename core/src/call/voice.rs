@@ -175,6 +175,9 @@ impl Voice {
 
     /// Expects every packet index below `until`, dropping the lowest beyond the bound.
     fn extend(&mut self, until: u32, changes: &mut TagChanges) {
+        // Tags below the last `MAX_WINDOW` would be dropped at once: do not derive them.
+        let lowest_kept = until.saturating_sub(MAX_WINDOW as u32);
+        self.window_end = self.window_end.max(lowest_kept);
         while self.window_end < until {
             let tag = self.keys.recv.tag(self.window_end);
             self.window.insert(self.window_end, tag);
@@ -319,9 +322,10 @@ mod tests {
         let changes = callee.advance_time(Timestamp::from_millis(20 * 501));
         assert!(changes.added.iter().any(|(t, i)| *t == tag && *i == index));
         assert!(callee.window.len() <= MAX_WINDOW);
-        // An hour of silence cannot grow the window past its bound.
-        callee.advance_time(Timestamp::from_secs(3600));
+        // An hour of silence cannot grow the window past its bound, nor cost more than it.
+        let changes = callee.advance_time(Timestamp::from_secs(3600));
         assert_eq!(callee.window.len(), MAX_WINDOW);
+        assert!(changes.added.len() <= MAX_WINDOW);
     }
 
     #[test]
