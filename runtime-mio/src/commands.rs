@@ -9,6 +9,7 @@
 //! and a file descriptor pair per source; the channel carries typed commands, and its bound
 //! makes a fast producer wait instead of growing memory.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -106,6 +107,29 @@ pub enum Command {
     Calls,
     /// Show the commands standard input takes: `/help`.
     Help,
+    /// Found a cluster with this node as its only member and an optional member `limit`
+    /// ([`peerster_core::Node::create_cluster`]).
+    CreateCluster {
+        /// Most members the cluster may have.
+        limit: Option<u16>,
+    },
+    /// Join the cluster of the node at this address ([`Runtime::join`](crate::Runtime::join)):
+    /// carried out at once, the outcome is an event.
+    Join(SocketAddr),
+    /// Leave this node's cluster ([`peerster_core::Node::leave_cluster`]).
+    Leave,
+    /// Show the latest posts and anonymous messages, delivered or sent, at most `limit`:
+    /// `/inbox`.
+    Inbox {
+        /// How many of the latest entries; `None`: all the runtime keeps.
+        limit: Option<usize>,
+    },
+    /// Show the safety number shared with the member or verified peer whose id starts with
+    /// `member`: `/safety-number`.
+    SafetyNumber {
+        /// The member's id, or its first hex digits.
+        member: IdPrefix,
+    },
 }
 
 /// The audio files of one end of a call.

@@ -59,6 +59,7 @@ use crate::outcome::Outcome;
 use crate::parse::{self, hex};
 
 mod call;
+mod inbox;
 
 pub(crate) use call::{
     LocalEnd, calling_line, calls_lines, connected_line, ended_line, incoming_line, recorded_line,
@@ -200,6 +201,14 @@ pub(crate) fn outcome_lines(outcome: &Outcome) -> Vec<String> {
         )],
         Outcome::Calls { calls, now } => calls_lines(calls, *now),
         Outcome::Help => help_lines().collect(),
+        Outcome::ClusterCreated { cluster, limit } => vec![created_line(*cluster, *limit)],
+        Outcome::JoinStarted { contact } => vec![inbox::joining_line(*contact)],
+        // The `left` event's line says it.
+        Outcome::Left { .. } => Vec::new(),
+        Outcome::Inbox { entries, .. } => inbox::inbox_lines(entries),
+        Outcome::SafetyNumber { member, number } => {
+            vec![inbox::safety_number_line(*member, number)]
+        }
     }
 }
 
@@ -695,6 +704,8 @@ mod tests {
             "/calls",
             "/status",
             "/peers",
+            "/inbox",
+            "/safety-number ",
             "/help",
         ] {
             assert!(

@@ -307,6 +307,27 @@ pub enum CommandFailure {
     /// The audio of a call could not be set up, played or recorded.
     #[error(transparent)]
     CallAudio(#[from] CallAudioError),
+    /// The node refused to found a cluster (a member limit out of range).
+    #[error("cannot create a cluster: {0}")]
+    CreateCluster(#[source] CommandError),
+    /// The node refused to leave its cluster (it is in none).
+    #[error("cannot leave: {0}")]
+    Leave(#[source] CommandError),
+    /// No other member of the cluster and no verified peer has an id that starts with the
+    /// prefix given.
+    #[error("no member or verified peer has an id starting with {prefix} (see /members, /peers)")]
+    NoSuchFingerprint {
+        /// The prefix given.
+        prefix: IdPrefix,
+    },
+    /// Several members or verified peers have an id that starts with the prefix given.
+    #[error("{count} members or peers have an id starting with {prefix}: type more of it")]
+    AmbiguousFingerprint {
+        /// The prefix given.
+        prefix: IdPrefix,
+        /// How many it matches.
+        count: usize,
+    },
 }
 
 /// What went wrong with the audio of a call: its input or output file, its codec, or the

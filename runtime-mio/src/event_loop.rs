@@ -21,6 +21,7 @@ use crate::control::server::ControlServer;
 use crate::display::{self, LocalEnd};
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
+use crate::inbox::Inbox;
 use crate::join_retry::JoinRetry;
 use crate::known_peers::KnownPeers;
 use crate::report;
@@ -31,6 +32,7 @@ use crate::udp::{Received, Sent, Udp};
 
 mod calls;
 mod control;
+mod inbox;
 mod user;
 
 const SOCKET: Token = Token(0);
@@ -66,6 +68,8 @@ pub struct Runtime {
     join: Option<JoinRetry>,
     /// The anonymous conversations seen lately, for `/reply`.
     threads: KnownThreads,
+    /// The latest posts and anonymous messages, for `inbox`.
+    inbox: Inbox,
     /// The audio of the calls, and the 20 ms voice tick while one is connected.
     audio: CallAudio,
     /// The calls this node is ending itself, and why, for their `ended` line.
@@ -127,6 +131,7 @@ impl Runtime {
             commands_waiting: false,
             join: None,
             threads: KnownThreads::default(),
+            inbox: Inbox::default(),
             audio: CallAudio::default(),
             local_ends: BTreeMap::new(),
             control: None,
@@ -361,6 +366,7 @@ impl Runtime {
                 self.show(&line);
             }
             self.on_call_event(&event);
+            self.note_in_inbox(&event);
             if let Event::AnonMessage { thread, .. }
             | Event::AnonDelivered { thread, .. }
             | Event::AnonFailed { thread, .. } = event

@@ -54,6 +54,8 @@
 //! /calls                     the calls: state, role, peer if known, frames sent and received
 //! /status                    this node: id, name, address, cluster, epoch, peer count
 //! /peers                     the verified peers
+//! /inbox [N]                  the latest N posts and anonymous messages, received and sent
+//! /safety-number MEMBER      the code to compare in person with the member MEMBER
 //! /help                      these commands
 //! ```
 //!
@@ -238,6 +240,7 @@ mod entropy;
 mod error;
 mod event_loop;
 mod identity_file;
+mod inbox;
 mod join_retry;
 mod known_peers;
 mod lock_file;
@@ -245,6 +248,7 @@ mod options;
 mod outcome;
 mod parse;
 mod report;
+pub mod safety_number;
 mod shutdown;
 mod signals;
 mod stdin;

@@ -45,6 +45,8 @@ enum Command {
     ///     /calls                     the calls: state, role, peer, frames sent and received
     ///     /status                    this node: id, name, address, cluster, epoch, peer count
     ///     /peers                     the verified peers
+    ///     /inbox [N]                  the latest N posts and anonymous messages, received and sent
+    ///     /safety-number MEMBER      the code to compare in person with the member MEMBER
     ///     /help                      these commands
     ///
     /// MEMBER, THREAD, PROPOSAL and CALL are 4 or more hex digits of an id. Members vote on who
@@ -196,6 +198,34 @@ enum CtlCommand {
     },
     /// Prints the node's events as they happen, until the node stops or Ctrl-C.
     Watch,
+    /// Founds a cluster with this node as its only member (leaving the one it is in).
+    CreateCluster {
+        /// Most members the cluster may have, 1 to 256 (default: the protocol's 256).
+        #[arg(long, value_name = "N", value_parser = member_limit())]
+        limit: Option<u16>,
+    },
+    /// Joins the cluster of the node at ADDR: replies at once that the join started; the
+    /// outcome shows in `watch` and `status` (retried for up to 30 s).
+    Join {
+        /// The contact's UDP address, e.g. 127.0.0.1:7000.
+        addr: SocketAddr,
+    },
+    /// Leaves this node's cluster.
+    Leave,
+    /// The latest posts and anonymous messages, received and sent (kind, direction, text,
+    /// thread, author if known, delivery state of this node's anonymous messages).
+    Inbox {
+        /// Only the latest N.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// The safety number shared with a member: 60 digits both sides compute from their two
+    /// identity keys, to compare in person.
+    SafetyNumber {
+        /// The member's (or verified peer's) fingerprint, or 4 or more of its first hex
+        /// digits.
+        fingerprint: String,
+    },
 }
 
 /// The audio files of one end of a call.
@@ -356,6 +386,13 @@ impl CtlCommand {
             CtlCommand::Decline { call } => Request::Decline { call },
             CtlCommand::Hangup { call } => Request::Hangup { call },
             CtlCommand::Watch => Request::Watch {},
+            CtlCommand::CreateCluster { limit } => Request::CreateCluster { limit },
+            CtlCommand::Join { addr } => Request::Join { addr },
+            CtlCommand::Leave => Request::Leave {},
+            CtlCommand::Inbox { limit } => Request::Inbox { limit },
+            CtlCommand::SafetyNumber { fingerprint } => Request::SafetyNumber {
+                member: fingerprint,
+            },
         })
     }
 }

@@ -11,6 +11,9 @@ use peerster_core::wire::cluster::PostPosition;
 use peerster_core::wire::vote::ProposalId;
 use peerster_core::{AnonymityEstimate, CallId, CallInfo, ClusterInfo, Timestamp, VoteInfo};
 
+use crate::inbox::Entry;
+use crate::safety_number::SafetyNumber;
+
 /// What a command did, with what its user is shown.
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
@@ -90,6 +93,35 @@ pub(crate) enum Outcome {
     },
     /// The commands standard input takes.
     Help,
+    /// This node founded `cluster`.
+    ClusterCreated {
+        /// The new cluster.
+        cluster: ClusterId,
+        /// Its member limit, if any.
+        limit: Option<u16>,
+    },
+    /// This node started to join the cluster of `contact` (the outcome is an event).
+    JoinStarted {
+        /// The node asked to let this node in.
+        contact: SocketAddr,
+    },
+    /// This node left `cluster`.
+    Left {
+        /// The cluster left.
+        cluster: ClusterId,
+    },
+    /// The latest posts and anonymous messages, oldest first.
+    Inbox {
+        /// The entries.
+        entries: Vec<Entry>,
+    },
+    /// The safety number this node shares with `member`.
+    SafetyNumber {
+        /// The other member.
+        member: MemberId,
+        /// The code both compute.
+        number: SafetyNumber,
+    },
 }
 
 /// What `status` shows about this node.

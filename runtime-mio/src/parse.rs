@@ -20,6 +20,8 @@
 //! | `/calls` | [`Command::Calls`]: the calls in progress |
 //! | `/status` | [`Command::Status`]: this node's id, name, address, cluster and peer count |
 //! | `/peers` | [`Command::Peers`]: the verified peers |
+//! | `/inbox [N]` | [`Command::Inbox`]: the latest `N` posts and anonymous messages, received and sent |
+//! | `/safety-number MEMBER` | [`Command::SafetyNumber`]: the code shared with the member (or verified peer) whose id starts with `MEMBER` |
 //! | `/help` | [`Command::Help`]: these commands |
 //!
 //! `MEMBER`, `THREAD`, `PROPOSAL` and `CALL` are [`IdPrefix`]es: the first 4 to 32 hex digits
@@ -53,6 +55,8 @@ pub(crate) const HELP: &[&str] = &[
     "/calls                    the calls in progress: state, role, peer, frames sent and received",
     "/status                   this node: id, name, address, cluster, epoch, peer count",
     "/peers                    the verified peers",
+    "/inbox [N]                the latest N (default all kept) posts and anonymous messages, received and sent",
+    "/safety-number MEMBER     the code to compare in person with the member whose id starts with MEMBER",
     "/help                     these commands",
     "MEMBER, THREAD, PROPOSAL, CALL: the first 4 or more hex digits of an id (see /members, /votes, /calls, [anon] and [call] lines)",
     "other lines are posted to the cluster; // posts a line that starts with /",
@@ -68,6 +72,8 @@ const CALL_SIGNED_USAGE: &str = "/call-signed MEMBER [IN.wav OUT.wav]";
 const ANSWER_USAGE: &str = "/answer CALL [IN.wav OUT.wav]";
 const DECLINE_USAGE: &str = "/decline CALL";
 const HANGUP_USAGE: &str = "/hangup CALL";
+const INBOX_USAGE: &str = "/inbox [N]";
+const SAFETY_NUMBER_USAGE: &str = "/safety-number MEMBER";
 
 /// The command a line of standard input asks for (a post unless it starts with `/`).
 pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
@@ -137,6 +143,16 @@ pub(crate) fn line(line: &str) -> Result<Command, ParseError> {
         "status" => no_args(args, "/status").map(|()| Command::Status),
         "peers" => no_args(args, "/peers").map(|()| Command::Peers),
         "help" => no_args(args, "/help").map(|()| Command::Help),
+        "inbox" => match args.trim() {
+            "" => Ok(Command::Inbox { limit: None }),
+            n => n
+                .parse()
+                .map(|limit| Command::Inbox { limit: Some(limit) })
+                .map_err(|_| ParseError::Usage(INBOX_USAGE)),
+        },
+        "safety-number" => Ok(Command::SafetyNumber {
+            member: one_prefix(args, SAFETY_NUMBER_USAGE)?,
+        }),
         _ => Err(ParseError::Unknown(name.to_string())),
     }
 }

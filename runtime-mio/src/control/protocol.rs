@@ -23,6 +23,11 @@
 //! {"cmd":"decline","call":"1a2b"}
 //! {"cmd":"hangup","call":"1a2b"}
 //! {"cmd":"watch"}
+//! {"cmd":"create-cluster","limit":8}                                       (limit optional)
+//! {"cmd":"join","addr":"127.0.0.1:7000"}
+//! {"cmd":"leave"}
+//! {"cmd":"inbox","limit":20}                                               (limit optional)
+//! {"cmd":"safety-number","member":"0a0b"}
 //! ```
 //!
 //! `input` and `output` come together or not at all (without: silence in, nothing out);
@@ -51,6 +56,23 @@
 //! | `call` | `call`, `to`, `signed`; with `"wait":true`, once the call ends: `call`, `reason`, `frames_sent`, `frames_received`, `heard_s` and `output` (null without files) |
 //! | `answer`, `decline`, `hangup` | `call` |
 //! | `watch` | `watching: true`, then one line per event, see below |
+//! | `create-cluster` | `cluster`, `limit` (or null) |
+//! | `join` | `joining` (the contact's address): the join was started; `joined_cluster`, `join_refused` or `join_failed` follows in `watch`, and `status` shows the cluster |
+//! | `leave` | `cluster`: the cluster left |
+//! | `inbox` | `inbox`: a list, oldest first, of `{kind ("post" or "anon"), direction ("in" or "out"), text, thread (anon only), from, state, at_s}`, see below |
+//! | `safety-number` | `fingerprint` (the other member's whole id), `safety_number` (12 groups of 5 digits separated by spaces) |
+//!
+//! The node keeps the latest 1000 posts and anonymous messages it delivered or sent since it
+//! started. In an `inbox` entry, `from` is the author's fingerprint: always for posts (this
+//! node's own for its posts), for anonymous messages only if the sender signed (absent
+//! otherwise); `state` is there only for this node's anonymous messages: `sent` (not
+//! acknowledged yet), `delivered` or `failed`; `at_s` is when the node saw it, in seconds
+//! since the node started.
+//!
+//! The safety number is the same on both sides: `peerster ctl safety-number B` on A and
+//! `peerster ctl safety-number A` on B print the same digits, to compare in person. It is
+//! derived from the two identity keys (see [`crate::safety_number`]); the member is looked for
+//! among the cluster's other members and the verified peers.
 //!
 //! A `call` with `wait` answers when the call ends, whatever the reason (`reason`: `hung_up`,
 //! `declined`, `unanswered`, `lost`, `left_cluster`, or, ended by this node, `hung_up_here`,
@@ -71,6 +93,7 @@
 //! the connection is closed; a line that is not JSON, an unknown `cmd` or wrong fields get an
 //! error and the connection stays open. At most 16 clients are connected at once.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use peerster_core::{AnonOptions, CallOptions};
@@ -171,6 +194,30 @@ pub enum Request {
     },
     /// Stream the node's events.
     Watch {},
+    /// Found a cluster with this node as its only member.
+    CreateCluster {
+        /// Most members the cluster may have.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u16>,
+    },
+    /// Join the cluster of the node at `addr` (the outcome shows in `watch` and `status`).
+    Join {
+        /// The contact's UDP address, e.g. `127.0.0.1:7000`.
+        addr: SocketAddr,
+    },
+    /// Leave this node's cluster.
+    Leave {},
+    /// The latest posts and anonymous messages, delivered or sent.
+    Inbox {
+        /// How many of the latest; all the node keeps (up to 1000) without.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// The safety number this node shares with `member`.
+    SafetyNumber {
+        /// The member's (or verified peer's) id or its first hex digits.
+        member: String,
+    },
 }
 
 /// A ballot.
@@ -276,6 +323,13 @@ impl Request {
                 call: prefix(call)?,
             },
             Request::Watch {} => return Ok(Action::Watch),
+            Request::CreateCluster { limit } => Command::CreateCluster { limit },
+            Request::Join { addr } => Command::Join(addr),
+            Request::Leave {} => Command::Leave,
+            Request::Inbox { limit } => Command::Inbox { limit },
+            Request::SafetyNumber { member } => Command::SafetyNumber {
+                member: member.parse()?,
+            },
         };
         Ok(Action::Command(command))
     }

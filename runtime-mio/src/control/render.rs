@@ -7,11 +7,12 @@ use std::path::Path;
 use peerster_core::ids::MemberId;
 use peerster_core::wire::vote::ProposalKind;
 use peerster_core::{
-    CallEnd, CallInfo, CallRole, CallState, Event, VoteInfo, VoteOutcome, VoteState,
+    CallEnd, CallInfo, CallRole, CallState, Event, Timestamp, VoteInfo, VoteOutcome, VoteState,
 };
 use serde_json::{Map, Value, json};
 
 use crate::display::LocalEnd;
+use crate::inbox::{Delivery, Direction, Entry, EntryKind};
 use crate::outcome::{Members, Outcome, Status};
 use crate::parse::hex;
 
@@ -67,6 +68,18 @@ pub(crate) fn outcome(outcome: &Outcome) -> Value {
             json!({ "calls": calls })
         }
         Outcome::Help => json!({"help": crate::parse::HELP}),
+        Outcome::ClusterCreated { cluster, limit } => {
+            json!({"cluster": cluster.to_string(), "limit": limit})
+        }
+        Outcome::JoinStarted { contact } => json!({"joining": contact.to_string()}),
+        Outcome::Left { cluster } => json!({"cluster": cluster.to_string()}),
+        Outcome::Inbox { entries, .. } => {
+            let entries: Vec<Value> = entries.iter().map(inbox_entry).collect();
+            json!({ "inbox": entries })
+        }
+        Outcome::SafetyNumber { member: m, number } => {
+            json!({"fingerprint": member(*m), "safety_number": number.to_string()})
+        }
     };
     ok(fields)
 }
@@ -83,6 +96,40 @@ pub(crate) fn ok(fields: Value) -> Value {
 
 fn member(id: MemberId) -> String {
     hex(&id.0)
+}
+
+/// One entry of `inbox`: `thread` for anonymous messages only, `from` only when known,
+/// `state` only for this node's anonymous messages.
+fn inbox_entry(entry: &Entry) -> Value {
+    let mut object = Map::new();
+    let kind = match entry.kind {
+        EntryKind::Post => "post",
+        EntryKind::Anon { thread } => {
+            object.insert("thread".into(), hex(&thread).into());
+            "anon"
+        }
+    };
+    object.insert("kind".into(), kind.into());
+    let direction = match entry.direction {
+        Direction::In => "in",
+        Direction::Out => "out",
+    };
+    object.insert("direction".into(), direction.into());
+    object.insert("text".into(), entry.text.clone().into());
+    if let Some(from) = entry.from {
+        object.insert("from".into(), member(from).into());
+    }
+    if let Some(state) = entry.state {
+        let state = match state {
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::Failed => "failed",
+        };
+        object.insert("state".into(), state.into());
+    }
+    let at_s = entry.at.saturating_since(Timestamp::ZERO).as_secs();
+    object.insert("at_s".into(), at_s.into());
+    Value::Object(object)
 }
 
 fn status_fields(status: &Status) -> Value {

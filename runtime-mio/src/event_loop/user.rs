@@ -72,7 +72,9 @@ impl Runtime {
 
     /// Posts `text` to this node's cluster.
     pub fn post(&mut self, text: &str) -> Result<PostPosition, CommandError> {
-        self.node.post(self.clock.now(), text)
+        let position = self.node.post(self.clock.now(), text)?;
+        self.note_post_sent(text);
+        Ok(position)
     }
 
     /// Sends `text` anonymously to the member `to` of this node's cluster, in a new
@@ -91,6 +93,7 @@ impl Runtime {
             .node
             .send_anonymous(self.clock.now(), to, text, options)?;
         self.threads.note(sent.thread);
+        self.note_anon_sent(sent.thread, sent.message, text, options);
         Ok(sent)
     }
 
@@ -105,6 +108,7 @@ impl Runtime {
             .node
             .reply_anonymous(self.clock.now(), thread, text, options)?;
         self.threads.note(thread);
+        self.note_anon_sent(thread, message, text, options);
         Ok(message)
     }
 
@@ -181,6 +185,11 @@ impl Runtime {
                 now: self.clock.now(),
             }),
             Command::Help => Ok(Outcome::Help),
+            Command::CreateCluster { limit } => self.create_cluster_command(limit),
+            Command::Join(contact) => Ok(self.join_command(contact)),
+            Command::Leave => self.leave_command(),
+            Command::Inbox { limit } => Ok(self.inbox_command(limit)),
+            Command::SafetyNumber { member } => self.safety_number_command(&member),
         }
     }
 
