@@ -208,7 +208,11 @@
 //! ([`readable_lines`]); it exits with 1 if the command failed or no node runs there:
 //!
 //! ```text
-//! peerster ctl status | peers | members | votes | calls | watch
+//! peerster ctl status | peers | members | votes | calls | watch | leave
+//! peerster ctl create-cluster [--limit N]
+//! peerster ctl join ADDR
+//! peerster ctl inbox [--limit N]
+//! peerster ctl safety-number FINGERPRINT
 //! peerster ctl post TEXT
 //! peerster ctl send-anon FINGERPRINT TEXT [--sign]
 //! peerster ctl reply THREAD TEXT
@@ -223,6 +227,15 @@
 //! `call --wait` replies once the call ends, with why, the frames sent and received and how
 //! many seconds of the other end were recorded: the same run as `peerster-sim call`, between
 //! real nodes. Paths given to `ctl` are made absolute by the client.
+//!
+//! `join` replies at once that the join started (it is retried as for `--join`); the outcome
+//! shows in `watch` and `status`. `inbox` lists the latest posts and anonymous messages the
+//! node received or sent since it started (up to 1000, not kept across restarts), each with
+//! its `kind` (`post` or `anon`), `text`, `thread` (anonymous only), `from` (the author for
+//! posts; for anonymous messages only if signed) and, for this node's anonymous messages,
+//! `state` (`sent`, `delivered` or `failed`). `safety-number` prints the code two members
+//! compare in person to check that each holds the other's true identity key
+//! ([`safety_number`]).
 //!
 //! The terminal UI comes with a later runtime issue. The cluster state is not kept across
 //! restarts yet: a restarted node is out of its cluster until it joins again.

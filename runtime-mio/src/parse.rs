@@ -360,6 +360,23 @@ mod tests {
     }
 
     #[test]
+    fn inbox_and_safety_number_parse_into_typed_commands() {
+        assert_eq!(line("/inbox"), Ok(Command::Inbox { limit: None }));
+        assert_eq!(line("/inbox 5 "), Ok(Command::Inbox { limit: Some(5) }));
+        assert_eq!(line("/inbox five"), Err(ParseError::Usage("/inbox [N]")));
+        assert_eq!(
+            line("/safety-number 0A0b"),
+            Ok(Command::SafetyNumber {
+                member: prefix("0a0b")
+            })
+        );
+        assert_eq!(
+            line("/safety-number"),
+            Err(ParseError::Usage("/safety-number MEMBER"))
+        );
+    }
+
+    #[test]
     fn vote_commands_parse_into_typed_commands() {
         assert_eq!(line("/votes"), Ok(Command::Votes));
         assert_eq!(line("/votes "), Ok(Command::Votes));

@@ -405,6 +405,26 @@ mod tests {
             Ok(Action::Command(Command::HangUp { call: None }))
         );
         assert_eq!(action(r#"{"cmd":"watch"}"#), Ok(Action::Watch));
+        assert_eq!(
+            action(r#"{"cmd":"join","addr":"127.0.0.1:7000"}"#),
+            Ok(Action::Command(Command::Join(
+                "127.0.0.1:7000".parse().unwrap()
+            )))
+        );
+        assert_eq!(
+            action(r#"{"cmd":"create-cluster"}"#),
+            Ok(Action::Command(Command::CreateCluster { limit: None }))
+        );
+        assert_eq!(
+            action(r#"{"cmd":"inbox","limit":3}"#),
+            Ok(Action::Command(Command::Inbox { limit: Some(3) }))
+        );
+        assert_eq!(
+            action(r#"{"cmd":"safety-number","member":"0A0B"}"#),
+            Ok(Action::Command(Command::SafetyNumber {
+                member: "0a0b".parse().unwrap()
+            }))
+        );
     }
 
     #[test]
@@ -430,6 +450,10 @@ mod tests {
                 "i.wav is not an absolute path",
             ),
             ("[1,2]", "bad request"),
+            (r#"{"cmd":"join","addr":"nowhere"}"#, "bad request"),
+            (r#"{"cmd":"create-cluster","limit":70000}"#, "bad request"),
+            (r#"{"cmd":"inbox","limit":-1}"#, "bad request"),
+            (r#"{"cmd":"safety-number","member":"xyz1"}"#, "is not an id"),
         ] {
             let got = action(line).unwrap_err();
             assert!(got.contains(error), "{line}: {got}");

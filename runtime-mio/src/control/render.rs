@@ -513,6 +513,35 @@ mod tests {
     }
 
     #[test]
+    fn inbox_entries_have_the_names_scripts_rely_on() {
+        let anonymous = Entry {
+            kind: EntryKind::Anon { thread: [0x1b; 16] },
+            direction: Direction::In,
+            text: "psst".into(),
+            from: None,
+            state: None,
+            message: Some([2; 16]),
+            at: peerster_core::Timestamp::from_secs(7),
+        };
+        let mine = Entry {
+            direction: Direction::Out,
+            from: Some(MemberId([0x0a; 16])),
+            state: Some(Delivery::Delivered),
+            ..anonymous.clone()
+        };
+        assert_eq!(
+            outcome(&Outcome::Inbox {
+                entries: vec![anonymous, mine]
+            }),
+            json!({"ok": true, "inbox": [
+                {"kind": "anon", "direction": "in", "text": "psst", "thread": "1b".repeat(16), "at_s": 7},
+                {"kind": "anon", "direction": "out", "text": "psst", "thread": "1b".repeat(16),
+                 "from": "0a".repeat(16), "state": "delivered", "at_s": 7},
+            ]})
+        );
+    }
+
+    #[test]
     fn errors_are_ok_false_with_a_message() {
         assert_eq!(
             error(&"post refused: not in a cluster"),
