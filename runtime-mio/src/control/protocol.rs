@@ -49,7 +49,7 @@
 //! | `post` | `epoch`, `seq`: where the post stands in this node's posts |
 //! | `send-anon` | `thread`, `to`, `signed` |
 //! | `reply` | `thread` |
-//! | `votes` | `votes`: a list of `{proposal, kind ("admit" or "expel"), subject, proposer, round, deadline_in_s, state ("open", "accepted", "rejected", "failed"), my_vote ("yes", "no" or null)}` |
+//! | `votes` | `votes`: a list of `{id, kind ("admit" or "expel"), subject, proposer, round, deadline (seconds until the round counts its ballots), state ("open", "accepted", "rejected", "failed"), my_vote ("yes", "no" or null)}` |
 //! | `vote` | `proposal`, `choice` |
 //! | `expel` | `proposal`, `member` |
 //! | `calls` | `calls`: a list of `{call, state ("ringing", "incoming", "active"), role ("caller", "callee"), peer (or null), duration_s, frames_sent, frames_received}` |

@@ -188,12 +188,12 @@ fn vote_fields(vote: &VoteInfo, now: peerster_core::Timestamp) -> Value {
     };
     let my_vote = vote.my_vote.map(|yes| if yes { "yes" } else { "no" });
     json!({
-        "proposal": hex(&vote.id.0),
+        "id": hex(&vote.id.0),
         "kind": kind_word(&vote.kind),
         "subject": member(vote.subject),
         "proposer": member(vote.proposer),
         "round": vote.round,
-        "deadline_in_s": vote.deadline.saturating_since(now).as_secs(),
+        "deadline": vote.deadline.saturating_since(now).as_secs(),
         "state": state,
         "my_vote": my_vote,
     })
