@@ -169,6 +169,11 @@ impl Peerster {
         addr.unwrap().to_string()
     }
 
+    /// The process id of the running node.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Writes `line` and a line break to the node's standard input.
     pub fn type_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
