@@ -8,11 +8,11 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::steps::ctl_until;
 use common::{Lines, Peerster, WAIT, ctl, ctl_output};
 use peerster_audio::SAMPLE_RATE_HZ;
 use peerster_audio::signal::{best_lag, energy, synthetic_voice};
@@ -20,26 +20,6 @@ use peerster_audio::wav::{read_wav, write_wav};
 use serde_json::Value;
 
 const RATE: usize = SAMPLE_RATE_HZ as usize;
-
-/// Asks `dir`'s node, until it holds or [`WAIT`] passes, for `args` and a reply that
-/// satisfies `good`.
-fn ctl_until(dir: &Path, args: &[&str], good: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let output = ctl_output(dir, args);
-        let reply: Option<Value> = serde_json::from_slice(&output.stdout).ok();
-        if let Some(reply) = reply.filter(|r| output.status.success() && good(r)) {
-            return reply;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no good reply to {args:?} within {WAIT:?}; last: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn string(value: &Value) -> &str {
     value
@@ -59,7 +39,9 @@ fn three_nodes_driven_by_ctl_post_and_call() {
         yes[0],
         yes[1],
     ]);
-    let status = ctl_until(&a.data_dir, &["status"], |s| !s["cluster"].is_null());
+    let status = ctl_until("wait", &a.data_dir, &["status"], WAIT, |s| {
+        !s["cluster"].is_null()
+    });
     let a_id = string(&status["fingerprint"]).to_string();
     assert_eq!(a_id.len(), 32, "{status}");
     assert!(a_id.chars().all(|c| c.is_ascii_hexdigit()), "{status}");
@@ -73,7 +55,7 @@ fn three_nodes_driven_by_ctl_post_and_call() {
     let joiner = ["--listen", "127.0.0.1:0", "--join", &a_addr, yes[0], yes[1]];
     let mut b = Peerster::run(&joiner);
     let mut c = Peerster::run(&joiner);
-    let members = ctl_until(&a.data_dir, &["members"], |m| {
+    let members = ctl_until("wait", &a.data_dir, &["members"], WAIT, |m| {
         m["members"].as_array().is_some_and(|list| list.len() == 3)
     });
     let b_id = string(&ctl(&b.data_dir, &["status"])["fingerprint"]).to_string();
@@ -89,7 +71,7 @@ fn three_nodes_driven_by_ctl_post_and_call() {
         .unwrap();
     assert_eq!(alice["name"], "alice");
     for node in [&b, &c] {
-        ctl_until(&node.data_dir, &["members"], |m| {
+        ctl_until("wait", &node.data_dir, &["members"], WAIT, |m| {
             m["members"].as_array().is_some_and(|list| list.len() == 3)
         });
     }
@@ -128,7 +110,7 @@ fn three_nodes_driven_by_ctl_post_and_call() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let calls = ctl_until(&b.data_dir, &["calls"], |r| {
+    let calls = ctl_until("wait", &b.data_dir, &["calls"], WAIT, |r| {
         r["calls"]
             .as_array()
             .is_some_and(|calls| calls.iter().any(|call| call["state"] == "incoming"))
@@ -164,7 +146,7 @@ fn three_nodes_driven_by_ctl_post_and_call() {
 
     // B's recording, written once B saw the call end, is what A said.
     let b_out = dir.path().join("b-out.wav");
-    ctl_until(&b.data_dir, &["calls"], |r| {
+    ctl_until("wait", &b.data_dir, &["calls"], WAIT, |r| {
         r["calls"] == Value::Array(vec![])
     });
     let deadline = Instant::now() + WAIT;
@@ -204,7 +186,7 @@ fn exchange(stream: &mut BufReader<UnixStream>, bytes: &[u8]) -> Value {
 #[test]
 fn bad_input_on_the_control_socket_gets_errors_and_the_node_goes_on() {
     let mut node = Peerster::run(&["--listen", "127.0.0.1:0"]);
-    ctl_until(&node.data_dir, &["status"], |_| true);
+    ctl_until("wait", &node.data_dir, &["status"], WAIT, |_| true);
     let socket = node.data_dir.join("control.sock");
     let connect = || {
         let stream = UnixStream::connect(&socket).unwrap();
@@ -277,7 +259,7 @@ fn one_node_per_data_directory_with_a_private_socket() {
     let data_dir = dir.path().join("node");
     let data = data_dir.to_str().unwrap();
     let mut node = Peerster::run(&["--listen", "127.0.0.1:0", "--data-dir", data]);
-    ctl_until(&data_dir, &["status"], |_| true);
+    ctl_until("wait", &data_dir, &["status"], WAIT, |_| true);
     let socket = data_dir.join("control.sock");
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
@@ -315,6 +297,6 @@ fn one_node_per_data_directory_with_a_private_socket() {
     let stale = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     drop(stale);
     let mut again = Peerster::run(&["--listen", "127.0.0.1:0", "--data-dir", data]);
-    ctl_until(&data_dir, &["status"], |_| true);
+    ctl_until("wait", &data_dir, &["status"], WAIT, |_| true);
     again.assert_running();
 }

@@ -5,39 +5,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
+use common::steps::{ctl_until, string};
 use common::{Peerster, WAIT, ctl, ctl_output};
 use serde_json::Value;
-
-/// Asks `dir`'s node, until it holds or [`WAIT`] passes, for `args` and a reply that
-/// satisfies `good`.
-fn ctl_until(dir: &Path, args: &[&str], good: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let output = ctl_output(dir, args);
-        let reply: Option<Value> = serde_json::from_slice(&output.stdout).ok();
-        if let Some(reply) = reply.filter(|r| output.status.success() && good(r)) {
-            return reply;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no good reply to {args:?} within {WAIT:?}; last: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn string(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not a string"))
-        .to_string()
-}
 
 /// The entries of an `inbox` reply.
 fn entries(inbox: &Value) -> &[Value] {
@@ -55,10 +27,10 @@ fn a_cluster_made_and_joined_through_ctl_carries_posts_anonymous_messages_and_sa
     let mut a = Peerster::run(&run);
     let mut b = Peerster::run(&run);
     // The first replies once each node listens on its control socket.
-    let status = ctl_until(&a.data_dir, &["status"], |_| true);
+    let status = ctl_until("wait", &a.data_dir, &["status"], WAIT, |_| true);
     assert!(status["cluster"].is_null(), "{status}");
     let (a_id, a_addr) = (string(&status["fingerprint"]), string(&status["listen"]));
-    let b_id = string(&ctl_until(&b.data_dir, &["status"], |_| true)["fingerprint"]);
+    let b_id = string(&ctl_until("wait", &b.data_dir, &["status"], WAIT, |_| true)["fingerprint"]);
 
     // A founds a cluster, B joins it.
     let created = ctl(&a.data_dir, &["create-cluster", "--limit", "8"]);
@@ -68,18 +40,22 @@ fn a_cluster_made_and_joined_through_ctl_carries_posts_anonymous_messages_and_sa
     assert_eq!(ctl(&a.data_dir, &["status"])["cluster"], cluster.as_str());
     let joining = ctl(&b.data_dir, &["join", &a_addr]);
     assert_eq!(joining["joining"], a_addr.as_str(), "{joining}");
-    ctl_until(&b.data_dir, &["status"], |s| {
+    ctl_until("wait", &b.data_dir, &["status"], WAIT, |s| {
         s["cluster"] == cluster.as_str()
     });
     for node in [&a, &b] {
-        ctl_until(&node.data_dir, &["members"], |m| members(m) == 2);
+        ctl_until("wait", &node.data_dir, &["members"], WAIT, |m| {
+            members(m) == 2
+        });
     }
 
     // B posts, and sends A a signed anonymous message.
     ctl(&b.data_dir, &["post", "hello from B"]);
     let sent = ctl(&b.data_dir, &["send-anon", &a_id[..8], "psst", "--sign"]);
     let thread = string(&sent["thread"]);
-    let inbox = ctl_until(&a.data_dir, &["inbox"], |i| entries(i).len() == 2);
+    let inbox = ctl_until("wait", &a.data_dir, &["inbox"], WAIT, |i| {
+        entries(i).len() == 2
+    });
     let post = (entries(&inbox).iter())
         .find(|e| e["kind"] == "post")
         .unwrap_or_else(|| panic!("no post in {inbox}"));
@@ -99,7 +75,7 @@ fn a_cluster_made_and_joined_through_ctl_carries_posts_anonymous_messages_and_sa
     assert_eq!(entries(&last).len(), 1, "{last}");
 
     // B's inbox: its post, and its message delivered once A acknowledged it.
-    let b_inbox = ctl_until(&b.data_dir, &["inbox"], |i| {
+    let b_inbox = ctl_until("wait", &b.data_dir, &["inbox"], WAIT, |i| {
         entries(i)
             .iter()
             .any(|e| e["kind"] == "anon" && e["state"] == "delivered")

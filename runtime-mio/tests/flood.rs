@@ -14,15 +14,11 @@ mod common;
 
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
-use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Peerster, ctl_output};
+use common::steps::{Node, STEP, ctl, ctl_until, fingerprints, start, string, try_ctl};
 use serde_json::Value;
-
-/// How long a join or a membership check may take before the step fails.
-const STEP: Duration = Duration::from_secs(20);
 
 /// How many datagrams the flood sends, at most.
 const FLOOD_SIZE: u64 = 200_000;
@@ -54,102 +50,12 @@ const RSS_BOUND_KIB: u64 = 100 * 1024;
 /// How long the test may take, from the first process started to the last check.
 const WHOLE: Duration = Duration::from_secs(45);
 
-/// One running node and what the test knows of it.
-struct Node {
-    process: Peerster,
-    /// Its whole fingerprint, 32 hex digits.
-    id: String,
-    /// The UDP address it listens on.
-    addr: String,
-}
-
-impl Node {
-    fn dir(&self) -> &Path {
-        &self.process.data_dir
-    }
-}
-
-/// Runs `peerster ctl --json ARGS` on `dir` once: its reply if it succeeded with `"ok":true`,
-/// else what it printed.
-fn try_ctl(dir: &Path, args: &[&str]) -> Result<Value, String> {
-    let output = ctl_output(dir, args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let reply: Option<Value> = serde_json::from_str(stdout.trim()).ok();
-    match reply {
-        Some(reply) if output.status.success() && reply["ok"] == true => Ok(reply),
-        _ => Err(format!(
-            "{}: {stdout}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        )),
-    }
-}
-
-/// Runs `peerster ctl --json ARGS` on `dir`; panics, naming `step`, unless it succeeded.
-fn ctl(step: &str, dir: &Path, args: &[&str]) -> Value {
-    try_ctl(dir, args).unwrap_or_else(|failed| panic!("step {step:?}: ctl {args:?}: {failed}"))
-}
-
-/// Asks `dir`'s node for `args` until the reply satisfies `good`; panics, naming `step` and
-/// showing the last reply, if `within` passes first.
-fn ctl_until(
-    step: &str,
-    dir: &Path,
-    args: &[&str],
-    within: Duration,
-    good: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let last = try_ctl(dir, args);
-        match last {
-            Ok(reply) if good(&reply) => return reply,
-            _ if Instant::now() > deadline => panic!(
-                "step {step:?}: no good reply to ctl {args:?} within {within:?}; last: {}",
-                match last {
-                    Ok(reply) => reply.to_string(),
-                    Err(failed) => failed,
-                }
-            ),
-            _ => thread::sleep(Duration::from_millis(200)),
-        }
-    }
-}
-
-fn string(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("{value} is not a string"))
-        .to_string()
-}
-
-/// The fingerprints of a `members` reply.
-fn fingerprints(members: &Value) -> Vec<String> {
-    let list = members["members"].as_array().map_or(&[][..], Vec::as_slice);
-    let mut ids: Vec<String> = list.iter().map(|m| string(&m["fingerprint"])).collect();
-    ids.sort();
-    ids
-}
-
 /// Whether an `inbox` reply holds a received post with `text` by `author`.
 fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
     let entries = inbox["inbox"].as_array().map_or(&[][..], Vec::as_slice);
     entries.iter().any(|e| {
         e["kind"] == "post" && e["direction"] == "in" && e["text"] == text && e["from"] == author
     })
-}
-
-/// Starts a node with no cluster that votes yes on every vote, and waits until its control
-/// socket answers.
-fn start() -> Node {
-    let process = Peerster::run(&["--listen", "127.0.0.1:0", "--auto-vote", "yes"]);
-    let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
-    assert!(status["cluster"].is_null(), "step \"start\": {status}");
-    Node {
-        id: string(&status["fingerprint"]),
-        addr: string(&status["listen"]),
-        process,
-    }
 }
 
 /// A line of `/proc/<pid>/status`, such as `VmRSS`, in KiB.

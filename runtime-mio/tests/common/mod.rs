@@ -4,6 +4,8 @@
 // Each test crate uses its own part of these helpers.
 #![allow(dead_code)]
 
+pub mod steps;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};

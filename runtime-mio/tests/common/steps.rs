@@ -1,0 +1,104 @@
+//! Steps of the tests that drive nodes only through `peerster ctl --json`: a started node,
+//! one ctl call that must succeed, and polling a node until its reply is as wanted, each
+//! failure naming its step.
+
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Peerster, ctl_output};
+
+/// How long one step may take.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// One running node and what the test knows of it.
+pub struct Node {
+    pub process: Peerster,
+    /// Its whole fingerprint, 32 hex digits.
+    pub id: String,
+    /// The UDP address it listens on.
+    pub addr: String,
+}
+
+impl Node {
+    pub fn dir(&self) -> &Path {
+        &self.process.data_dir
+    }
+}
+
+/// Runs `peerster ctl --json ARGS` on `dir` once: its reply if it succeeded with `"ok":true`,
+/// else what it printed.
+pub fn try_ctl(dir: &Path, args: &[&str]) -> Result<Value, String> {
+    let output = ctl_output(dir, args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reply: Option<Value> = serde_json::from_str(stdout.trim()).ok();
+    match reply {
+        Some(reply) if output.status.success() && reply["ok"] == true => Ok(reply),
+        _ => Err(format!(
+            "{}: {stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )),
+    }
+}
+
+/// Runs `peerster ctl --json ARGS` on `dir`; panics, naming `step`, unless it succeeded.
+pub fn ctl(step: &str, dir: &Path, args: &[&str]) -> Value {
+    try_ctl(dir, args).unwrap_or_else(|failed| panic!("step {step:?}: ctl {args:?}: {failed}"))
+}
+
+/// Asks `dir`'s node for `args` until the reply satisfies `good`; panics, naming `step` and
+/// showing the last reply, if `within` passes first.
+pub fn ctl_until(
+    step: &str,
+    dir: &Path,
+    args: &[&str],
+    within: Duration,
+    good: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let last = try_ctl(dir, args);
+        match last {
+            Ok(reply) if good(&reply) => return reply,
+            _ if Instant::now() > deadline => panic!(
+                "step {step:?}: no good reply to ctl {args:?} within {within:?}; last: {}",
+                match last {
+                    Ok(reply) => reply.to_string(),
+                    Err(failed) => failed,
+                }
+            ),
+            _ => thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+pub fn string(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not a string"))
+        .to_string()
+}
+
+/// The fingerprints of a `members` reply.
+pub fn fingerprints(members: &Value) -> Vec<String> {
+    let list = members["members"].as_array().map_or(&[][..], Vec::as_slice);
+    let mut ids: Vec<String> = list.iter().map(|m| string(&m["fingerprint"])).collect();
+    ids.sort();
+    ids
+}
+
+/// Starts a node with no cluster that votes yes on every vote, and waits until its control
+/// socket answers.
+pub fn start() -> Node {
+    let process = Peerster::run(&["--listen", "127.0.0.1:0", "--auto-vote", "yes"]);
+    let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
+    assert!(status["cluster"].is_null(), "step \"start\": {status}");
+    Node {
+        id: string(&status["fingerprint"]),
+        addr: string(&status["listen"]),
+        process,
+    }
+}
