@@ -191,23 +191,12 @@ fn anonymous_member_on_handmade_inputs() {
     use harness::{
         Action, AddrChoice, AnonKeyChoice, AnonMessageChoice, AnonMessageSpec, AnonPayloadSpec,
         BodySpec, ClusterChoice, Command, Cutting, EpochChoice, KeyChoice, MemberChoice,
-        MemberSetup, MemberStep, PacketSpec, PhaseSpec, PublicKeyChoice, RelayEpochChoice, Signer,
-        TagChoice, ThreadChoice,
+        MemberSetup, PacketSpec, PhaseSpec, PublicKeyChoice, RelayEpochChoice, Signer, TagChoice,
+        ThreadChoice,
     };
 
-    let step = |action| MemberStep {
-        advance_ms: 10,
-        action,
-    };
-    let frame = |body| {
-        step(Action::Frame {
-            key: KeyChoice::Current,
-            from: AddrChoice::Peer,
-            cluster: ClusterChoice::Real,
-            epoch: EpochChoice::Current,
-            body,
-        })
-    };
+    let step = member_step;
+    let frame = peer_frame;
     let heartbeat = |counter| {
         frame(BodySpec::Heartbeat {
             signer: Signer::Named,
@@ -324,27 +313,37 @@ fn anonymous_member_on_handmade_inputs() {
     }
 }
 
+/// A step of the member harness, 10 ms after the one before.
+fn member_step(action: harness::Action) -> harness::MemberStep {
+    harness::MemberStep {
+        advance_ms: 10,
+        action,
+    }
+}
+
+/// A step handing the member a frame from its peer, sealed under the current key of the real
+/// cluster.
+fn peer_frame(body: harness::BodySpec) -> harness::MemberStep {
+    use harness::{Action, AddrChoice, ClusterChoice, EpochChoice, KeyChoice};
+    member_step(Action::Frame {
+        key: KeyChoice::Current,
+        from: AddrChoice::Peer,
+        cluster: ClusterChoice::Real,
+        epoch: EpochChoice::Current,
+        body,
+    })
+}
+
 /// A member that calls, sends voice into a call not answered yet, is handed realtime and cover
 /// frames, and hangs up.
 fn calling_member_on_handmade_inputs() {
     use harness::{
-        Action, AddrChoice, BodySpec, ClusterChoice, Command, EpochChoice, KeyChoice, MemberChoice,
-        MemberSetup, MemberStep, PacketSpec, PhaseSpec, RelayEpochChoice, ThreadChoice,
+        Action, BodySpec, Command, MemberChoice, MemberSetup, PacketSpec, PhaseSpec,
+        RelayEpochChoice, ThreadChoice,
     };
 
-    let step = |action| MemberStep {
-        advance_ms: 10,
-        action,
-    };
-    let frame = |body| {
-        step(Action::Frame {
-            key: KeyChoice::Current,
-            from: AddrChoice::Peer,
-            cluster: ClusterChoice::Real,
-            epoch: EpochChoice::Current,
-            body,
-        })
-    };
+    let step = member_step;
+    let frame = peer_frame;
     let scenario = vec![
         step(Action::Command(Command::Call {
             to: MemberChoice::Peer,

@@ -37,6 +37,14 @@ fn p_stem(class: TrafficClass, config: &crate::Config) -> f64 {
     }
 }
 
+/// The members each fluff relay passes a packet of `class` to.
+fn fanout(class: TrafficClass, config: &crate::Config) -> usize {
+    match class {
+        TrafficClass::Message => config.anon_fanout,
+        TrafficClass::Realtime => config.call_fanout,
+    }
+}
+
 /// The flood hop limit of `class`.
 fn hop_limit(class: TrafficClass, config: &crate::Config) -> u8 {
     match class {
@@ -177,11 +185,7 @@ impl AnonLayer {
     ) {
         let mut live = view.live(now, ctx.config);
         live.retain(|m| Some(*m) != except);
-        let fanout = match class {
-            TrafficClass::Message => ctx.config.anon_fanout,
-            TrafficClass::Realtime => ctx.config.call_fanout,
-        };
-        for member in sample(live, fanout, ctx.rng) {
+        for member in sample(live, fanout(class, ctx.config), ctx.rng) {
             if let Some(addr) = view.addr_of(&member) {
                 let phase = RelayPhase::Fluff { hops };
                 self.send_relay(addr, epoch, phase, class, packet.clone(), view, ctx);
