@@ -5,8 +5,8 @@
 //!
 //! Beacons are untrusted: anything but a well-formed beacon is dropped, the node ignores its
 //! own (by their instance tag), senders that are already peers, and senders whose address
-//! cannot be a node's; connects are bounded by [`Found`] (a bounded set of addresses, one
-//! connect per address per [`found::RECONNECT_AFTER`], a token bucket for all of them).
+//! cannot be a node's; connects are bounded (a set of at most [`MAX_FOUND`] addresses, one
+//! connect per address per [`RECONNECT_AFTER`], a token bucket for all of them).
 //!
 //! The beacons go out on the interface of the `--listen` address (any IPv4 address; the
 //! unspecified one lets the OS pick), so a node on 127.0.0.1 announces itself to the nodes on
