@@ -1,0 +1,311 @@
+//! Measurement for the closing note, not part of the normal run (`#[ignore]`): how many
+//! datagrams per second one real node forwards on loopback, against a raw UDP echo loop
+//! measured in the same run with the same traffic. Run it in release mode:
+//!
+//! ```text
+//! cargo test --release -p peerster-mio --test forward_rate -- --ignored --nocapture
+//! ```
+//!
+//! The forwarding node is a `peerster run` process (B) that founds a cluster; two members
+//! driven in this process on their own UDP sockets (S and D, each a `peerster_core::Node`
+//! whose timers and datagrams a thread handles) join it. The traffic is what a member passes
+//! on most: voice-class anonymous packets in the fluff. A generator seals, with the cluster
+//! key, frames carrying fresh 512-byte packets (to B, as to any relay, indistinguishable from
+//! a call's: B is not the callee, so it looks at the detection tag only) and sends them as
+//! fast as it can from S's address to B; B opens each frame, suppresses duplicates, checks
+//! the tag and fluffs the packet on, in a new frame, to the only live member other than S:
+//! D, whose thread counts what arrives from B. The raw loop is the same generator (sealing
+//! the same frames) sending to a thread that does `recv_from` and `send_to` of each datagram
+//! to a counting socket. Rounds alternate between the two; the rate is what reached the
+//! counting end per second of sending.
+
+mod common;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::steps::{STEP, ctl, start};
+use peerster_core::crypto::ClusterKey;
+use peerster_core::wire::anon::{ANON_PACKET_LEN, AnonPacket, AnonRelay, RelayPhase, TrafficClass};
+use peerster_core::wire::cluster::{ClusterFrame, FrameBody};
+use peerster_core::wire::{encode_payload, frame};
+use peerster_core::{AutoVote, ClusterInfo, Config, Node};
+use peerster_mio::{Clock, fresh_identity, os_seed};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+
+/// How long each round sends.
+const ROUND: Duration = Duration::from_secs(2);
+/// Rounds of each kind.
+const ROUNDS: usize = 3;
+
+/// A member driven in this process: a core node on its own UDP socket, served by a thread.
+struct Member {
+    node: Arc<Mutex<Node>>,
+    socket: UdpSocket,
+    clock: Clock,
+    /// While set, datagrams from `counted_from` are counted and dropped, not handled.
+    counting: Arc<AtomicBool>,
+    counted: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Member {
+    /// A member on a fresh socket that connects to `contact`, with its serving thread.
+    fn spawn(name: &str, contact: SocketAddr, counted_from: SocketAddr) -> Member {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(2)))
+            .unwrap();
+        let clock = Clock::start();
+        let config = Config {
+            auto_vote: AutoVote::Yes,
+            ..Config::default()
+        };
+        let mut node = Node::new(
+            config,
+            fresh_identity().unwrap(),
+            os_seed().unwrap(),
+            clock.now(),
+        )
+        .unwrap();
+        node.announce(clock.now(), name).expect("announce");
+        node.connect(clock.now(), contact);
+        let member = Member {
+            node: Arc::new(Mutex::new(node)),
+            socket,
+            clock,
+            counting: Arc::new(AtomicBool::new(false)),
+            counted: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (node, socket, counting, counted, stop) = (
+            Arc::clone(&member.node),
+            member.socket.try_clone().unwrap(),
+            Arc::clone(&member.counting),
+            Arc::clone(&member.counted),
+            Arc::clone(&member.stop),
+        );
+        thread::spawn(move || {
+            let mut buffer = vec![0; 1 << 16];
+            while !stop.load(Ordering::Relaxed) {
+                let received = socket.recv_from(&mut buffer);
+                let mut node = node.lock().unwrap();
+                let now = clock.now();
+                if let Ok((len, from)) = received {
+                    if from == counted_from && counting.load(Ordering::Relaxed) {
+                        counted.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        node.handle_datagram(now, from, &buffer[..len]);
+                    }
+                }
+                if node.poll_timeout().is_some_and(|d| d <= now) {
+                    node.handle_timeout(now);
+                }
+                while let Some(t) = node.poll_transmit() {
+                    let _ = socket.send_to(&t.payload, t.destination);
+                }
+                while node.poll_event().is_some() {}
+            }
+        });
+        member
+    }
+
+    /// Joins the cluster of `contact` and waits until this member sees `members` members.
+    fn join(&self, contact: SocketAddr, members: usize) {
+        let deadline = Instant::now() + STEP;
+        while self
+            .node
+            .lock()
+            .unwrap()
+            .join(self.clock.now(), contact)
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "no join through {contact}");
+            thread::sleep(Duration::from_millis(100));
+        }
+        self.wait_members(members);
+    }
+
+    /// Waits until this member sees `members` members.
+    fn wait_members(&self, members: usize) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let seen = self.cluster().map_or(0, |c| c.members.len());
+            if seen == members {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{seen} members, not {members}");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn cluster(&self) -> Option<ClusterInfo> {
+        self.node.lock().unwrap().cluster()
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Seals frames of fresh voice-class packets in the fluff, as a member passes them on.
+struct Frames {
+    key: ClusterKey,
+    info: ClusterInfo,
+    rng: ChaCha20Rng,
+    bucket: usize,
+}
+
+impl Frames {
+    fn new(key: ClusterKey, info: ClusterInfo) -> Frames {
+        let mut frames = Frames {
+            key,
+            info,
+            rng: ChaCha20Rng::from_seed([7; 32]),
+            bucket: 0,
+        };
+        let sample = frames.payload();
+        frames.bucket =
+            frame::smallest_bucket(&Config::default().pad_buckets, sample.len()).unwrap();
+        frames
+    }
+
+    fn payload(&mut self) -> Vec<u8> {
+        let mut bytes = [0u8; ANON_PACKET_LEN];
+        self.rng.fill_bytes(&mut bytes);
+        let packet = AnonPacket::from_bytes(&bytes).expect("packet length");
+        encode_payload(&ClusterFrame {
+            cluster: self.info.id,
+            epoch: self.info.epoch,
+            body: FrameBody::Anon(AnonRelay {
+                epoch: self.info.epoch,
+                phase: RelayPhase::Fluff { hops: 0 },
+                class: TrafficClass::Realtime,
+                packet,
+            }),
+        })
+        .expect("encode")
+    }
+
+    fn next(&mut self) -> Vec<u8> {
+        let payload = self.payload();
+        frame::seal_frame(&self.key, &mut self.rng, self.bucket, &payload).expect("seal")
+    }
+}
+
+/// Sends fresh frames from `socket` to `to` for [`ROUND`]; how many reached `counted` per
+/// second, and how many were sent per second.
+fn round(
+    frames: &mut Frames,
+    socket: &UdpSocket,
+    to: SocketAddr,
+    counted: &AtomicU64,
+) -> (f64, f64) {
+    let before = counted.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let mut sent = 0u64;
+    while started.elapsed() < ROUND {
+        let datagram = frames.next();
+        if socket.send_to(&datagram, to).is_ok() {
+            sent += 1;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // What is still in the queues arrives within moments.
+    thread::sleep(Duration::from_millis(300));
+    let arrived = counted.load(Ordering::Relaxed) - before;
+    (arrived as f64 / elapsed, sent as f64 / elapsed)
+}
+
+/// A raw echo loop: every datagram to the returned address is sent on to `sink`.
+fn echo(sink: SocketAddr, stop: Arc<AtomicBool>) -> SocketAddr {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = socket.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut buffer = vec![0; 1 << 16];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok((len, _)) = socket.recv_from(&mut buffer) {
+                let _ = socket.send_to(&buffer[..len], sink);
+            }
+        }
+    });
+    addr
+}
+
+/// A socket that counts what arrives; its address.
+fn counter(counted: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> SocketAddr {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = socket.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut buffer = vec![0; 1 << 16];
+        while !stop.load(Ordering::Relaxed) {
+            if socket.recv_from(&mut buffer).is_ok() {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    addr
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[test]
+#[ignore = "a measurement for the closing note; run in release mode with --ignored --nocapture"]
+fn forwarding_rate_of_a_node_against_a_raw_echo_loop() {
+    let forwarder = start();
+    ctl("create-cluster", forwarder.dir(), &["create-cluster"]);
+    let b: SocketAddr = forwarder.addr.parse().unwrap();
+    let s = Member::spawn("source", b, b);
+    s.join(b, 2);
+    let d = Member::spawn("sink", b, b);
+    d.join(b, 3);
+    s.wait_members(3);
+    let key = s.node.lock().unwrap().cluster_key().expect("a member");
+    let mut frames = Frames::new(key, s.cluster().unwrap());
+    let size = frames.next().len();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let raw_counted = Arc::new(AtomicU64::new(0));
+    let raw_sink = counter(Arc::clone(&raw_counted), Arc::clone(&stop));
+    let raw_echo = echo(raw_sink, Arc::clone(&stop));
+    let raw_source = UdpSocket::bind("127.0.0.1:0").unwrap();
+    d.counting.store(true, Ordering::Relaxed);
+
+    let (mut raw, mut node) = (Vec::new(), Vec::new());
+    for at in 0..ROUNDS {
+        let (r, r_sent) = round(&mut frames, &raw_source, raw_echo, &raw_counted);
+        let (n, n_sent) = round(&mut frames, &s.socket, b, &d.counted);
+        println!(
+            "round {at}: raw echo {r:.0}/s (offered {r_sent:.0}/s), \
+             node {n:.0}/s (offered {n_sent:.0}/s), ratio {:.2}",
+            n / r
+        );
+        raw.push(r);
+        node.push(n);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (raw, node) = (median(raw), median(node));
+    println!(
+        "datagrams of {size} bytes forwarded per second on loopback, median of {ROUNDS} rounds \
+         of {ROUND:?}: raw echo loop {raw:.0}/s, peerster node {node:.0}/s, ratio {:.2} \
+         (goal 0.50)",
+        node / raw
+    );
+    assert!(raw > 1000.0, "the raw loop echoed {raw:.0}/s");
+    assert!(node > 1000.0, "the node forwarded {node:.0}/s");
+}
