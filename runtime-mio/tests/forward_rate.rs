@@ -223,8 +223,13 @@ fn round(
     (arrived as f64 / elapsed, sent as f64 / elapsed)
 }
 
-/// A raw echo loop: every datagram to the returned address is sent on to `sink`.
-fn echo(sink: SocketAddr, stop: Arc<AtomicBool>) -> SocketAddr {
+/// A raw UDP loop on a thread until `stop`: each datagram to the returned address is counted
+/// in `counted` and, if `echo_to` is given, sent on there.
+fn raw_loop(
+    echo_to: Option<SocketAddr>,
+    counted: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> SocketAddr {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_millis(20)))
@@ -234,25 +239,10 @@ fn echo(sink: SocketAddr, stop: Arc<AtomicBool>) -> SocketAddr {
         let mut buffer = vec![0; 1 << 16];
         while !stop.load(Ordering::Relaxed) {
             if let Ok((len, _)) = socket.recv_from(&mut buffer) {
-                let _ = socket.send_to(&buffer[..len], sink);
-            }
-        }
-    });
-    addr
-}
-
-/// A socket that counts what arrives; its address.
-fn counter(counted: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> SocketAddr {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(20)))
-        .unwrap();
-    let addr = socket.local_addr().unwrap();
-    thread::spawn(move || {
-        let mut buffer = vec![0; 1 << 16];
-        while !stop.load(Ordering::Relaxed) {
-            if socket.recv_from(&mut buffer).is_ok() {
                 counted.fetch_add(1, Ordering::Relaxed);
+                if let Some(to) = echo_to {
+                    let _ = socket.send_to(&buffer[..len], to);
+                }
             }
         }
     });
@@ -281,8 +271,9 @@ fn forwarding_rate_of_a_node_against_a_raw_echo_loop() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let raw_counted = Arc::new(AtomicU64::new(0));
-    let raw_sink = counter(Arc::clone(&raw_counted), Arc::clone(&stop));
-    let raw_echo = echo(raw_sink, Arc::clone(&stop));
+    let raw_sink = raw_loop(None, Arc::clone(&raw_counted), Arc::clone(&stop));
+    let echoed = Arc::new(AtomicU64::new(0));
+    let raw_echo = raw_loop(Some(raw_sink), echoed, Arc::clone(&stop));
     let raw_source = UdpSocket::bind("127.0.0.1:0").unwrap();
     d.counting.store(true, Ordering::Relaxed);
 
