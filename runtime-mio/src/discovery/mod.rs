@@ -224,6 +224,69 @@ mod tests {
         }
     }
 
+    /// Reads what `discovery` finds within a moment, as the loop would on readiness.
+    fn found_within_a_moment(
+        discovery: &mut Discovery,
+        own: SocketAddr,
+        is_peer: impl Fn(&SocketAddr) -> bool,
+    ) -> Vec<SocketAddr> {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        discovery.ready();
+        let mut found = Vec::new();
+        while discovery.readable() {
+            found.extend(discovery.receive(Timestamp::from_secs(1), own, &is_peer));
+        }
+        found
+    }
+
+    #[test]
+    fn two_nodes_on_loopback_hear_each_other_and_not_themselves_nor_garbage() {
+        // Needs IPv4 multicast on the loopback interface, as the real-process test does.
+        let poll = mio::Poll::new().unwrap();
+        let a_addr = SocketAddr::from(([127, 0, 0, 1], 41_001));
+        let b_addr = SocketAddr::from(([127, 0, 0, 1], 41_002));
+        let mut a = Discovery::start(a_addr, poll.registry(), Token(1), Timestamp::ZERO).unwrap();
+        let mut b = Discovery::start(b_addr, poll.registry(), Token(2), Timestamp::ZERO).unwrap();
+        let garbage = socket::open(DISCOVERY_GROUP, DISCOVERY_PORT, Ipv4Addr::LOCALHOST).unwrap();
+        let group = SocketAddr::from((DISCOVERY_GROUP, DISCOVERY_PORT));
+        let zero_port = Beacon {
+            port: 0,
+            instance: [9; 8],
+        };
+        for bad in [
+            &b"PSTR"[..],
+            &[0; Beacon::LEN],
+            &zero_port.encode(),
+            &[0xff; 60],
+        ] {
+            garbage.send_to(bad, group).unwrap();
+        }
+        a.beacon_if_due(Timestamp::from_secs(1));
+        assert!(
+            a.next_beacon() > Timestamp::from_secs(4),
+            "the next beacon waits"
+        );
+
+        // A peer already connected is not connected to again; a node does not connect to
+        // itself; garbage leads nowhere.
+        let as_peer = found_within_a_moment(&mut b, b_addr, |addr| *addr == a_addr);
+        assert!(!as_peer.contains(&a_addr), "{as_peer:?}");
+        let heard_by_a = found_within_a_moment(&mut a, a_addr, |_| false);
+        assert!(!heard_by_a.contains(&a_addr), "own beacon: {heard_by_a:?}");
+        for addr in heard_by_a.iter().chain(&as_peer) {
+            // Other discovering nodes of this host may be heard; garbage never.
+            assert_ne!(addr.port(), 0, "{addr}");
+        }
+
+        // A node that is not a peer is connected to, once.
+        a.beacon_if_due(Timestamp::from_secs(10));
+        let heard_by_b = found_within_a_moment(&mut b, b_addr, |_| false);
+        assert!(heard_by_b.contains(&a_addr), "{heard_by_b:?}");
+        a.beacon_if_due(Timestamp::from_secs(20));
+        let again = found_within_a_moment(&mut b, b_addr, |_| false);
+        assert!(!again.contains(&a_addr), "{again:?}");
+    }
+
     #[test]
     fn an_ipv6_node_cannot_discover() {
         let poll = mio::Poll::new().unwrap();
