@@ -320,15 +320,15 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
+    if options.discover {
+        runtime.discover()?;
+    }
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
         .map_err(RuntimeError::Announce)?;
     runtime.listen_control(&data_dir)?;
     runtime.print_to(Console::stdio());
-    if options.discover {
-        runtime.discover()?;
-    }
     let contact = match options.cluster {
         ClusterStart::Join(contact) => Some(contact),
         ClusterStart::None | ClusterStart::Create { .. } => None,

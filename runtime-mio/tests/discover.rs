@@ -67,3 +67,23 @@ fn discovering_nodes_find_each_other_and_others_stay_unseen() {
     let peers = ctl("peers of the hidden node", hidden.dir(), &["peers"]);
     assert_eq!(addresses(&peers), Vec::<String>::new(), "{peers}");
 }
+
+#[test]
+fn discovery_on_ipv6_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_peerster"))
+        .args(["run", "--listen", "[::1]:0", "--discover", "--data-dir"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--discover needs an IPv4 --listen address"),
+        "{stderr}"
+    );
+    // Refused before the node started: nothing on standard output.
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+}
