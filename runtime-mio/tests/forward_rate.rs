@@ -18,7 +18,10 @@
 //! the same frames) sending to a process of its own, as B is (this test binary run for
 //! `raw_echo_process`), that does `recv_from` and `send_to` of each datagram to a counting
 //! socket. Rounds alternate between the two; the rate is what reached the
-//! counting end per second of sending.
+//! counting end per second of sending. On a machine busy with other work that rate swings
+//! with the load, so the test also prints what reached the counting end per CPU second of
+//! the forwarding process (its user and system time from `/proc/PID/stat`): what one core
+//! would forward.
 
 mod common;
 
@@ -203,15 +206,29 @@ impl Frames {
     }
 }
 
-/// Sends fresh frames from `socket` to `to` for [`ROUND`]; how many reached `counted` per
-/// second, and how many were sent per second.
+/// What one round measured.
+struct Round {
+    /// Datagrams that reached the counting end, per second of sending.
+    rate: f64,
+    /// Datagrams sent, per second.
+    offered: f64,
+    /// Datagrams that reached the counting end.
+    arrived: u64,
+    /// CPU time the forwarding process used meanwhile, in seconds.
+    cpu: f64,
+}
+
+/// Sends fresh frames from `socket` to `to` for [`ROUND`] and counts what reached `counted`,
+/// and the CPU time of the forwarding process `forwarder`.
 fn round(
     frames: &mut Frames,
     socket: &UdpSocket,
     to: SocketAddr,
     counted: &AtomicU64,
-) -> (f64, f64) {
+    forwarder: u32,
+) -> Round {
     let before = counted.load(Ordering::Relaxed);
+    let cpu_before = cpu_seconds(forwarder);
     let started = Instant::now();
     let mut sent = 0u64;
     while started.elapsed() < ROUND {
@@ -224,7 +241,23 @@ fn round(
     // What is still in the queues arrives within moments.
     thread::sleep(Duration::from_millis(300));
     let arrived = counted.load(Ordering::Relaxed) - before;
-    (arrived as f64 / elapsed, sent as f64 / elapsed)
+    Round {
+        rate: arrived as f64 / elapsed,
+        offered: sent as f64 / elapsed,
+        arrived,
+        cpu: cpu_seconds(forwarder) - cpu_before,
+    }
+}
+
+/// The CPU time process `pid` used so far (user and system, all threads), in seconds, from
+/// `/proc/PID/stat` (in the kernel's user-visible ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
 }
 
 /// A socket that counts, on a thread until `stop`, the datagrams that arrive; its address.
@@ -334,25 +367,47 @@ fn forwarding_rate_of_a_node_against_a_raw_echo_loop() {
     d.counting.store(true, Ordering::Relaxed);
 
     let (mut raw, mut node, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let echo_pid = echo.child.id();
+    let node_pid = forwarder.process.pid();
     for at in 0..ROUNDS {
-        let (r, r_sent) = round(&mut frames, &raw_source, raw_echo, &raw_counted);
-        let (n, n_sent) = round(&mut frames, &s.socket, b, &d.counted);
+        let r = round(&mut frames, &raw_source, raw_echo, &raw_counted, echo_pid);
+        let n = round(&mut frames, &s.socket, b, &d.counted, node_pid);
         println!(
-            "round {at}: raw echo {r:.0}/s (offered {r_sent:.0}/s), \
-             node {n:.0}/s (offered {n_sent:.0}/s), ratio {:.2}",
-            n / r
+            "round {at}: raw echo {:.0}/s (offered {:.0}/s, {:.2} CPU s), \
+             node {:.0}/s (offered {:.0}/s, {:.2} CPU s), ratio {:.2}",
+            r.rate,
+            r.offered,
+            r.cpu,
+            n.rate,
+            n.offered,
+            n.cpu,
+            n.rate / r.rate
         );
+        ratios.push(n.rate / r.rate);
         raw.push(r);
         node.push(n);
-        ratios.push(n / r);
     }
     stop.store(true, Ordering::Relaxed);
-    let (raw, node, ratio) = (median(raw), median(node), median(ratios));
+    // Per CPU second of the forwarding process: what one core would forward, whatever else
+    // the machine was busy with.
+    let per_cpu = |rounds: &[Round]| {
+        let arrived: u64 = rounds.iter().map(|r| r.arrived).sum();
+        let cpu: f64 = rounds.iter().map(|r| r.cpu).sum();
+        arrived as f64 / cpu
+    };
+    let (raw_per_cpu, node_per_cpu) = (per_cpu(&raw), per_cpu(&node));
+    let rates = |rounds: &[Round]| rounds.iter().map(|r| r.rate).collect::<Vec<_>>();
+    let (raw, node, ratio) = (median(rates(&raw)), median(rates(&node)), median(ratios));
     println!(
         "datagrams of {size} bytes forwarded per second on loopback, medians of {ROUNDS} rounds \
          of {ROUND:?}: raw echo loop {raw:.0}/s, peerster node {node:.0}/s, ratio of the \
          medians {:.2}, median of the rounds' ratios {ratio:.2} (goal 0.50)",
         node / raw
+    );
+    println!(
+        "per CPU second of the forwarding process: raw echo loop {raw_per_cpu:.0} datagrams, \
+         peerster node {node_per_cpu:.0} datagrams, ratio {:.2}",
+        node_per_cpu / raw_per_cpu
     );
     assert!(raw > 1000.0, "the raw loop echoed {raw:.0}/s");
     assert!(node > 1000.0, "the node forwarded {node:.0}/s");
