@@ -237,6 +237,15 @@
 //! compare in person to check that each holds the other's true identity key
 //! ([`safety_number`]).
 //!
+//! # LAN discovery
+//!
+//! `peerster run --discover` (off by default: announcing oneself is the user's choice) makes
+//! the node multicast a 15-byte beacon (magic, version, its UDP port, a tag drawn at each
+//! start to recognise its own) every 4 to 6 s to [`discovery::DISCOVERY_GROUP`] on port
+//! [`discovery::DISCOVERY_PORT`], TTL 1, on the interface of `--listen`, and start a handshake
+//! with each node whose beacon it hears, as `--peer` would; beacons are checked and the
+//! connects they cause bounded ([`discovery`]).
+//!
 //! The terminal UI comes with a later runtime issue. The cluster state is not kept across
 //! restarts yet: a restarted node is out of its cluster until it joins again.
 
@@ -248,6 +257,7 @@ mod console;
 pub mod control;
 mod ctl;
 mod data_dir;
+pub mod discovery;
 mod display;
 mod entropy;
 mod error;
@@ -310,6 +320,9 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
+    if options.discover {
+        runtime.discover()?;
+    }
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
