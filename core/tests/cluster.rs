@@ -417,3 +417,53 @@ fn a_member_that_was_away_catches_up_on_posts_in_order() {
         "caught up by anti-entropy, once each, in order"
     );
 }
+
+#[test]
+fn an_expelled_member_opens_nothing_of_the_next_epoch() {
+    let mut net = net_with_founder(4, 11, Config::default());
+    for i in 1..4 {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    let before = net.nodes[0].cluster().unwrap().epoch;
+    let (now, expelled) = (net.now, net.nodes[3].id());
+    net.nodes[0].expel(now, expelled).unwrap();
+    net.run_for(Duration::from_secs(8));
+    for i in 0..3 {
+        let info = net.nodes[i].cluster().unwrap();
+        assert!(info.epoch > before, "node {i} rolled the key");
+        assert!(info.members.iter().all(|m| m.id != expelled), "node {i}");
+    }
+    assert_eq!(net.nodes[3].cluster(), None, "the expelled member knows");
+    assert!(
+        net.events
+            .iter()
+            .any(|(n, e)| *n == 3 && matches!(e, Event::RemovedFromCluster { .. }))
+    );
+    // Everything the others send from now on, handed to the expelled member: nothing opens,
+    // and every frame is counted as one it could not open.
+    let start = net.transcript.len();
+    let now = net.now;
+    net.nodes[1].post(now, "not for the expelled one").unwrap();
+    net.run_for(Duration::from_secs(3));
+    let frames: Vec<_> = net.transcript[start..]
+        .iter()
+        .filter(|f| net.index(f.from) != Some(3) && is_cluster_frame(&f.payload))
+        .cloned()
+        .collect();
+    assert!(!frames.is_empty());
+    let stats = net.nodes[3].stats();
+    for flight in &frames {
+        let now = net.now;
+        net.nodes[3].handle_datagram(now, flight.from, &flight.payload);
+    }
+    let after = net.nodes[3].stats();
+    assert_eq!(
+        after.dropped.undecryptable - stats.dropped.undecryptable,
+        frames.len() as u64,
+        "every frame of the new epoch fails to open"
+    );
+    assert_eq!(after.dropped.unexpected, stats.dropped.unexpected);
+    assert_eq!(after.posts_delivered, stats.posts_delivered);
+}

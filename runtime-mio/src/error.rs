@@ -57,6 +57,10 @@ pub enum RuntimeError {
     /// The data directory is in use by another node, or could not be locked.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The thread of a node run in-process ([`LocalNode`](crate::LocalNode)) could not be
+    /// started, or ended in a panic.
+    #[error("node thread: {0}")]
+    Thread(String),
 }
 
 /// Why the node's identity file (`DATA_DIR/identity`) could not be used. The node refuses to

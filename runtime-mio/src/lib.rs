@@ -248,11 +248,13 @@ mod console;
 pub mod control;
 mod ctl;
 mod data_dir;
+pub mod demo;
 mod display;
 mod entropy;
 mod error;
 mod event_loop;
 mod identity_file;
+mod in_process;
 mod inbox;
 mod join_retry;
 mod known_peers;
@@ -282,6 +284,7 @@ pub use event_loop::Runtime;
 pub use identity_file::{
     IDENTITY_FILE, IDENTITY_FILE_LEN, IDENTITY_MAGIC, MalformedIdentity, identity_path,
 };
+pub use in_process::LocalNode;
 pub use known_peers::{MAX_KNOWN_PEERS, PEERS_FILE, PEERS_MAGIC, SAVE_INTERVAL};
 pub use lock_file::LOCK_FILE;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
@@ -301,21 +304,42 @@ pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 /// The node locks its data directory, runs as the identity kept there (created at the first
 /// start), and connects to the known peers saved there as well as to `--peer`s.
 pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
+    let (mut runtime, lock) = start_node(options, Config::default(), Some(Console::stdio()))?;
+    runtime.stop_on_signals()?;
+    stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
+    let stats = runtime.run();
+    // The control socket goes before the lock: no moment when a node seems to run unlocked.
+    drop(runtime);
+    drop(lock);
+    stats
+}
+
+/// Sets up the node `options` describe, under `config` (its `auto_vote` replaced by the
+/// options'), ready to [`run`](Runtime::run): locks its data directory, loads (or creates)
+/// its identity, announces it, listens on its control socket, shows its events on `console`
+/// if given, connects to its peers and founds or starts joining a cluster. The lock is held
+/// until the returned [`DataDirLock`](lock_file::DataDirLock) is dropped, after the runtime.
+fn start_node(
+    options: &NodeOptions,
+    config: Config,
+    console: Option<Console>,
+) -> Result<(Runtime, lock_file::DataDirLock), RuntimeError> {
     let config = Config {
         auto_vote: options.auto_vote,
-        ..Config::default()
+        ..config
     };
     let data_dir = data_dir::data_dir_or_default(options.data_dir.as_deref())?;
     data_dir::prepare(&data_dir)?;
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
-    runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
         .map_err(RuntimeError::Announce)?;
     runtime.listen_control(&data_dir)?;
-    runtime.print_to(Console::stdio());
+    if let Some(console) = console {
+        runtime.print_to(console);
+    }
     let contact = match options.cluster {
         ClusterStart::Join(contact) => Some(contact),
         ClusterStart::None | ClusterStart::Create { .. } => None,
@@ -337,12 +361,7 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
         }
         ClusterStart::Join(contact) => runtime.join(contact),
     }
-    stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
-    let stats = runtime.run();
-    // The control socket goes before the lock: no moment when a node seems to run unlocked.
-    drop(runtime);
-    drop(lock);
-    stats
+    Ok((runtime, lock))
 }
 
 /// The identity kept in `data_dir` (created at the first start), logged with its fingerprint.
