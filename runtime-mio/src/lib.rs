@@ -27,6 +27,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # `peerster demo`
+//!
+//! [`demo::run`] starts N nodes in this process, each a [`LocalNode`] (what `peerster run`
+//! sets up, on its own thread), and tells the whole story of the protocol in numbered steps.
+//!
 //! # `peerster run`
 //!
 //! [`run_node`] is the command: it listens on its control socket (see below), announces the node (under `--name`, default
@@ -204,8 +209,10 @@
 //! the socket is removed when the node stops cleanly.
 //!
 //! `peerster ctl [--data-dir DIR] [--json] COMMAND` sends one request ([`request`]) and
-//! prints the reply, as the node sent it with `--json`, else as readable lines
-//! ([`readable_lines`]); it exits with 1 if the command failed or no node runs there:
+//! prints the reply, as the node sent it with `--json`, else for people ([`readable_lines`]):
+//! `key: value` lines for one object (`status`), aligned tables with a header for lists
+//! (`members`, `peers`, `votes`, `inbox`, `calls`), one line per event for `watch`. It exits
+//! with 1 if the command failed or no node runs there:
 //!
 //! ```text
 //! peerster ctl status | peers | members | votes | calls | watch | leave
