@@ -123,19 +123,10 @@ fn join<W: Write>(cast: &mut Cast, n: &mut Narrator<W>, joiner: usize) -> Result
 
 /// Node `poster` posts; every other member reads it.
 fn post<W: Write>(cast: &mut Cast, n: &mut Narrator<W>, poster: usize) -> Result<(), DemoError> {
-    let (name, author) = (cast.actors[poster].name, cast.actors[poster].id);
+    let name = cast.actors[poster].name;
     let text = format!("Hello everyone, {name} here!");
-    let started = Instant::now();
-    let sent = text.clone();
-    cast.with(poster, move |runtime| runtime.post(&sent))?
-        .map_err(|e| refused("post", cast, poster, CommandFailure::Post(e)))?;
     let others = all_but(cast, &[poster]);
-    cast.until("the post reaches everyone", STEP, |cast| {
-        others
-            .iter()
-            .all(|&at| read_post(&cast.actors[at].log, author, &text))
-            .then_some(())
-    })?;
+    let took = post_read_by(cast, "post", poster, &text, &others)?;
     n.step(
         "post",
         &format!(
@@ -143,7 +134,7 @@ fn post<W: Write>(cast: &mut Cast, n: &mut Narrator<W>, poster: usize) -> Result
             names(cast, &others),
             others.len(),
             others.len(),
-            started.elapsed().as_millis()
+            took.as_millis()
         ),
     );
     Ok(())
@@ -418,19 +409,8 @@ fn locked_out<W: Write>(
     }
     let wiretap = Wiretap::new(taps);
     let text = format!("{out} cannot read this.");
-    let sent = text.clone();
-    cast.with(poster, move |runtime| runtime.post(&sent))?
-        .map_err(|e| refused("locked out", cast, poster, CommandFailure::Post(e)))?;
     let readers = all_but(cast, &[poster, expelled]);
-    cast.until(
-        "the post after the rollout reaches the members",
-        STEP,
-        |cast| {
-            (readers.iter())
-                .all(|&at| read_post(&cast.actors[at].log, author, &text))
-                .then_some(())
-        },
-    )?;
+    post_read_by(cast, "locked out", poster, &text, &readers)?;
     std::thread::sleep(SETTLE);
     let frames = wiretap.cluster_frames();
     let before = cast.stats(expelled)?;
@@ -460,6 +440,31 @@ fn locked_out<W: Write>(
          nothing"
     ));
     Ok(())
+}
+
+/// Node `poster` posts `text`; waits until every node of `readers` read it; how long that
+/// took.
+fn post_read_by(
+    cast: &mut Cast,
+    step: &'static str,
+    poster: usize,
+    text: &str,
+    readers: &[usize],
+) -> Result<Duration, DemoError> {
+    let started = Instant::now();
+    let (author, sent) = (cast.actors[poster].id, text.to_string());
+    cast.with(poster, move |runtime| runtime.post(&sent))?
+        .map_err(|e| refused(step, cast, poster, CommandFailure::Post(e)))?;
+    cast.until(
+        &format!("{step}: the post reaches its readers"),
+        STEP,
+        |cast| {
+            (readers.iter())
+                .all(|&at| read_post(&cast.actors[at].log, author, text))
+                .then_some(())
+        },
+    )?;
+    Ok(started.elapsed())
 }
 
 /// Each member of `voters` that has not voted yet on `proposal` votes as `yes` says for it;
