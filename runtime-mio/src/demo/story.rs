@@ -370,12 +370,16 @@ fn rollout<W: Write>(
     let epoch = settled(cast, "the key rollout", &remaining, &[removed])?;
     // The expelled member learns it from the rollout, which it cannot open beyond that.
     let told = cast
-        .until("", Duration::from_secs(2), |cast| {
-            seen(&cast.actors[expelled].log, |e| {
-                matches!(e, Event::RemovedFromCluster { .. })
-            })
-            .then_some(())
-        })
+        .until(
+            "the expelled member learns it",
+            Duration::from_secs(2),
+            |cast| {
+                seen(&cast.actors[expelled].log, |e| {
+                    matches!(e, Event::RemovedFromCluster { .. })
+                })
+                .then_some(())
+            },
+        )
         .is_ok();
     n.step(
         "rollout",
