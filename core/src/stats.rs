@@ -74,14 +74,16 @@ pub struct DropStats {
     /// Packets whose signature did not verify.
     pub bad_signature: u64,
     /// Well-formed packets that matched no state: an answer to nothing, a probe from a
-    /// stranger, a cluster frame when in no cluster, a node's own identity echoed back.
+    /// stranger, a node's own identity echoed back.
     pub unexpected: u64,
     /// Packets already seen, or older than what the node holds (replays included).
     pub duplicate: u64,
     /// `Hello`s smaller than the answer they ask for (an amplification attempt).
     pub unpadded_hello: u64,
     /// Cluster or join frames that no key this node holds opens: traffic of another cluster,
-    /// of an epoch this node is not in (as a removed member or a newcomer sees it), or noise.
+    /// of an epoch this node is not in (as a removed member or a newcomer sees it), cluster
+    /// frames reaching a node in no cluster (an expelled member holds no key any more), or
+    /// noise.
     pub undecryptable: u64,
     /// Cluster messages naming a sender that is not a member of the epoch they claim.
     pub not_member: u64,

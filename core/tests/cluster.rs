@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{Net, Verdict};
 use peerster_core::wire::cluster::RefusalReason;
-use peerster_core::{CommandError, Config, Event};
+use peerster_core::{CommandError, Config, Event, Stats};
 
 /// `n` nodes, all connected to node 0 and announced, node 0 founding a cluster.
 fn net_with_founder(n: usize, seed: u64, config: Config) -> Net {
@@ -25,6 +25,48 @@ fn net_with_founder(n: usize, seed: u64, config: Config) -> Net {
     let now = net.now;
     net.nodes[0].create_cluster(now, None).unwrap();
     net
+}
+
+/// [`net_with_founder`] with every other node joined through node 0, one after another.
+fn full_cluster(n: usize, seed: u64, config: Config) -> Net {
+    let mut net = net_with_founder(n, seed, config);
+    for i in 1..n {
+        let (now, contact) = (net.now, net.addrs[0]);
+        net.nodes[i].join(now, contact).unwrap();
+        net.run_for(Duration::from_secs(5));
+    }
+    net
+}
+
+/// Node `poster` posts; every cluster frame the others send in the next 3 s is handed to node
+/// `to`, which must open none: each counts as undecryptable, no post is delivered. Its
+/// counters before and after.
+fn post_and_open_nothing_at(net: &mut Net, poster: usize, to: usize) -> (Stats, Stats) {
+    let start = net.transcript.len();
+    let now = net.now;
+    net.nodes[poster]
+        .post(now, "not for the one left out")
+        .unwrap();
+    net.run_for(Duration::from_secs(3));
+    let frames: Vec<_> = net.transcript[start..]
+        .iter()
+        .filter(|f| f.from != net.addrs[to] && is_cluster_frame(&f.payload))
+        .cloned()
+        .collect();
+    assert!(!frames.is_empty());
+    let before = net.nodes[to].stats();
+    for flight in &frames {
+        let now = net.now;
+        net.nodes[to].handle_datagram(now, flight.from, &flight.payload);
+    }
+    let after = net.nodes[to].stats();
+    assert_eq!(
+        after.dropped.undecryptable - before.dropped.undecryptable,
+        frames.len() as u64,
+        "every frame of the new epoch fails to open"
+    );
+    assert_eq!(after.posts_delivered, before.posts_delivered);
+    (before, after)
 }
 
 fn epochs(net: &Net) -> Vec<Option<u64>> {
@@ -157,12 +199,7 @@ fn the_member_limit_refuses_the_next_joiner() {
 
 #[test]
 fn a_signed_leave_rolls_the_key_at_once() {
-    let mut net = net_with_founder(4, 5, Config::default());
-    for i in 1..4 {
-        let (now, contact) = (net.now, net.addrs[0]);
-        net.nodes[i].join(now, contact).unwrap();
-        net.run_for(Duration::from_secs(5));
-    }
+    let mut net = full_cluster(4, 5, Config::default());
     let before = net.nodes[0].cluster().unwrap().epoch;
     let now = net.now;
     let left = net.nodes[3].leave_cluster(now).unwrap();
@@ -199,12 +236,7 @@ fn fast_config() -> Config {
 
 #[test]
 fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
-    let mut net = net_with_founder(4, 6, fast_config());
-    for i in 1..4 {
-        let (now, contact) = (net.now, net.addrs[0]);
-        net.nodes[i].join(now, contact).unwrap();
-        net.run_for(Duration::from_secs(5));
-    }
+    let mut net = full_cluster(4, 6, fast_config());
     let before = net.nodes[0].cluster().unwrap().epoch;
     // Node 3 is cut off: it keeps its state and keys, but nothing reaches or leaves it.
     let cut = net.addrs[3];
@@ -236,29 +268,7 @@ fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
     });
     assert_eq!(alone.members.len(), 1, "{alone:?}");
     // Whatever the others send now, it records and tries: nothing opens.
-    let start = net.transcript.len();
-    let now = net.now;
-    net.nodes[1].post(now, "not for the silent one").unwrap();
-    net.run_for(Duration::from_secs(3));
-    let frames: Vec<_> = net.transcript[start..]
-        .iter()
-        .filter(|f| f.from != cut && is_cluster_frame(&f.payload))
-        .cloned()
-        .collect();
-    assert!(!frames.is_empty());
-    let stats = net.nodes[3].stats();
-    for flight in &frames {
-        let now = net.now;
-        net.nodes[3].handle_datagram(now, flight.from, &flight.payload);
-    }
-    let after = net.nodes[3].stats();
-    let sealed = frames.len() as u64;
-    assert_eq!(
-        after.dropped.undecryptable - stats.dropped.undecryptable,
-        sealed,
-        "every frame of the new epoch fails to open"
-    );
-    assert_eq!(after.posts_delivered, stats.posts_delivered);
+    post_and_open_nothing_at(&mut net, 1, 3);
 }
 
 #[test]
@@ -416,4 +426,28 @@ fn a_member_that_was_away_catches_up_on_posts_in_order() {
         texts, expected,
         "caught up by anti-entropy, once each, in order"
     );
+}
+
+#[test]
+fn an_expelled_member_opens_nothing_of_the_next_epoch() {
+    let mut net = full_cluster(4, 11, Config::default());
+    let before = net.nodes[0].cluster().unwrap().epoch;
+    let (now, expelled) = (net.now, net.nodes[3].id());
+    net.nodes[0].expel(now, expelled).unwrap();
+    net.run_for(Duration::from_secs(8));
+    for i in 0..3 {
+        let info = net.nodes[i].cluster().unwrap();
+        assert!(info.epoch > before, "node {i} rolled the key");
+        assert!(info.members.iter().all(|m| m.id != expelled), "node {i}");
+    }
+    assert_eq!(net.nodes[3].cluster(), None, "the expelled member knows");
+    assert!(
+        net.events
+            .iter()
+            .any(|(n, e)| *n == 3 && matches!(e, Event::RemovedFromCluster { .. }))
+    );
+    // Everything the others send from now on, handed to the expelled member: nothing opens,
+    // and every frame is counted as one it could not open (not as unexpected).
+    let (stats, after) = post_and_open_nothing_at(&mut net, 1, 3);
+    assert_eq!(after.dropped.unexpected, stats.dropped.unexpected);
 }

@@ -1,4 +1,5 @@
-//! [`CommandSender`]: user commands from other threads (standard input) into the event loop.
+//! [`CommandSender`]: user commands from other threads (standard input, `peerster demo`) into
+//! the event loop.
 //! (The control socket is served inside the loop and carries its commands out directly.) How a line of standard input becomes a [`Command`] is
 //! in `parse.rs`.
 //!
@@ -17,6 +18,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use mio::Waker;
 use peerster_core::{AnonOptions, CallOptions};
 
+use crate::Runtime;
 use crate::error::RuntimeStopped;
 use crate::parse::IdPrefix;
 
@@ -145,11 +147,21 @@ pub struct CallFiles {
     pub output: PathBuf,
 }
 
-/// Sends [`Command`]s to a running [`Runtime`](crate::Runtime) from any thread; cheap to
-/// clone.
+/// Work run on the runtime inside its loop, for [`CommandSender::with`].
+pub(crate) type Task = Box<dyn FnOnce(&mut Runtime) + Send>;
+
+/// What waits in the channel for the loop.
+pub(crate) enum Queued {
+    /// A user command, carried out and shown as standard input's are.
+    Command(Command),
+    /// A closure of [`CommandSender::with`].
+    Task(Task),
+}
+
+/// Sends [`Command`]s to a running [`Runtime`] from any thread; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct CommandSender {
-    sender: SyncSender<Command>,
+    sender: SyncSender<Queued>,
     waker: Arc<Waker>,
 }
 
@@ -157,9 +169,32 @@ impl CommandSender {
     /// Queues `command` for the loop and wakes it; blocks while 64 commands wait. Fails once
     /// the runtime is dropped.
     pub fn send(&self, command: Command) -> Result<(), RuntimeStopped> {
-        self.sender.send(command).map_err(|_| RuntimeStopped)?;
+        self.queue(Queued::Command(command))
+    }
+
+    /// Runs `work` on the runtime inside its loop, at its next turn, and returns what it
+    /// returns: how a program that runs nodes in-process (`peerster demo`) drives them with
+    /// the runtime's own methods and reads their state, with no second loop. Blocks until
+    /// the loop ran it; fails if the runtime stops first. Never call it from inside the
+    /// loop (from `work` itself): it would wait for itself.
+    pub fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Runtime) -> T + Send + 'static,
+    ) -> Result<T, RuntimeStopped> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue(Queued::Task(Box::new(move |runtime| {
+            // The caller may have given up waiting: nothing to do then.
+            let _ = reply.send(work(runtime));
+        })))?;
+        // A task dropped unrun (the runtime stopped) drops `reply` with it.
+        answer.recv().map_err(|_| RuntimeStopped)
+    }
+
+    /// Queues `queued` and wakes the loop.
+    fn queue(&self, queued: Queued) -> Result<(), RuntimeStopped> {
+        self.sender.send(queued).map_err(|_| RuntimeStopped)?;
         if let Err(error) = self.waker.wake() {
-            // The command is queued; the loop will take it at its next wake-up.
+            // The work is queued; the loop will take it at its next wake-up.
             tracing::warn!(%error, "could not wake the event loop");
         }
         Ok(())
@@ -167,7 +202,7 @@ impl CommandSender {
 }
 
 /// A command channel whose sender wakes the poll behind `waker`.
-pub(crate) fn channel(waker: Arc<Waker>) -> (CommandSender, Receiver<Command>) {
+pub(crate) fn channel(waker: Arc<Waker>) -> (CommandSender, Receiver<Queued>) {
     let (sender, receiver) = mpsc::sync_channel(CAPACITY);
     (CommandSender { sender, waker }, receiver)
 }

@@ -60,6 +60,10 @@ pub enum RuntimeError {
     /// LAN discovery (`--discover`) could not start.
     #[error(transparent)]
     Discovery(#[from] crate::discovery::DiscoveryError),
+    /// The thread of a node run in-process ([`LocalNode`](crate::LocalNode)) could not be
+    /// started, or ended in a panic.
+    #[error("node thread: {0}")]
+    Thread(String),
 }
 
 /// Why the node's identity file (`DATA_DIR/identity`) could not be used. The node refuses to

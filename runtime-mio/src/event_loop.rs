@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::call_audio::CallAudio;
 use crate::clock::Clock;
-use crate::commands::{self, Command, CommandSender};
+use crate::commands::{self, CommandSender, Queued};
 use crate::console::Console;
 use crate::control::server::ControlServer;
 use crate::discovery::Discovery;
@@ -61,9 +61,11 @@ pub struct Runtime {
     shutdown: ShutdownHandle,
     signals: Option<TermSignals>,
     subscribers: Vec<SyncSender<Event>>,
+    /// Where copies of the datagrams sent go ([`Runtime::tap`]).
+    taps: Vec<SyncSender<Transmit>>,
     /// Where events and failed commands are shown, if anywhere.
     console: Option<Console>,
-    commands: Receiver<Command>,
+    commands: Receiver<Queued>,
     command_sender: CommandSender,
     /// Whether commands may still be waiting (a turn carries out a bounded batch).
     commands_waiting: bool,
@@ -130,6 +132,7 @@ impl Runtime {
             shutdown,
             signals: None,
             subscribers: Vec::new(),
+            taps: Vec::new(),
             console: None,
             commands,
             command_sender,
@@ -230,6 +233,16 @@ impl Runtime {
     pub fn subscribe(&mut self, capacity: usize) -> Receiver<Event> {
         let (sender, receiver) = mpsc::sync_channel(capacity);
         self.subscribers.push(sender);
+        receiver
+    }
+
+    /// A channel that receives a copy of every datagram this node sends, holding at most
+    /// `capacity` unread ones (copies that find it full are dropped): what an eavesdropper on
+    /// the network sees, for `peerster demo` to show that an expelled member cannot read
+    /// what the cluster says after it.
+    pub fn tap(&mut self, capacity: usize) -> Receiver<Transmit> {
+        let (sender, receiver) = mpsc::sync_channel(capacity);
+        self.taps.push(sender);
         receiver
     }
 
@@ -349,6 +362,14 @@ impl Runtime {
                 debug!(to = %transmit.destination, "send buffer full, waiting until writable");
                 self.blocked = Some(transmit);
                 break;
+            }
+            if !self.taps.is_empty() {
+                self.taps.retain(|tap| {
+                    !matches!(
+                        tap.try_send(transmit.clone()),
+                        Err(TrySendError::Disconnected(_))
+                    )
+                });
             }
         }
         let writable = self.blocked.is_some();

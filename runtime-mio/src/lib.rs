@@ -27,6 +27,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # `peerster demo`
+//!
+//! [`demo::run`] starts N nodes in this process, each a [`LocalNode`] (what `peerster run`
+//! sets up, on its own thread), and tells the whole story of the protocol in numbered steps.
+//!
 //! # `peerster run`
 //!
 //! [`run_node`] is the command: it listens on its control socket (see below), announces the node (under `--name`, default
@@ -204,8 +209,10 @@
 //! the socket is removed when the node stops cleanly.
 //!
 //! `peerster ctl [--data-dir DIR] [--json] COMMAND` sends one request ([`request`]) and
-//! prints the reply, as the node sent it with `--json`, else as readable lines
-//! ([`readable_lines`]); it exits with 1 if the command failed or no node runs there:
+//! prints the reply, as the node sent it with `--json`, else for people ([`readable_lines`]):
+//! `key: value` lines for one object (`status`), aligned tables with a header for lists
+//! (`members`, `peers`, `votes`, `inbox`, `calls`), one line per event for `watch`. It exits
+//! with 1 if the command failed or no node runs there:
 //!
 //! ```text
 //! peerster ctl status | peers | members | votes | calls | watch | leave
@@ -257,12 +264,14 @@ mod console;
 pub mod control;
 mod ctl;
 mod data_dir;
+pub mod demo;
 pub mod discovery;
 mod display;
 mod entropy;
 mod error;
 mod event_loop;
 mod identity_file;
+mod in_process;
 mod inbox;
 mod join_retry;
 mod known_peers;
@@ -292,6 +301,7 @@ pub use event_loop::Runtime;
 pub use identity_file::{
     IDENTITY_FILE, IDENTITY_FILE_LEN, IDENTITY_MAGIC, MalformedIdentity, identity_path,
 };
+pub use in_process::LocalNode;
 pub use known_peers::{MAX_KNOWN_PEERS, PEERS_FILE, PEERS_MAGIC, SAVE_INTERVAL};
 pub use lock_file::LOCK_FILE;
 pub use options::{ClusterStart, DEFAULT_NAME, NodeOptions};
@@ -311,9 +321,29 @@ pub const WIRE_VERSION: u8 = peerster_core::wire::WIRE_VERSION;
 /// The node locks its data directory, runs as the identity kept there (created at the first
 /// start), and connects to the known peers saved there as well as to `--peer`s.
 pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
+    let (mut runtime, lock) = start_node(options, Config::default(), Some(Console::stdio()))?;
+    runtime.stop_on_signals()?;
+    stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
+    let stats = runtime.run();
+    // The control socket goes before the lock: no moment when a node seems to run unlocked.
+    drop(runtime);
+    drop(lock);
+    stats
+}
+
+/// Sets up the node `options` describe, under `config` (its `auto_vote` replaced by the
+/// options'), ready to [`run`](Runtime::run): locks its data directory, loads (or creates)
+/// its identity, announces it, listens on its control socket, shows its events on `console`
+/// if given, connects to its peers and founds or starts joining a cluster. The lock is held
+/// until the returned [`DataDirLock`](lock_file::DataDirLock) is dropped, after the runtime.
+fn start_node(
+    options: &NodeOptions,
+    config: Config,
+    console: Option<Console>,
+) -> Result<(Runtime, lock_file::DataDirLock), RuntimeError> {
     let config = Config {
         auto_vote: options.auto_vote,
-        ..Config::default()
+        ..config
     };
     let data_dir = data_dir::data_dir_or_default(options.data_dir.as_deref())?;
     data_dir::prepare(&data_dir)?;
@@ -323,12 +353,13 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     if options.discover {
         runtime.discover()?;
     }
-    runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
         .map_err(RuntimeError::Announce)?;
     runtime.listen_control(&data_dir)?;
-    runtime.print_to(Console::stdio());
+    if let Some(console) = console {
+        runtime.print_to(console);
+    }
     let contact = match options.cluster {
         ClusterStart::Join(contact) => Some(contact),
         ClusterStart::None | ClusterStart::Create { .. } => None,
@@ -350,12 +381,7 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
         }
         ClusterStart::Join(contact) => runtime.join(contact),
     }
-    stdin::spawn_reader(runtime.commands()).map_err(RuntimeError::Stdin)?;
-    let stats = runtime.run();
-    // The control socket goes before the lock: no moment when a node seems to run unlocked.
-    drop(runtime);
-    drop(lock);
-    stats
+    Ok((runtime, lock))
 }
 
 /// The identity kept in `data_dir` (created at the first start), logged with its fingerprint.

@@ -103,6 +103,19 @@ enum Command {
     /// (`{"ok":true,...}` or `{"ok":false,"error":"..."}`); `watch` prints one per event.
     #[command(verbatim_doc_comment)]
     Ctl(CtlArgs),
+    /// Starts N real nodes on loopback UDP in this process and walks through the whole story:
+    /// a cluster is founded, the others join by vote, a post reaches everyone, an anonymous
+    /// message and its reply reach only their recipients, a short call carries synthesized
+    /// voice, and a member is voted out and locked out by a key rollout. Exits 0 once every
+    /// step happened, 1 with the step that did not.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// How many nodes, 3 to 20.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = demo_nodes())]
+    nodes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -452,12 +465,29 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args),
         Command::Ctl(args) => ctl(args),
+        Command::Demo(args) => demo(&args),
     }
+}
+
+/// `peerster demo`: the story, told on standard output; logs only warnings unless `RUST_LOG`
+/// says more.
+fn demo(args: &DemoArgs) -> ExitCode {
+    init_logging(LevelFilter::WARN);
+    match peerster_mio::demo::run(args.nodes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("demo failed: {error}")),
+    }
+}
+
+/// The node counts the demo runs.
+fn demo_nodes() -> clap::builder::RangedU64ValueParser<usize> {
+    let (min, max) = (peerster_mio::demo::MIN_NODES, peerster_mio::demo::MAX_NODES);
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min as u64..=max as u64)
 }
 
 /// `peerster run`: the node, until a signal stops it.
 fn run(args: RunArgs) -> ExitCode {
-    init_logging();
+    init_logging(LevelFilter::INFO);
     match peerster_mio::run_node(&args.options()) {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
@@ -474,10 +504,10 @@ fn member_limit() -> clap::builder::RangedI64ValueParser<u16> {
     clap::value_parser!(u16).range(1..=max)
 }
 
-/// Logs to stderr at info, or as `RUST_LOG` says.
-fn init_logging() {
+/// Logs to stderr at `level`, or as `RUST_LOG` says.
+fn init_logging(level: LevelFilter) {
     let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
+        .with_default_directive(level.into())
         .from_env_lossy();
     tracing_subscriber::fmt()
         .with_env_filter(filter)

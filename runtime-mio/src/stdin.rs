@@ -190,7 +190,12 @@ mod tests {
         send_lines(input, &sender, |e| {
             reported.lock().unwrap().push(e.to_string())
         });
-        let commands = receiver.try_iter().collect();
+        let commands = (receiver.try_iter())
+            .map(|queued| match queued {
+                crate::commands::Queued::Command(command) => command,
+                crate::commands::Queued::Task(_) => panic!("standard input sends commands"),
+            })
+            .collect();
         (commands, reported.into_inner().unwrap())
     }
 }

@@ -373,7 +373,8 @@ impl ClusterLayer {
         ctx: &mut Ctx<'_>,
     ) {
         let Some(m) = &mut self.membership else {
-            ctx.stats.dropped.unexpected += 1;
+            // No key at all: what a removed member, or any outsider, makes of cluster traffic.
+            ctx.stats.dropped.undecryptable += 1;
             return;
         };
         if m.on_frame(now, from, frame, ctx) == Continue::Removed {

@@ -15,7 +15,7 @@ use peerster_core::{AnonOptions, AnonSent, CommandError, Timestamp, VoteInfo};
 use tracing::{info, warn};
 
 use super::Runtime;
-use crate::commands::{Command, CommandSender};
+use crate::commands::{Command, CommandSender, Queued};
 use crate::console::Console;
 use crate::display;
 use crate::error::CommandFailure;
@@ -145,7 +145,11 @@ impl Runtime {
         self.commands_waiting = false;
         for _ in 0..COMMAND_BATCH {
             let command = match self.commands.try_recv() {
-                Ok(command) => command,
+                Ok(Queued::Command(command)) => command,
+                Ok(Queued::Task(task)) => {
+                    task(self);
+                    continue;
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
             };
             match self.execute(command) {

@@ -6,6 +6,7 @@
 
 pub mod steps;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
@@ -231,22 +232,33 @@ impl Drop for Peerster {
 /// Runs `peerster ctl --data-dir DIR --json ARGS` to its end (killed after [`WAIT`]); its
 /// exit status and output.
 pub fn ctl_output(dir: &Path, args: &[&str]) -> Output {
+    let mut all: Vec<&OsStr> = vec!["ctl".as_ref(), "--data-dir".as_ref(), dir.as_os_str()];
+    all.push("--json".as_ref());
+    all.extend(args.iter().map(OsStr::new));
+    output_within(&all, WAIT)
+}
+
+/// Runs `peerster ARGS` to its end, with no input; its exit status and output. Kills it and
+/// fails the test if it runs longer than `within`. (Its output must fit the pipes' buffers.)
+pub fn output_within(args: &[&OsStr], within: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_peerster"))
-        .arg("ctl")
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
         .args(args)
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("peerster ctl starts");
-    let deadline = Instant::now() + WAIT;
+        .expect("peerster starts");
+    let deadline = Instant::now() + within;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("peerster ctl {args:?} did not end within {WAIT:?}");
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "peerster {args:?} did not end within {within:?}; output:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
         thread::sleep(Duration::from_millis(10));
     }
