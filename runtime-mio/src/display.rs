@@ -375,7 +375,7 @@ pub(crate) fn created_line(cluster: ClusterId, limit: Option<u16>) -> String {
 /// `text` with control characters (line breaks, escape sequences) and bidirectional overrides
 /// written as Rust escapes (`\n`, `\u{1b}`), so that it stays on one line and cannot restyle
 /// the terminal.
-fn escape(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }

@@ -266,12 +266,13 @@ mod shutdown;
 mod signals;
 mod stdin;
 mod threads;
+pub mod tui;
 mod udp;
 
 pub use clock::Clock;
 pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
-pub use ctl::{CtlError, readable_lines, request};
+pub use ctl::{CtlConnection, CtlError, readable_lines, request};
 pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
 pub use error::{

@@ -1,0 +1,411 @@
+//! The panels of the TUI's screen, each drawn from the [`App`] into its area: members, key
+//! rollout, chat, anonymous threads, votes and calls. Text from the network is shown with its
+//! control characters escaped ([`crate::display::escape`]), so that it cannot break a line or
+//! restyle the terminal.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
+
+use super::snapshot::{Entry, short};
+use super::state::{App, Button, Focus};
+use crate::display::escape;
+
+/// The style of what stands out: names, ids.
+const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+/// The style of what matters less: times, hints.
+const DIM: Style = Style::new().fg(Color::DarkGray);
+/// The style of warnings and failures.
+const BAD: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// The style of what went well.
+const GOOD: Style = Style::new().fg(Color::Green);
+
+/// A bordered block titled `title`, highlighted when `focus` is the app's.
+pub(crate) fn block(app: &App, focus: Option<Focus>, title: &str) -> Block<'static> {
+    let focused = focus.is_some_and(|f| f == app.focus) && !app.help;
+    let (border, title_style) = if focused {
+        (Style::new().fg(Color::Cyan), BOLD.fg(Color::Cyan))
+    } else {
+        (Style::new(), BOLD)
+    };
+    Block::bordered()
+        .border_style(border)
+        .title(Span::styled(format!(" {title} "), title_style))
+}
+
+/// A list of `items` in `area`, the selected one highlighted when the panel has the focus.
+fn list(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    focus: Focus,
+    title: &str,
+    items: Vec<ListItem>,
+    selected: usize,
+) {
+    let focused = app.focus == focus;
+    let highlight = if focused {
+        Style::new().bg(Color::DarkGray)
+    } else {
+        Style::new()
+    };
+    let mut state = ListState::default().with_selected((!items.is_empty()).then_some(selected));
+    let widget = List::new(items)
+        .block(block(app, Some(focus), title))
+        .highlight_style(highlight)
+        .highlight_symbol(if focused { "> " } else { "  " });
+    frame.render_stateful_widget(widget, area, &mut state);
+}
+
+/// A placeholder line, dimmed.
+fn hint(text: &str) -> Line<'static> {
+    Line::styled(text.to_string(), DIM)
+}
+
+/// The members: short id, name, when last heard.
+pub(crate) fn members(frame: &mut Frame, app: &App, area: Rect) {
+    let members = app.member_list();
+    let title = format!("Members ({})", members.len());
+    if members.is_empty() {
+        let text = vec![
+            hint("not in a cluster:"),
+            hint("/create-cluster or /join ADDR"),
+        ];
+        let block = block(app, Some(Focus::Members), &title);
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let items = (members.iter())
+        .map(|m| {
+            let name = m.name.as_deref().map_or_else(|| "-".into(), escape);
+            let heard = match m.last_heard_s {
+                _ if m.this_node => Span::styled("me", GOOD),
+                Some(s) => Span::styled(format!("{s} s ago"), DIM),
+                None => Span::styled("-", DIM),
+            };
+            ListItem::new(Line::from(vec![
+                Span::styled(short(&m.fingerprint).to_string(), BOLD),
+                Span::raw(format!(" {name} ")),
+                heard,
+            ]))
+        })
+        .collect();
+    list(
+        frame,
+        app,
+        area,
+        Focus::Members,
+        &title,
+        items,
+        app.selection.member,
+    );
+}
+
+/// The key rollout: cluster, epoch, age of the epoch key, anonymity.
+pub(crate) fn rollout(frame: &mut Frame, app: &App, area: Rect) {
+    let text = match &app.members {
+        Some(m) => {
+            let hide = match &m.anonymity {
+                Some(a) if a.low => {
+                    Span::styled(format!("hides among {} (low)", a.anonymity_set), BAD)
+                }
+                Some(a) => Span::raw(format!("hides among {}", a.anonymity_set)),
+                None => Span::raw(""),
+            };
+            vec![
+                Line::from(vec![
+                    Span::raw("cluster "),
+                    Span::styled(m.cluster.clone(), BOLD),
+                ]),
+                Line::from(format!(
+                    "epoch {} · key age {} s",
+                    m.epoch, m.epoch_key_age_s
+                )),
+                Line::from(vec![
+                    Span::raw(format!("{} members · ", m.members.len())),
+                    hide,
+                ]),
+            ]
+        }
+        None => vec![hint("no cluster, no key")],
+    };
+    frame.render_widget(
+        Paragraph::new(text).block(block(app, None, "Key rollout")),
+        area,
+    );
+}
+
+/// The cluster chat: the latest posts at the bottom, each wrapped to the width.
+pub(crate) fn chat(frame: &mut Frame, app: &App, area: Rect) {
+    let scroll = app.selection.chat_scroll;
+    let title = if scroll > 0 {
+        format!("Chat ({scroll} newer below)")
+    } else {
+        "Chat".to_string()
+    };
+    let block = block(app, Some(Focus::Chat), &title);
+    let inner = block.inner(area);
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+    let mut lines: Vec<Line> = Vec::new();
+    for post in app.posts().rev().skip(scroll) {
+        if lines.len() >= height {
+            break;
+        }
+        let mut post_lines = post_lines(app, post, width);
+        post_lines.append(&mut lines);
+        lines = post_lines;
+    }
+    if app.posts().next().is_none() {
+        lines.push(hint("no posts yet: type one below and press Enter"));
+    }
+    let skip = lines.len().saturating_sub(height);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// One post as lines of at most `width` characters: its author, then its text.
+fn post_lines(app: &App, post: &Entry, width: usize) -> Vec<Line<'static>> {
+    let author = if post.is_out() {
+        "me".to_string()
+    } else {
+        post.from
+            .as_deref()
+            .map_or_else(|| "?".into(), |from| app.name(from))
+    };
+    let author = format!("{author}: ");
+    let whole = format!("{author}{}", escape(&post.text));
+    let chunks = wrap(&whole, width.max(1));
+    let author_chars = author.chars().count();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            if i > 0 {
+                return Line::raw(chunk);
+            }
+            let split = chunk
+                .char_indices()
+                .nth(author_chars)
+                .map_or(chunk.len(), |(at, _)| at);
+            let (name, text) = chunk.split_at(split);
+            Line::from(vec![
+                Span::styled(name.to_string(), BOLD.fg(Color::Yellow)),
+                Span::raw(text.to_string()),
+            ])
+        })
+        .collect()
+}
+
+/// `text` cut into pieces of at most `width` characters, at spaces where it can.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_inclusive(' ') {
+        let mut word_len = word.chars().count();
+        if len + word_len > width && len > 0 {
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+        }
+        let mut rest = word;
+        while word_len > width {
+            let at = rest
+                .char_indices()
+                .nth(width - len)
+                .map_or(rest.len(), |(at, _)| at);
+            line.push_str(&rest[..at]);
+            lines.push(std::mem::take(&mut line));
+            rest = &rest[at..];
+            word_len = rest.chars().count();
+            len = 0;
+        }
+        line.push_str(rest);
+        len += word_len;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The anonymous threads: id, message count, delivery state; the selected one's latest
+/// messages under it.
+pub(crate) fn threads(frame: &mut Frame, app: &App, area: Rect) {
+    let title = format!("Anonymous threads ({})", app.threads.len());
+    if app.threads.is_empty() {
+        let text = vec![hint("none: /anon MEMBER TEXT starts one")];
+        frame.render_widget(
+            Paragraph::new(text).block(block(app, Some(Focus::Threads), &title)),
+            area,
+        );
+        return;
+    }
+    let items = (app.threads.iter().enumerate())
+        .map(|(i, thread)| {
+            let state = match thread.delivery() {
+                Some("failed") => Span::styled("failed", BAD),
+                Some("delivered") => Span::styled("delivered", GOOD),
+                Some(other) => Span::raw(other.to_string()),
+                None => Span::styled("received", DIM),
+            };
+            let count = thread.messages.len();
+            let mut lines = vec![Line::from(vec![
+                Span::styled(short(&thread.id).to_string(), BOLD),
+                Span::raw(format!(
+                    " {count} message{} · ",
+                    if count == 1 { "" } else { "s" }
+                )),
+                state,
+            ])];
+            if i == app.selection.thread {
+                let latest = thread.messages.iter().rev().take(3).rev();
+                lines.extend(latest.map(|m| {
+                    let from = if m.is_out() { "  me: " } else { "  them: " };
+                    Line::from(vec![
+                        Span::styled(from, DIM),
+                        Span::raw(escape(&m.text).into_owned()),
+                    ])
+                }));
+            }
+            ListItem::new(Text::from(lines))
+        })
+        .collect();
+    list(
+        frame,
+        app,
+        area,
+        Focus::Threads,
+        &title,
+        items,
+        app.selection.thread,
+    );
+}
+
+/// The votes: what is proposed, the time left, and `[Yes]` `[No]` for those awaiting this
+/// node's ballot.
+pub(crate) fn votes(frame: &mut Frame, app: &App, area: Rect) {
+    let open = app.votes.iter().filter(|v| v.state == "open").count();
+    let title = format!("Votes ({open} open)");
+    if app.votes.is_empty() {
+        let text = vec![hint("no votes")];
+        frame.render_widget(
+            Paragraph::new(text).block(block(app, Some(Focus::Votes), &title)),
+            area,
+        );
+        return;
+    }
+    let items = (app.votes.iter().enumerate())
+        .map(|(i, vote)| {
+            let head = Line::from(vec![
+                Span::styled(short(&vote.id).to_string(), BOLD),
+                Span::raw(format!(" {} {}", vote.kind, app.who(&vote.subject))),
+            ]);
+            let left = Span::styled(format!(" {} s left", vote.deadline), DIM);
+            let second = if vote.awaits_my_vote() {
+                let pressed = |button| {
+                    let chosen = app.focus == Focus::Votes
+                        && i == app.selection.vote
+                        && app.button == button;
+                    if chosen {
+                        BOLD.add_modifier(Modifier::REVERSED)
+                    } else {
+                        BOLD
+                    }
+                };
+                Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled("[Yes]", pressed(Button::Yes).fg(Color::Green)),
+                    Span::raw(" "),
+                    Span::styled("[No]", pressed(Button::No).fg(Color::Red)),
+                    left,
+                ])
+            } else {
+                let mine = (vote.my_vote.as_deref())
+                    .map_or_else(String::new, |v| format!(" · you voted {v}"));
+                Line::from(vec![
+                    Span::styled(format!("  {}{mine}", vote.state), DIM),
+                    left,
+                ])
+            };
+            ListItem::new(Text::from(vec![head, second]))
+        })
+        .collect();
+    list(
+        frame,
+        app,
+        area,
+        Focus::Votes,
+        &title,
+        items,
+        app.selection.vote,
+    );
+}
+
+/// The calls: state, the other end, duration, and the keys that act on them.
+pub(crate) fn calls(frame: &mut Frame, app: &App, area: Rect) {
+    if app.calls.is_empty() {
+        let text = vec![hint("no call: /call MEMBER")];
+        frame.render_widget(
+            Paragraph::new(text).block(block(app, Some(Focus::Call), "Call")),
+            area,
+        );
+        return;
+    }
+    let items = (app.calls.iter())
+        .map(|call| {
+            let peer = call
+                .peer
+                .as_deref()
+                .map_or_else(|| "anonymous".into(), |p| app.who(p));
+            let (what, keys) = match call.state.as_str() {
+                "incoming" => (
+                    Span::styled(format!("incoming from {peer}"), BAD.fg(Color::Yellow)),
+                    "a answer · d decline",
+                ),
+                "ringing" => (Span::raw(format!("calling {peer}")), "h hang up"),
+                _ => (
+                    Span::styled(format!("active with {peer}"), GOOD),
+                    "h hang up",
+                ),
+            };
+            ListItem::new(Text::from(vec![
+                Line::from(vec![
+                    Span::styled(short(&call.call).to_string(), BOLD),
+                    Span::styled(format!(" {} s", call.duration_s), DIM),
+                ]),
+                Line::from(vec![Span::raw("  "), what]),
+                hint(&format!("  {keys}")),
+            ]))
+        })
+        .collect();
+    list(
+        frame,
+        app,
+        area,
+        Focus::Call,
+        "Call",
+        items,
+        app.selection.call,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("hello there world", 11), ["hello ", "there world"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("ab cdefghij", 4), ["ab ", "cdef", "ghij"]);
+        assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("héé", 1), ["h", "é", "é"]);
+        for width in 1..12 {
+            for line in wrap("a few words, and averyveryverylongword too", width) {
+                assert!(line.chars().count() <= width, "{line:?} at {width}");
+            }
+        }
+    }
+}
