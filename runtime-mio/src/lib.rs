@@ -237,7 +237,11 @@
 //! compare in person to check that each holds the other's true identity key
 //! ([`safety_number`]).
 //!
-//! The terminal UI comes with a later runtime issue. The cluster state is not kept across
+//! `peerster tui [--data-dir DIR]` is a terminal UI on the same socket ([`tui`]): it watches
+//! the node's events on one connection, refreshes its panels every second with requests on
+//! another, and sends what is typed on its input line (the standard-input commands).
+//!
+//! The cluster state is not kept across
 //! restarts yet: a restarted node is out of its cluster until it joins again.
 
 mod atomic_file;

@@ -104,10 +104,10 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Ctl(CtlArgs),
     /// A terminal UI for the node running on a data directory, through its control socket:
-    /// members, key rollout, cluster chat, anonymous threads, votes with [Yes] [No] buttons,
+    /// members, key rollout, cluster chat, anonymous threads, votes with Yes/No buttons,
     /// calls, and an input line that takes posts and the commands of `peerster run`'s standard
     /// input (/anon MEMBER TEXT, /reply THREAD TEXT, /vote, /expel MEMBER, /call MEMBER, ...,
-    /// and /create-cluster [N], /join ADDR, /leave).
+    /// and `/create-cluster [N]`, `/join ADDR`, `/leave`).
     ///
     /// Tab moves between panels; ? (outside the input line) or /help shows the keys and
     /// commands; q (outside the input line) or Ctrl-C quits. A node that is not running, or

@@ -11,7 +11,7 @@
 //!
 //! Its parts: `link.rs` keeps two connections to the node (one `watch`es its events, one
 //! carries requests), `state.rs` is what is shown and the periodic refresh (every
-//! [`state::REFRESH_EVERY`]: `status`, `members`, `votes`, `calls`, `inbox`, and at once after an
+//! second: `status`, `members`, `votes`, `calls`, `inbox`, and at once after an
 //! event), `input.rs` what keys do, `command.rs` what a typed line asks for, `render.rs` and
 //! `panels.rs` the drawing, `snapshot.rs` the replies read. Only [`run`] touches the terminal:
 //! raw mode and the alternate screen, restored when it returns and on a panic.

@@ -111,8 +111,8 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
             format!("connecting to the node of {}…", app.dir.display()),
             Style::new().fg(Color::Yellow),
         ),
-        LinkState::Down(why) => Span::styled(
-            format!("NODE GONE: {why}; retrying (Ctrl-C quits)"),
+        LinkState::Down(_) => Span::styled(
+            "NODE GONE",
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         ),
     });
@@ -121,7 +121,19 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
 
 /// What the last request did, the last event that matters, or an error, in red.
 fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
-    let line = match &app.notice {
+    let line = match (&app.link, &app.notice) {
+        (LinkState::Down(why), _) => Line::styled(
+            format!(" ✗ node gone: {why}; retrying every second (Ctrl-C quits)"),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ),
+        (_, notice) => notice_line(notice.as_ref()),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The status bar's line for `notice`.
+fn notice_line(notice: Option<&super::state::Notice>) -> Line<'static> {
+    match notice {
         Some(notice) if notice.error => Line::styled(
             format!(" ✗ {}", notice.text),
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
@@ -131,8 +143,7 @@ fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
             " Tab moves between panels · ? or /help: help",
             Style::new().fg(Color::DarkGray),
         ),
-    };
-    frame.render_widget(Paragraph::new(line), area);
+    }
 }
 
 /// The input line, scrolled so that the cursor shows; the terminal's cursor on it when it

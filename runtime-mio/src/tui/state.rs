@@ -248,7 +248,7 @@ impl App {
                 self.notice = Some(match outcome {
                     Ok(reply) => Notice {
                         error: false,
-                        text: format!("{what}: {}", crate::ctl::readable_lines(&reply).join(", ")),
+                        text: self.done(&what, &reply),
                     },
                     Err(Failure::Refused(error)) => Notice {
                         error: true,
@@ -284,6 +284,40 @@ impl App {
                 self.inbox = read(&reply, "inbox");
                 self.threads = snapshot::threads(&self.inbox);
             }
+        }
+    }
+
+    /// What the status bar says a user's request `what` (its `cmd`) did, from its reply.
+    fn done(&self, what: &str, reply: &Value) -> String {
+        let field = |key: &str| reply.get(key).and_then(Value::as_str).unwrap_or("?");
+        let id = |key: &str| short(field(key)).to_string();
+        match what {
+            "post" => "posted".to_string(),
+            "send-anon" => format!(
+                "anonymous message sent to {} (thread {})",
+                self.who(field("to")),
+                id("thread")
+            ),
+            "reply" => format!("reply sent in thread {}", id("thread")),
+            "vote" => format!("voted {} on {}", field("choice"), id("proposal")),
+            "expel" => format!(
+                "expulsion of {} proposed (vote {})",
+                self.who(field("member")),
+                id("proposal")
+            ),
+            "call" => format!("calling {} (call {})", self.who(field("to")), id("call")),
+            "answer" => format!("call {} answered", id("call")),
+            "decline" => format!("call {} declined", id("call")),
+            "hangup" => format!("call {} hung up", id("call")),
+            "create-cluster" => format!("created cluster {}", field("cluster")),
+            "join" => format!("joining through {}…", field("joining")),
+            "leave" => format!("left cluster {}", field("cluster")),
+            "safety-number" => format!(
+                "safety number with {}: {}",
+                self.who(field("fingerprint")),
+                field("safety_number")
+            ),
+            _ => format!("{what}: {}", crate::ctl::readable_lines(reply).join(", ")),
         }
     }
 
@@ -493,6 +527,12 @@ mod tests {
         assert_eq!(app.link, LinkState::Up);
         app.apply(Incoming::WatchLost("no node runs on /d".into()));
         assert_eq!(app.link, LinkState::Down("no node runs on /d".into()));
+        app.apply(Incoming::Reply {
+            purpose: Purpose::User("vote".into()),
+            outcome: Ok(json!({"ok": true, "proposal": "5e6f7a8b99", "choice": "yes"})),
+        });
+        assert_eq!(app.notice.clone().unwrap().text, "voted yes on 5e6f7a8b");
+        assert!(!app.notice.clone().unwrap().error);
         app.apply(Incoming::Reply {
             purpose: Purpose::User("post".into()),
             outcome: Err(Failure::Link("no node runs on /d".into())),

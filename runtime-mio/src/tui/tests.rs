@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::link::{Incoming, Part, Purpose};
 use super::render::{self, MIN_HEIGHT, MIN_WIDTH};
-use super::state::{App, Focus, LinkState};
+use super::state::{App, Focus};
 
 const ME: &str = "1f2e3d4c5b6a79881a2b3c4d5e6f7081";
 const BOB: &str = "0a0b0c0d0e0f10111213141516171819";
@@ -117,14 +117,19 @@ fn errors_and_a_lost_node_are_shown_plainly() {
             "vote refused: already voted".into(),
         )),
     });
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("✗ vote refused: already voted"), "{shown}");
     app.apply(Incoming::WatchLost("no node runs on /data".into()));
-    assert!(matches!(app.link, LinkState::Down(_)));
-    let screen = screen(&app, 120, 40);
-    assert!(screen.contains("✗ vote refused: already voted"), "{screen}");
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("NODE GONE"), "{shown}");
     assert!(
-        screen.contains("NODE GONE: no node runs on /data; retrying"),
-        "{screen}"
+        shown.contains("✗ node gone: no node runs on /data; retrying every second"),
+        "{shown}"
     );
+    app.apply(Incoming::Watching);
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("● connected"), "{shown}");
+    assert!(!shown.contains("node gone"), "{shown}");
 }
 
 #[test]

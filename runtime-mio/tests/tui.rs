@@ -1,0 +1,114 @@
+//! `peerster tui` used as a person would: two real nodes in one cluster, a TUI on each under
+//! tmux; a post typed in one TUI shows in the other's, the screen follows resizes (down to a
+//! "too small" message and back), and `q` quits with the terminal restored.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::steps::{STEP, ctl, ctl_until, start, string};
+use common::tmux::Tmux;
+
+/// How long a screen may take to show what it should (the TUI refreshes every second).
+const SHOW: Duration = Duration::from_secs(15);
+
+/// The shell command that runs the TUI on `dir`, then records how it exited and the terminal
+/// modes it left (`stty -a`) in `report`, and waits (so the screen stays readable).
+fn tui_command(dir: &Path, report: &Path) -> String {
+    format!(
+        "'{}' tui --data-dir '{}'; echo \"exit $?\" > '{r}'; stty -a >> '{r}'; sleep 600",
+        env!("CARGO_BIN_EXE_peerster"),
+        dir.display(),
+        r = report.display(),
+    )
+}
+
+#[test]
+fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_the_terminal() {
+    let started = Instant::now();
+    let a = start();
+    let b = start();
+    let created = ctl("create", a.dir(), &["create-cluster"]);
+    let cluster = string(&created["cluster"]);
+    ctl("join", b.dir(), &["join", &a.addr]);
+    ctl_until("joined", b.dir(), &["status"], STEP, |s| {
+        s["cluster"] == cluster.as_str()
+    });
+    for node in [&a, &b] {
+        ctl_until("members", node.dir(), &["members"], STEP, |m| {
+            m["members"].as_array().is_some_and(|list| list.len() == 2)
+        });
+    }
+
+    let tmux = Tmux::new();
+    let reports = tempfile::tempdir().unwrap();
+    let report_a = reports.path().join("a");
+    tmux.start("a", 120, 40, &tui_command(a.dir(), &report_a));
+    tmux.start(
+        "b",
+        120,
+        40,
+        &tui_command(b.dir(), &reports.path().join("b")),
+    );
+    let cluster_line = format!("cluster {cluster}");
+    for session in ["a", "b"] {
+        tmux.wait_for(
+            session,
+            &["● connected", "Members (2)", &cluster_line],
+            SHOW,
+        );
+    }
+
+    // Typed in A's TUI, shown in B's chat, and in A's as its own.
+    tmux.type_text("a", "hello from the tui");
+    tmux.press("a", "Enter");
+    let seen_by_b = tmux.wait_for("b", &["hello from the tui"], SHOW);
+    println!("B's screen after A's post:\n{seen_by_b}");
+    tmux.wait_for("a", &["me: hello from the tui", "• posted"], SHOW);
+
+    // B's terminal shrinks to the smallest the panels take: still working both ways.
+    tmux.resize("b", 60, 20);
+    tmux.wait_for("b", &["Members (2)", "Chat"], SHOW);
+    tmux.type_text("b", "small but working");
+    tmux.press("b", "Enter");
+    tmux.wait_for("a", &["small but working"], SHOW);
+    // Smaller: a message instead of the panels; larger again: the panels are back.
+    tmux.resize("b", 50, 15);
+    tmux.wait_for("b", &["terminal too small", "have 50x15"], SHOW);
+    tmux.resize("b", 100, 30);
+    tmux.wait_for(
+        "b",
+        &["Members (2)", "hello from the tui", "small but working"],
+        SHOW,
+    );
+
+    // q on the input line types; outside it, it quits, leaving the terminal as it was.
+    tmux.press("a", "Tab");
+    tmux.press("a", "q");
+    let deadline = Instant::now() + SHOW;
+    let report = loop {
+        let report = std::fs::read_to_string(&report_a).unwrap_or_default();
+        if report.contains("speed") || Instant::now() > deadline {
+            break report;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        report.starts_with("exit 0"),
+        "A's TUI did not exit 0 on q:\n{report}"
+    );
+    let modes: Vec<&str> = report.split_whitespace().collect();
+    for restored in ["icanon", "echo", "icrnl", "opost"] {
+        assert!(
+            modes.contains(&restored),
+            "{restored} not restored after q:\n{report}"
+        );
+    }
+    let screen = tmux.screen("a");
+    assert!(
+        !screen.contains("Members (2)"),
+        "the alternate screen was left:\n{screen}"
+    );
+    println!("took {:?}", started.elapsed());
+}
