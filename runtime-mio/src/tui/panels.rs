@@ -35,25 +35,33 @@ pub(crate) fn block(app: &App, focus: Option<Focus>, title: &str) -> Block<'stat
         .title(Span::styled(format!(" {title} "), title_style))
 }
 
-/// A list of `items` in `area`, the selected one highlighted when the panel has the focus.
-fn list(
-    frame: &mut Frame,
-    app: &App,
-    area: Rect,
+/// What a list panel shows: its place, title, rows, selected row, and the hint lines shown
+/// when it has no rows.
+struct ListPanel<'a> {
     focus: Focus,
-    title: &str,
-    items: Vec<ListItem>,
+    title: &'a str,
+    items: Vec<ListItem<'a>>,
     selected: usize,
-) {
-    let focused = app.focus == focus;
+    empty: &'a [&'a str],
+}
+
+/// Draws `panel` in `area`, its selected row highlighted when it has the focus.
+fn list(frame: &mut Frame, app: &App, area: Rect, panel: ListPanel) {
+    let block = block(app, Some(panel.focus), panel.title);
+    if panel.items.is_empty() {
+        let text: Vec<Line> = panel.empty.iter().map(|line| hint(line)).collect();
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let focused = app.focus == panel.focus;
     let highlight = if focused {
         Style::new().bg(Color::DarkGray)
     } else {
         Style::new()
     };
-    let mut state = ListState::default().with_selected((!items.is_empty()).then_some(selected));
-    let widget = List::new(items)
-        .block(block(app, Some(focus), title))
+    let mut state = ListState::default().with_selected(Some(panel.selected));
+    let widget = List::new(panel.items)
+        .block(block)
         .highlight_style(highlight)
         .highlight_symbol(if focused { "> " } else { "  " });
     frame.render_stateful_widget(widget, area, &mut state);
@@ -68,15 +76,6 @@ fn hint(text: &str) -> Line<'static> {
 pub(crate) fn members(frame: &mut Frame, app: &App, area: Rect) {
     let members = app.member_list();
     let title = format!("Members ({})", members.len());
-    if members.is_empty() {
-        let text = vec![
-            hint("not in a cluster:"),
-            hint("/create-cluster or /join ADDR"),
-        ];
-        let block = block(app, Some(Focus::Members), &title);
-        frame.render_widget(Paragraph::new(text).block(block), area);
-        return;
-    }
     let items = (members.iter())
         .map(|m| {
             let name = m.name.as_deref().map_or_else(|| "-".into(), escape);
@@ -92,15 +91,14 @@ pub(crate) fn members(frame: &mut Frame, app: &App, area: Rect) {
             ]))
         })
         .collect();
-    list(
-        frame,
-        app,
-        area,
-        Focus::Members,
-        &title,
+    let panel = ListPanel {
+        focus: Focus::Members,
+        title: &title,
         items,
-        app.selection.member,
-    );
+        selected: app.selection.member,
+        empty: &["not in a cluster:", "/create-cluster or /join ADDR"],
+    };
+    list(frame, app, area, panel);
 }
 
 /// The key rollout: cluster, epoch, age of the epoch key, anonymity.
@@ -234,14 +232,6 @@ pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
 /// messages under it.
 pub(crate) fn threads(frame: &mut Frame, app: &App, area: Rect) {
     let title = format!("Anonymous threads ({})", app.threads.len());
-    if app.threads.is_empty() {
-        let text = vec![hint("none: /anon MEMBER TEXT starts one")];
-        frame.render_widget(
-            Paragraph::new(text).block(block(app, Some(Focus::Threads), &title)),
-            area,
-        );
-        return;
-    }
     let items = (app.threads.iter().enumerate())
         .map(|(i, thread)| {
             let state = match thread.delivery() {
@@ -272,15 +262,14 @@ pub(crate) fn threads(frame: &mut Frame, app: &App, area: Rect) {
             ListItem::new(Text::from(lines))
         })
         .collect();
-    list(
-        frame,
-        app,
-        area,
-        Focus::Threads,
-        &title,
+    let panel = ListPanel {
+        focus: Focus::Threads,
+        title: &title,
         items,
-        app.selection.thread,
-    );
+        selected: app.selection.thread,
+        empty: &["none: /anon MEMBER TEXT starts one"],
+    };
+    list(frame, app, area, panel);
 }
 
 /// The votes: what is proposed, the time left, and `[Yes]` `[No]` for those awaiting this
@@ -288,14 +277,6 @@ pub(crate) fn threads(frame: &mut Frame, app: &App, area: Rect) {
 pub(crate) fn votes(frame: &mut Frame, app: &App, area: Rect) {
     let open = app.votes.iter().filter(|v| v.state == "open").count();
     let title = format!("Votes ({open} open)");
-    if app.votes.is_empty() {
-        let text = vec![hint("no votes")];
-        frame.render_widget(
-            Paragraph::new(text).block(block(app, Some(Focus::Votes), &title)),
-            area,
-        );
-        return;
-    }
     let items = (app.votes.iter().enumerate())
         .map(|(i, vote)| {
             let head = Line::from(vec![
@@ -332,27 +313,18 @@ pub(crate) fn votes(frame: &mut Frame, app: &App, area: Rect) {
             ListItem::new(Text::from(vec![head, second]))
         })
         .collect();
-    list(
-        frame,
-        app,
-        area,
-        Focus::Votes,
-        &title,
+    let panel = ListPanel {
+        focus: Focus::Votes,
+        title: &title,
         items,
-        app.selection.vote,
-    );
+        selected: app.selection.vote,
+        empty: &["no votes"],
+    };
+    list(frame, app, area, panel);
 }
 
 /// The calls: state, the other end, duration, and the keys that act on them.
 pub(crate) fn calls(frame: &mut Frame, app: &App, area: Rect) {
-    if app.calls.is_empty() {
-        let text = vec![hint("no call: /call MEMBER")];
-        frame.render_widget(
-            Paragraph::new(text).block(block(app, Some(Focus::Call), "Call")),
-            area,
-        );
-        return;
-    }
     let items = (app.calls.iter())
         .map(|call| {
             let peer = call
@@ -380,15 +352,14 @@ pub(crate) fn calls(frame: &mut Frame, app: &App, area: Rect) {
             ]))
         })
         .collect();
-    list(
-        frame,
-        app,
-        area,
-        Focus::Call,
-        "Call",
+    let panel = ListPanel {
+        focus: Focus::Call,
+        title: "Call",
         items,
-        app.selection.call,
-    );
+        selected: app.selection.call,
+        empty: &["no call: /call MEMBER"],
+    };
+    list(frame, app, area, panel);
 }
 
 #[cfg(test)]

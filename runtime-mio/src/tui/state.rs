@@ -379,28 +379,26 @@ impl App {
         }
     }
 
+    /// The name a member announced, escaped, if it is known.
+    fn known_name(&self, fingerprint: &str) -> Option<String> {
+        let member = (self.members.iter())
+            .flat_map(|m| &m.members)
+            .find(|m| m.fingerprint == fingerprint)?;
+        Some(crate::display::escape(member.name.as_deref()?).into_owned())
+    }
+
     /// A member as people read it: its short id, and its name if known.
     pub(crate) fn who(&self, fingerprint: &str) -> String {
-        let name = (self.members.iter())
-            .flat_map(|m| &m.members)
-            .find(|m| m.fingerprint == fingerprint)
-            .and_then(|m| m.name.as_deref());
-        match name {
-            Some(name) => format!("{} ({})", short(fingerprint), crate::display::escape(name)),
+        match self.known_name(fingerprint) {
+            Some(name) => format!("{} ({name})", short(fingerprint)),
             None => short(fingerprint).to_string(),
         }
     }
 
     /// A member as the chat names it: its name if known, else its short id.
     pub(crate) fn name(&self, fingerprint: &str) -> String {
-        let name = (self.members.iter())
-            .flat_map(|m| &m.members)
-            .find(|m| m.fingerprint == fingerprint)
-            .and_then(|m| m.name.as_deref());
-        match name {
-            Some(name) => crate::display::escape(name).into_owned(),
-            None => short(fingerprint).to_string(),
-        }
+        self.known_name(fingerprint)
+            .unwrap_or_else(|| short(fingerprint).to_string())
     }
 
     /// The posts of the inbox, oldest first.

@@ -65,6 +65,13 @@ fn busy_app() -> App {
     app
 }
 
+/// Asserts that `screen` shows each of `expected`.
+fn shows(screen: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(screen.contains(expected), "no {expected:?} on\n{screen}");
+    }
+}
+
 fn screen(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| render::draw(frame, app)).unwrap();
@@ -82,30 +89,30 @@ fn screen(app: &App, width: u16, height: u16) -> String {
 #[test]
 fn every_panel_shows_what_the_node_said() {
     let app = busy_app();
-    let screen = screen(&app, 120, 40);
-    for expected in [
-        "alice 1f2e3d4c · 127.0.0.1:7000 · 1 peers",
-        "● connected",
-        "Members (2)",
-        "0a0b0c0d bob 4 s ago",
-        "1f2e3d4c alice me",
-        "cluster 5a6b7c8d9e0f1a2b",
-        "epoch 3 · key age 42 s",
-        "hides among 1 (low)",
-        "bob: hello from bob",
-        "me: hi bob\\u{1b}[31m",
-        "77aa88bb 1 message · received",
-        "them: psst",
-        "Votes (1 open)",
-        "5e6f7a8b expel 0a0b0c0d (bob)",
-        "[Yes] [No] 52 s left",
-        "9a8b7c6d 2 s",
-        "incoming from anonymous",
-        "a answer · d decline",
-        "Post, or /command",
-    ] {
-        assert!(screen.contains(expected), "no {expected:?} on\n{screen}");
-    }
+    shows(
+        &screen(&app, 120, 40),
+        &[
+            "alice 1f2e3d4c · 127.0.0.1:7000 · 1 peers",
+            "● connected",
+            "Members (2)",
+            "0a0b0c0d bob 4 s ago",
+            "1f2e3d4c alice me",
+            "cluster 5a6b7c8d9e0f1a2b",
+            "epoch 3 · key age 42 s",
+            "hides among 1 (low)",
+            "bob: hello from bob",
+            "me: hi bob\\u{1b}[31m",
+            "77aa88bb 1 message · received",
+            "them: psst",
+            "Votes (1 open)",
+            "5e6f7a8b expel 0a0b0c0d (bob)",
+            "[Yes] [No] 52 s left",
+            "9a8b7c6d 2 s",
+            "incoming from anonymous",
+            "a answer · d decline",
+            "Post, or /command",
+        ],
+    );
 }
 
 #[test]
@@ -152,16 +159,16 @@ fn the_input_line_shows_what_is_typed_and_scrolls_with_the_cursor() {
 fn the_help_lists_the_commands() {
     let mut app = busy_app();
     app.help = true;
-    let screen = screen(&app, 120, 40);
-    for expected in [
-        "/anon MEMBER TEXT",
-        "/reply THREAD TEXT",
-        "/expel MEMBER",
-        "/join ADDR",
-        "any key closes this help",
-    ] {
-        assert!(screen.contains(expected), "no {expected:?} on\n{screen}");
-    }
+    shows(
+        &screen(&app, 120, 40),
+        &[
+            "/anon MEMBER TEXT",
+            "/reply THREAD TEXT",
+            "/expel MEMBER",
+            "/join ADDR",
+            "any key closes this help",
+        ],
+    );
 }
 
 #[test]
@@ -209,4 +216,21 @@ fn the_chat_keeps_the_latest_posts_in_view_and_scrolls_back() {
     assert!(back.contains("post number 9"), "{back}");
     assert!(!back.contains("post number 49"), "{back}");
     assert!(back.contains("40 newer below"), "{back}");
+}
+
+#[test]
+fn before_the_node_answers_every_panel_says_what_is_missing() {
+    let app = App::new(Path::new("/data"));
+    shows(
+        &screen(&app, 120, 40),
+        &[
+            "connecting to the node of /data",
+            "not in a cluster:",
+            "no cluster, no key",
+            "no posts yet",
+            "none: /anon MEMBER TEXT starts one",
+            "no votes",
+            "no call: /call MEMBER",
+        ],
+    );
 }
