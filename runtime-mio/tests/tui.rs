@@ -1,12 +1,14 @@
 //! `peerster tui` used as a person would: two real nodes in one cluster, a TUI on each under
 //! tmux; a post typed in one TUI shows in the other's, the screen follows resizes (down to a
-//! "too small" message and back), and `q` quits with the terminal restored.
+//! "too small" message and back), and `q` quits with the terminal restored; a join waits for
+//! the vote its founder casts with the TUI's `[Yes]` button.
 
 mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::Peerster;
 use common::steps::{STEP, ctl, ctl_until, start, string};
 use common::tmux::Tmux;
 
@@ -111,4 +113,48 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
         "the alternate screen was left:\n{screen}"
     );
     println!("took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_join_waits_for_the_vote_cast_with_the_yes_button_of_the_tui() {
+    // A asks its user how to vote; B joins it.
+    let a = Peerster::run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--create-cluster",
+        "--auto-vote",
+        "ask",
+    ]);
+    let status = ctl_until("start", &a.data_dir, &["status"], STEP, |s| {
+        !s["cluster"].is_null()
+    });
+    let (cluster, a_addr) = (string(&status["cluster"]), string(&status["listen"]));
+    let b = start();
+    let tmux = Tmux::new();
+    let reports = tempfile::tempdir().unwrap();
+    tmux.start(
+        "a",
+        120,
+        40,
+        &tui_command(&a.data_dir, &reports.path().join("a")),
+    );
+    tmux.wait_for("a", &["● connected", "Members (1)"], SHOW);
+    ctl("join", b.dir(), &["join", &a_addr]);
+
+    let b_short = &b.id[..8];
+    let asked = tmux.wait_for(
+        "a",
+        &["Votes (1 open)", "admit", b_short, "[Yes] [No]"],
+        SHOW,
+    );
+    println!("A's screen with the vote:\n{asked}");
+    // To the votes panel, [No] then back to [Yes], Enter.
+    for key in ["Tab", "Tab", "Tab", "Tab", "Right", "Left", "Enter"] {
+        tmux.press("a", key);
+    }
+    tmux.wait_for("a", &["• voted yes on"], SHOW);
+    ctl_until("joined", b.dir(), &["status"], STEP, |s| {
+        s["cluster"] == cluster.as_str()
+    });
+    tmux.wait_for("a", &["Members (2)", b_short], SHOW);
 }
