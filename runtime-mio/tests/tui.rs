@@ -1,7 +1,8 @@
 //! `peerster tui` used as a person would: two real nodes in one cluster, a TUI on each under
 //! tmux; a post typed in one TUI shows in the other's, the screen follows resizes (down to a
-//! "too small" message and back), and `q` quits with the terminal restored; a join waits for
-//! the vote its founder casts with the TUI's `[Yes]` button.
+//! "too small" message and back), a node that stops is shown gone, and `q` quits with the
+//! terminal restored; a join waits for the vote its founder casts with the TUI's `[Yes]`
+//! button.
 
 mod common;
 
@@ -29,8 +30,9 @@ fn tui_command(dir: &Path, report: &Path) -> String {
 #[test]
 fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_the_terminal() {
     let started = Instant::now();
+    let tmux = Tmux::new();
     let a = start();
-    let b = start();
+    let mut b = start();
     let created = ctl("create", a.dir(), &["create-cluster"]);
     let cluster = string(&created["cluster"]);
     ctl("join", b.dir(), &["join", &a.addr]);
@@ -43,7 +45,6 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
         });
     }
 
-    let tmux = Tmux::new();
     let reports = tempfile::tempdir().unwrap();
     let report_a = reports.path().join("a");
     tmux.start("a", 120, 40, &tui_command(a.dir(), &report_a));
@@ -85,6 +86,10 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
         SHOW,
     );
 
+    // B's node stops: its TUI says so, and keeps running to reconnect.
+    b.process.signal_and_wait("-TERM");
+    tmux.wait_for("b", &["NODE GONE", "node gone: no node runs on"], SHOW);
+
     // q on the input line types; outside it, it quits, leaving the terminal as it was.
     tmux.press("a", "Tab");
     tmux.press("a", "q");
@@ -117,6 +122,7 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
 
 #[test]
 fn a_join_waits_for_the_vote_cast_with_the_yes_button_of_the_tui() {
+    let tmux = Tmux::new();
     // A asks its user how to vote; B joins it.
     let a = Peerster::run(&[
         "--listen",
@@ -130,7 +136,6 @@ fn a_join_waits_for_the_vote_cast_with_the_yes_button_of_the_tui() {
     });
     let (cluster, a_addr) = (string(&status["cluster"]), string(&status["listen"]));
     let b = start();
-    let tmux = Tmux::new();
     let reports = tempfile::tempdir().unwrap();
     tmux.start(
         "a",

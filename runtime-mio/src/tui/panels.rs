@@ -122,7 +122,10 @@ pub(crate) fn rollout(frame: &mut Frame, app: &App, area: Rect) {
                     m.epoch, m.epoch_key_age_s
                 )),
                 Line::from(vec![
-                    Span::raw(format!("{} members · ", m.members.len())),
+                    Span::raw(match m.members.len() {
+                        1 => "1 member · ".to_string(),
+                        n => format!("{n} members · "),
+                    }),
                     hide,
                 ]),
             ]
