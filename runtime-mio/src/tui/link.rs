@@ -14,7 +14,7 @@ use serde_json::Value;
 use tracing::debug;
 
 use crate::control::protocol::Request;
-use crate::ctl::{CtlConnection, CtlError};
+use crate::ctl::CtlConnection;
 
 /// How long the watcher waits before connecting again to a node that is gone.
 pub(crate) const RETRY: Duration = Duration::from_secs(1);
@@ -114,7 +114,7 @@ fn watch(dir: &std::path::Path, to_ui: &Sender<Incoming>) {
         let lost = match watch_once(dir, to_ui) {
             Ok(Gone::Ui) => return,
             Ok(Gone::Node) => "the node closed the connection".to_string(),
-            Err(error) => error.to_string(),
+            Err(why) => why,
         };
         debug!(%lost, "watch connection lost");
         if to_ui.send(Incoming::WatchLost(lost)).is_err() {
@@ -132,19 +132,19 @@ enum Gone {
     Ui,
 }
 
-/// One watch connection, until it ends.
-fn watch_once(dir: &std::path::Path, to_ui: &Sender<Incoming>) -> Result<Gone, CtlError> {
-    let mut connection = CtlConnection::open(dir)?;
-    let first = connection.ask(&Request::Watch {})?;
-    if let Err(failure) = fields(first) {
-        return Err(CtlError::Io(std::io::Error::other(match failure {
-            Failure::Refused(error) | Failure::Link(error) => error,
-        })));
+/// One watch connection, until it ends; why it could not be had or broke, as an error.
+fn watch_once(dir: &std::path::Path, to_ui: &Sender<Incoming>) -> Result<Gone, String> {
+    let mut connection = CtlConnection::open(dir).map_err(|e| e.to_string())?;
+    let first = connection
+        .ask(&Request::Watch {})
+        .map_err(|e| e.to_string())?;
+    if let Err(Failure::Refused(why) | Failure::Link(why)) = fields(first) {
+        return Err(why);
     }
     if to_ui.send(Incoming::Watching).is_err() {
         return Ok(Gone::Ui);
     }
-    while let Some((_, event)) = connection.next_line()? {
+    while let Some((_, event)) = connection.next_line().map_err(|e| e.to_string())? {
         if to_ui.send(Incoming::Event(event)).is_err() {
             return Ok(Gone::Ui);
         }

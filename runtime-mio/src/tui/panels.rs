@@ -255,9 +255,13 @@ pub(crate) fn threads(frame: &mut Frame, app: &App, area: Rect) {
             if i == app.selection.thread {
                 let latest = thread.messages.iter().rev().take(3).rev();
                 lines.extend(latest.map(|m| {
-                    let from = if m.is_out() { "  me: " } else { "  them: " };
+                    let from = match &m.from {
+                        _ if m.is_out() => "me".to_string(),
+                        Some(from) => app.name(from),
+                        None => "anonymous".to_string(),
+                    };
                     Line::from(vec![
-                        Span::styled(from, DIM),
+                        Span::styled(format!("  {from}: "), DIM),
                         Span::raw(escape(&m.text).into_owned()),
                     ])
                 }));

@@ -103,7 +103,7 @@ fn every_panel_shows_what_the_node_said() {
             "bob: hello from bob",
             "me: hi bob\\u{1b}[31m",
             "77aa88bb 1 message · received",
-            "them: psst",
+            "anonymous: psst",
             "Votes (1 open)",
             "5e6f7a8b expel 0a0b0c0d (bob)",
             "[Yes] [No] 52 s left",
