@@ -2,7 +2,7 @@
 //! tmux; a post typed in one TUI shows in the other's, the screen follows resizes (down to a
 //! "too small" message and back), a node that stops is shown gone, and `q` quits with the
 //! terminal restored; a join waits for the vote its founder casts with the TUI's `[Yes]`
-//! button.
+//! button, and a call is answered and hung up with the call panel's keys.
 
 mod common;
 
@@ -121,7 +121,7 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
 }
 
 #[test]
-fn a_join_waits_for_the_vote_cast_with_the_yes_button_of_the_tui() {
+fn a_join_waits_for_the_vote_cast_with_the_yes_button_and_a_call_is_answered_with_a_key() {
     let tmux = Tmux::new();
     // A asks its user how to vote; B joins it.
     let a = Peerster::run(&[
@@ -162,4 +162,20 @@ fn a_join_waits_for_the_vote_cast_with_the_yes_button_of_the_tui() {
         s["cluster"] == cluster.as_str()
     });
     tmux.wait_for("a", &["Members (2)", b_short], SHOW);
+
+    // B calls A: A's call panel (one Tab on from the votes) answers, then hangs up.
+    ctl("call", b.dir(), &["call", &string(&status["fingerprint"])]);
+    tmux.wait_for(
+        "a",
+        &["incoming from anonymous", "a answer · d decline"],
+        SHOW,
+    );
+    tmux.press("a", "Tab");
+    tmux.press("a", "a");
+    tmux.wait_for("a", &["answered", "active with anonymous"], SHOW);
+    tmux.press("a", "h");
+    tmux.wait_for("a", &["hung up", "no call"], SHOW);
+    ctl_until("call ended", b.dir(), &["calls"], STEP, |c| {
+        c["calls"].as_array().is_some_and(Vec::is_empty)
+    });
 }

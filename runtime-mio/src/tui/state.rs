@@ -345,7 +345,11 @@ impl App {
                     .map_or_else(|| "anonymous".to_string(), |from| self.who(from)),
             )),
             "call_connected" => info(format!("call {} connected", id("call"))),
-            "call_ended" => info(format!("call {} ended: {}", id("call"), field("reason"))),
+            "call_ended" => info(format!(
+                "call {} ended: {}",
+                id("call"),
+                field("reason").replace('_', " ")
+            )),
             "joined_cluster" => info(format!(
                 "joined cluster {}, epoch {}, {} members",
                 field("cluster"),
@@ -568,6 +572,16 @@ mod tests {
             app.notice.clone().unwrap().text,
             "key rollout: epoch 4, 3 members"
         );
+        app.apply(Incoming::Event(json!({
+            "kind": "call_ended", "call": "1a2b3c4d5e6f", "reason": "hung_up_here"
+        })));
+        assert_eq!(
+            app.notice.clone().unwrap().text,
+            "call 1a2b3c4d ended: hung up here"
+        );
+        app.apply(Incoming::Event(
+            json!({"kind": "epoch_changed", "epoch": 4, "members": 3}),
+        ));
         // Posts show in the chat, not the status bar.
         app.apply(Incoming::Event(json!({"kind": "post", "text": "x"})));
         assert_eq!(
