@@ -83,6 +83,13 @@ impl CtlConnection {
         })
     }
 
+    /// Makes reads give up (with an error) after `timeout` without a line; `None` waits for
+    /// ever (the default).
+    pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> Result<(), CtlError> {
+        self.replies.get_ref().set_read_timeout(timeout)?;
+        Ok(())
+    }
+
     /// Sends `request` as one line.
     pub fn send(&mut self, request: &Request) -> Result<(), CtlError> {
         let mut line = serde_json::to_string(request)?;

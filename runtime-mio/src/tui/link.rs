@@ -3,7 +3,7 @@
 //! other (the periodic refresh and what the user asks for), each answered by one line. Both
 //! hand what comes back to the UI thread on one channel as [`Incoming`]s. When the node goes
 //! away the watcher says so and tries again every [`RETRY`]; the request connection is opened
-//! again at the next request.
+//! again at the next request (and given up when a reply takes longer than [`REPLY_TIMEOUT`]).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -18,6 +18,9 @@ use crate::ctl::CtlConnection;
 
 /// How long the watcher waits before connecting again to a node that is gone.
 pub(crate) const RETRY: Duration = Duration::from_secs(1);
+/// How long a request waits for its reply before the connection is given up (a node that
+/// hangs must not freeze the refresh).
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which part of the screen a periodic request refreshes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +166,8 @@ fn carry_requests(
     for (purpose, request) in requests {
         let reply = match connection.take() {
             Some(open) => Ok(open),
-            None => CtlConnection::open(dir),
+            None => CtlConnection::open(dir)
+                .and_then(|open| open.set_read_timeout(Some(REPLY_TIMEOUT)).map(|()| open)),
         }
         .and_then(|mut open| {
             let reply = open.ask(&request)?;
