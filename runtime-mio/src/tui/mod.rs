@@ -12,7 +12,8 @@
 //! Its parts: `link.rs` keeps two connections to the node (one `watch`es its events, one
 //! carries requests), `state.rs` is what is shown and the periodic refresh (every
 //! second: `status`, `members`, `votes`, `calls`, `inbox`, and at once after an
-//! event), `input.rs` what keys do, `command.rs` what a typed line asks for, `render.rs` and
+//! event), `notices.rs` what the status bar says,
+//! `input.rs` what keys do, `command.rs` what a typed line asks for, `render.rs` and
 //! `panels.rs` the drawing, `snapshot.rs` the replies read. Only [`run`] touches the terminal:
 //! raw mode and the alternate screen, restored when it returns and on a panic.
 
@@ -20,6 +21,7 @@ mod command;
 mod editor;
 mod input;
 mod link;
+mod notices;
 mod panels;
 mod render;
 mod snapshot;
