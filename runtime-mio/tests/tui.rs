@@ -2,7 +2,8 @@
 //! tmux; a post typed in one TUI shows in the other's, the screen follows resizes (down to a
 //! "too small" message and back), a node that stops is shown gone, and `q` quits with the
 //! terminal restored; a join waits for the vote its founder casts with the TUI's `[Yes]`
-//! button, and a call is answered and hung up with the call panel's keys.
+//! button, a call is answered and hung up with the call panel's keys, and SIGTERM ends the TUI
+//! as cleanly as `q`.
 
 mod common;
 
@@ -25,6 +26,35 @@ fn tui_command(dir: &Path, report: &Path) -> String {
         dir.display(),
         r = report.display(),
     )
+}
+
+/// Asserts that the TUI of session `name` exited with 0 after `how`, leaving the terminal's
+/// modes as they were and the alternate screen, as its shell's `report` shows.
+fn assert_left_cleanly(tmux: &Tmux, name: &str, report: &Path, how: &str) {
+    let deadline = Instant::now() + SHOW;
+    let report = loop {
+        let report = std::fs::read_to_string(report).unwrap_or_default();
+        if report.contains("speed") || Instant::now() > deadline {
+            break report;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        report.starts_with("exit 0"),
+        "the TUI of {name} did not exit 0 after {how}:\n{report}"
+    );
+    let modes: Vec<&str> = report.split_whitespace().collect();
+    for restored in ["icanon", "echo", "icrnl", "opost"] {
+        assert!(
+            modes.contains(&restored),
+            "{restored} not restored after {how}:\n{report}"
+        );
+    }
+    let screen = tmux.screen(name);
+    assert!(
+        !screen.contains("Members ("),
+        "the alternate screen was not left after {how}:\n{screen}"
+    );
 }
 
 #[test]
@@ -93,30 +123,7 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
     // q on the input line types; outside it, it quits, leaving the terminal as it was.
     tmux.press("a", "Tab");
     tmux.press("a", "q");
-    let deadline = Instant::now() + SHOW;
-    let report = loop {
-        let report = std::fs::read_to_string(&report_a).unwrap_or_default();
-        if report.contains("speed") || Instant::now() > deadline {
-            break report;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(
-        report.starts_with("exit 0"),
-        "A's TUI did not exit 0 on q:\n{report}"
-    );
-    let modes: Vec<&str> = report.split_whitespace().collect();
-    for restored in ["icanon", "echo", "icrnl", "opost"] {
-        assert!(
-            modes.contains(&restored),
-            "{restored} not restored after q:\n{report}"
-        );
-    }
-    let screen = tmux.screen("a");
-    assert!(
-        !screen.contains("Members (2)"),
-        "the alternate screen was left:\n{screen}"
-    );
+    assert_left_cleanly(&tmux, "a", &report_a, "q");
     println!("took {:?}", started.elapsed());
 }
 
@@ -137,12 +144,8 @@ fn a_join_waits_for_the_vote_cast_with_the_yes_button_and_a_call_is_answered_wit
     let (cluster, a_addr) = (string(&status["cluster"]), string(&status["listen"]));
     let b = start();
     let reports = tempfile::tempdir().unwrap();
-    tmux.start(
-        "a",
-        120,
-        40,
-        &tui_command(&a.data_dir, &reports.path().join("a")),
-    );
+    let report_a = reports.path().join("a");
+    tmux.start("a", 120, 40, &tui_command(&a.data_dir, &report_a));
     tmux.wait_for("a", &["● connected", "Members (1)"], SHOW);
     ctl("join", b.dir(), &["join", &a_addr]);
 
@@ -180,4 +183,13 @@ fn a_join_waits_for_the_vote_cast_with_the_yes_button_and_a_call_is_answered_wit
     ctl_until("call ended", b.dir(), &["calls"], STEP, |c| {
         c["calls"].as_array().is_some_and(Vec::is_empty)
     });
+
+    // SIGTERM ends the TUI as q does.
+    let tui = tmux.child_of_pane("a");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &tui.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_left_cleanly(&tmux, "a", &report_a, "SIGTERM");
 }

@@ -28,6 +28,8 @@ mod snapshot;
 mod state;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event};
@@ -51,30 +53,37 @@ pub enum TuiError {
     NotATerminal,
 }
 
-/// Runs the TUI for the node of data directory `dir` until the user quits (`q`, Ctrl-C). A
-/// node that is not running, or goes away, is shown as gone and connected to again.
+/// Runs the TUI for the node of data directory `dir` until the user quits (`q`, Ctrl-C) or
+/// SIGTERM or SIGHUP (its terminal closed) stops it. A node that is not running, or goes
+/// away, is shown as gone and connected to again.
 pub fn run(dir: &Path) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
     let link = Link::start(dir.to_path_buf())?;
     let mut app = App::new(dir);
     // Raw mode and the alternate screen; a panic hook that restores the terminal first.
     let mut terminal = ratatui::try_init()?;
-    let result = run_loop(&mut terminal, &mut app, &link);
+    let result = run_loop(&mut terminal, &mut app, &link, &stop);
     ratatui::restore();
     result
 }
 
-/// Draws, takes keys and what the node sent, and sends requests, until the user quits.
+/// Draws, takes keys and what the node sent, and sends requests, until the user quits or
+/// `stop` is set.
 fn run_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     link: &Link,
+    stop: &AtomicBool,
 ) -> Result<(), TuiError> {
     let mut dirty = true;
-    while !app.quit {
+    while !app.quit && !stop.load(Ordering::Relaxed) {
         for incoming in link.incoming() {
             app.apply(incoming);
             dirty = true;

@@ -84,6 +84,20 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// The process id of the program the shell of session `name` runs (its one child).
+    pub fn child_of_pane(&self, name: &str) -> u32 {
+        let output = self.tmux(&["display-message", "-p", "-t", name, "#{pane_pid}"]);
+        let shell = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_else(|e| panic!("children of the shell {shell} of session {name}: {e}"));
+        let ids: Vec<u32> = children
+            .split_whitespace()
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        assert_eq!(ids.len(), 1, "session {name}'s shell {shell} runs {ids:?}");
+        ids[0]
+    }
+
     /// Waits, at most `within`, until the screen of session `name` shows every one of
     /// `parts`, and gives it; panics showing the last screen otherwise.
     pub fn wait_for(&self, name: &str, parts: &[&str], within: Duration) -> String {
