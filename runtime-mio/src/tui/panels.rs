@@ -101,41 +101,53 @@ pub(crate) fn members(frame: &mut Frame, app: &App, area: Rect) {
     list(frame, app, area, panel);
 }
 
-/// The key rollout: cluster, epoch, age of the epoch key, anonymity.
-pub(crate) fn rollout(frame: &mut Frame, app: &App, area: Rect) {
-    let text = match &app.members {
-        Some(m) => {
-            let hide = match &m.anonymity {
-                Some(a) if a.low => {
-                    Span::styled(format!("hides among {} (low)", a.anonymity_set), BAD)
-                }
-                Some(a) => Span::raw(format!("hides among {}", a.anonymity_set)),
-                None => Span::raw(""),
-            };
-            vec![
-                Line::from(vec![
-                    Span::raw("cluster "),
-                    Span::styled(m.cluster.clone(), BOLD),
-                ]),
-                Line::from(format!(
-                    "epoch {} · key age {} s",
-                    m.epoch, m.epoch_key_age_s
-                )),
-                Line::from(vec![
-                    Span::raw(match m.members.len() {
-                        1 => "1 member · ".to_string(),
-                        n => format!("{n} members · "),
-                    }),
-                    hide,
-                ]),
-            ]
-        }
-        None => vec![hint("no cluster, no key")],
+/// The key rollout, as lines: epoch and age of the epoch key, members and how well a message
+/// hides among them, cluster.
+fn rollout_lines(app: &App) -> Vec<Line<'static>> {
+    let Some(m) = &app.members else {
+        return vec![hint("no cluster, no key")];
     };
+    let hide = match &m.anonymity {
+        Some(a) if a.low => Span::styled(format!("hides among {} (low)", a.anonymity_set), BAD),
+        Some(a) => Span::raw(format!("hides among {}", a.anonymity_set)),
+        None => Span::raw(""),
+    };
+    let members = match m.members.len() {
+        1 => "1 member · ".to_string(),
+        n => format!("{n} members · "),
+    };
+    vec![
+        Line::from(format!(
+            "epoch {} · key age {} s",
+            m.epoch, m.epoch_key_age_s
+        )),
+        Line::from(vec![Span::raw(members), hide]),
+        Line::from(vec![
+            Span::raw("cluster "),
+            Span::styled(m.cluster.clone(), BOLD),
+        ]),
+    ]
+}
+
+/// The key rollout, in a panel of its own.
+pub(crate) fn rollout(frame: &mut Frame, app: &App, area: Rect) {
+    let text = rollout_lines(app);
     frame.render_widget(
         Paragraph::new(text).block(block(app, None, "Key rollout")),
         area,
     );
+}
+
+/// The key rollout on one line, for a narrow terminal.
+pub(crate) fn rollout_line(frame: &mut Frame, app: &App, area: Rect) {
+    let mut spans = vec![Span::styled(" keys: ", BOLD)];
+    for (i, line) in rollout_lines(app).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" · "));
+        }
+        spans.extend(line.spans);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// The cluster chat: the latest posts at the bottom, each wrapped to the width.

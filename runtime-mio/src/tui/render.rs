@@ -1,5 +1,5 @@
 //! Draws the [`App`] on a terminal frame: the title bar (this node and whether it is
-//! reached), the panels (`panels.rs`), the status bar, the input line and the keys of the
+//! reached), the panels (`panels.rs`; in three columns, or two below [`WIDE`] columns), the status bar, the input line and the keys of the
 //! focused panel; the help over them when asked; below [`MIN_WIDTH`] x [`MIN_HEIGHT`] only a
 //! message that the terminal is too small. Drawing any size never panics.
 
@@ -20,6 +20,9 @@ pub(crate) const MIN_WIDTH: u16 = 60;
 /// The lowest terminal the TUI draws its panels in.
 pub(crate) const MIN_HEIGHT: u16 = 20;
 
+/// The narrowest terminal the TUI draws its panels in three columns; narrower, two.
+pub(crate) const WIDE: u16 = 110;
+
 /// Draws `app` on `frame`.
 pub(crate) fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -27,8 +30,10 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
         too_small(frame, area);
         return;
     }
-    let [title, body, notice, input, keys] = Layout::vertical([
+    let narrow = area.width < WIDE;
+    let [title, rollout, body, notice, input, keys] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(narrow)),
         Constraint::Min(8),
         Constraint::Length(1),
         Constraint::Length(3),
@@ -36,6 +41,22 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     title_bar(frame, app, title);
+    if narrow {
+        panels::rollout_line(frame, app, rollout);
+        narrow_body(frame, app, body);
+    } else {
+        wide_body(frame, app, body);
+    }
+    status_bar(frame, app, notice);
+    input_line(frame, app, input);
+    key_line(frame, app, keys);
+    if app.help {
+        help(frame, area);
+    }
+}
+
+/// The panels in three columns: members and key rollout; chat and threads; votes and call.
+fn wide_body(frame: &mut Frame, app: &App, body: Rect) {
     let [left, middle, right] = Layout::horizontal([
         Constraint::Percentage(28),
         Constraint::Percentage(42),
@@ -53,12 +74,26 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     panels::threads(frame, app, threads);
     panels::votes(frame, app, votes);
     panels::calls(frame, app, calls);
-    status_bar(frame, app, notice);
-    input_line(frame, app, input);
-    key_line(frame, app, keys);
-    if app.help {
-        help(frame, area);
-    }
+}
+
+/// The panels in two columns (the key rollout is a line above them): members, votes and
+/// call; chat and threads.
+fn narrow_body(frame: &mut Frame, app: &App, body: Rect) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(body);
+    let [members, votes, calls] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+        Constraint::Length(5),
+    ])
+    .areas(left);
+    let [chat, threads] =
+        Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(right);
+    panels::members(frame, app, members);
+    panels::chat(frame, app, chat);
+    panels::threads(frame, app, threads);
+    panels::votes(frame, app, votes);
+    panels::calls(frame, app, calls);
 }
 
 /// The message shown instead of the panels in a terminal too small for them.
@@ -88,34 +123,28 @@ fn too_small(frame: &mut Frame, area: Rect) {
 
 /// This node, and whether the TUI reaches it.
 fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
-    let mut spans = vec![Span::styled(
-        " peerster ",
-        Style::new()
-            .add_modifier(Modifier::BOLD)
-            .add_modifier(Modifier::REVERSED),
-    )];
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut spans = vec![
+        Span::styled(" peerster ", bold.add_modifier(Modifier::REVERSED)),
+        Span::raw(" "),
+        match &app.link {
+            LinkState::Up => Span::styled("● connected", Style::new().fg(Color::Green)),
+            LinkState::Connecting => Span::styled(
+                format!("connecting to the node of {}…", app.dir.display()),
+                Style::new().fg(Color::Yellow),
+            ),
+            LinkState::Down(_) => Span::styled("NODE GONE", bold.fg(Color::Red)),
+        },
+    ];
     if let Some(status) = &app.status {
         let name = status.name.as_deref().map_or_else(|| "-".into(), escape);
         spans.push(Span::raw(format!(
-            " {name} {} · {} · {} peers · ",
+            " · {name} {} · {} · {} peers",
             short(&status.fingerprint),
             status.listen,
             status.peers
         )));
-    } else {
-        spans.push(Span::raw(" "));
     }
-    spans.push(match &app.link {
-        LinkState::Up => Span::styled("● connected", Style::new().fg(Color::Green)),
-        LinkState::Connecting => Span::styled(
-            format!("connecting to the node of {}…", app.dir.display()),
-            Style::new().fg(Color::Yellow),
-        ),
-        LinkState::Down(_) => Span::styled(
-            "NODE GONE",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ),
-    });
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
