@@ -55,6 +55,19 @@ pub(crate) fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// Where the panels that both layouts have go: members, chat, threads, votes, call.
+type PanelAreas = [Rect; 5];
+
+/// Draws the panels that both layouts have in their `areas`.
+fn panels(frame: &mut Frame, app: &App, areas: PanelAreas) {
+    let [members, chat, threads, votes, calls] = areas;
+    panels::members(frame, app, members);
+    panels::chat(frame, app, chat);
+    panels::threads(frame, app, threads);
+    panels::votes(frame, app, votes);
+    panels::calls(frame, app, calls);
+}
+
 /// The panels in three columns: members and key rollout; chat and threads; votes and call.
 fn wide_body(frame: &mut Frame, app: &App, body: Rect) {
     let [left, middle, right] = Layout::horizontal([
@@ -68,12 +81,8 @@ fn wide_body(frame: &mut Frame, app: &App, body: Rect) {
     let [chat, threads] =
         Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
     let [votes, calls] = Layout::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(right);
-    panels::members(frame, app, members);
     panels::rollout(frame, app, rollout);
-    panels::chat(frame, app, chat);
-    panels::threads(frame, app, threads);
-    panels::votes(frame, app, votes);
-    panels::calls(frame, app, calls);
+    panels(frame, app, [members, chat, threads, votes, calls]);
 }
 
 /// The panels in two columns (the key rollout is a line above them): members, votes and
@@ -89,11 +98,7 @@ fn narrow_body(frame: &mut Frame, app: &App, body: Rect) {
     .areas(left);
     let [chat, threads] =
         Layout::vertical([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(right);
-    panels::members(frame, app, members);
-    panels::chat(frame, app, chat);
-    panels::threads(frame, app, threads);
-    panels::votes(frame, app, votes);
-    panels::calls(frame, app, calls);
+    panels(frame, app, [members, chat, threads, votes, calls]);
 }
 
 /// The message shown instead of the panels in a terminal too small for them.
