@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::Peerster;
 use common::steps::{STEP, ctl, ctl_until, start, string};
-use common::tmux::Tmux;
+use common::tmux::{Tmux, ends_within};
 
 /// How long a screen may take to show what it should (the TUI refreshes every second).
 const SHOW: Duration = Duration::from_secs(15);
@@ -124,6 +124,15 @@ fn a_post_typed_in_one_tui_shows_in_the_others_through_resizes_and_q_restores_th
     tmux.press("a", "Tab");
     tmux.press("a", "q");
     assert_left_cleanly(&tmux, "a", &report_a, "q");
+
+    // B's terminal goes away (the tmux server is killed): its TUI, still waiting for its
+    // node, ends with it rather than live on without a terminal.
+    let b_tui = tmux.child_of_pane("b");
+    drop(tmux);
+    assert!(
+        ends_within(b_tui, SHOW),
+        "B's TUI (process {b_tui}) outlived its terminal: killed"
+    );
     println!("took {:?}", started.elapsed());
 }
 

@@ -54,17 +54,20 @@ pub enum TuiError {
 }
 
 /// Runs the TUI for the node of data directory `dir` until the user quits (`q`, Ctrl-C) or
-/// SIGTERM or SIGHUP (its terminal closed) stops it. A node that is not running, or goes
+/// SIGTERM stops it. A node that is not running, or goes
 /// away, is shown as gone and connected to again.
 pub fn run(dir: &Path) -> Result<(), TuiError> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
+    // SIGTERM ends the loop, which restores the terminal; a second one ends the process at
+    // once. SIGHUP keeps its default (the process ends): the terminal is gone, and crossterm
+    // would spin reading it.
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
+    let term = signal_hook::consts::SIGTERM;
+    signal_hook::flag::register_conditional_shutdown(term, 1, Arc::clone(&stop))?;
+    signal_hook::flag::register(term, Arc::clone(&stop))?;
     let link = Link::start(dir.to_path_buf())?;
     let mut app = App::new(dir);
     // Raw mode and the alternate screen; a panic hook that restores the terminal first.

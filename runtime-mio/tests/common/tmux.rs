@@ -116,6 +116,27 @@ impl Tmux {
     }
 }
 
+/// Whether process `pid` ends (or is a zombie) within `within`; if not, it is killed.
+pub fn ends_within(pid: u32, within: Duration) -> bool {
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+            .is_some_and(|zombie| !zombie)
+    };
+    let deadline = Instant::now() + within;
+    while running() {
+        if Instant::now() > deadline {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            return false;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         // Ends the sessions and what runs in them (SIGHUP); nothing to do if already gone.
