@@ -57,6 +57,9 @@ pub enum RuntimeError {
     /// The data directory is in use by another node, or could not be locked.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// LAN discovery (`--discover`) could not start.
+    #[error(transparent)]
+    Discovery(#[from] crate::discovery::DiscoveryError),
 }
 
 /// Why the node's identity file (`DATA_DIR/identity`) could not be used. The node refuses to

@@ -241,8 +241,17 @@
 //! the node's events on one connection, refreshes its panels every second with requests on
 //! another, and sends what is typed on its input line (the standard-input commands).
 //!
-//! The cluster state is not kept across
-//! restarts yet: a restarted node is out of its cluster until it joins again.
+//! # LAN discovery
+//!
+//! `peerster run --discover` (off by default: announcing oneself is the user's choice) makes
+//! the node multicast a 15-byte beacon (magic, version, its UDP port, a tag drawn at each
+//! start to recognise its own) every 4 to 6 s to [`discovery::DISCOVERY_GROUP`] on port
+//! [`discovery::DISCOVERY_PORT`], TTL 1, on the interface of `--listen`, and start a handshake
+//! with each node whose beacon it hears, as `--peer` would; beacons are checked and the
+//! connects they cause bounded ([`discovery`]).
+//!
+//! The cluster state is not kept across restarts yet: a restarted node is out of its cluster
+//! until it joins again.
 
 mod atomic_file;
 mod call_audio;
@@ -252,6 +261,7 @@ mod console;
 pub mod control;
 mod ctl;
 mod data_dir;
+pub mod discovery;
 mod display;
 mod entropy;
 mod error;
@@ -315,6 +325,9 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
+    if options.discover {
+        runtime.discover()?;
+    }
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)

@@ -93,7 +93,14 @@ pub fn fingerprints(members: &Value) -> Vec<String> {
 /// Starts a node with no cluster that votes yes on every vote, and waits until its control
 /// socket answers.
 pub fn start() -> Node {
-    let process = Peerster::run(&["--listen", "127.0.0.1:0", "--auto-vote", "yes"]);
+    start_with(&[])
+}
+
+/// Starts a node as [`start`] does, with the further `peerster run` arguments `more`.
+pub fn start_with(more: &[&str]) -> Node {
+    let mut args = vec!["--listen", "127.0.0.1:0", "--auto-vote", "yes"];
+    args.extend_from_slice(more);
+    let process = Peerster::run(&args);
     let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
     assert!(status["cluster"].is_null(), "step \"start\": {status}");
     Node {
@@ -101,4 +108,26 @@ pub fn start() -> Node {
         addr: string(&status["listen"]),
         process,
     }
+}
+
+/// Node 0 of `nodes` founds a cluster and the others join it through node 0, one after
+/// another; waits until every member lists all of them. The cluster's id.
+pub fn found_cluster(nodes: &[Node]) -> String {
+    let created = ctl("create-cluster", nodes[0].dir(), &["create-cluster"]);
+    let cluster = string(&created["cluster"]);
+    for joiner in &nodes[1..] {
+        let joining = ctl("join", joiner.dir(), &["join", &nodes[0].addr]);
+        assert_eq!(joining["joining"], nodes[0].addr.as_str(), "{joining}");
+        ctl_until("join", joiner.dir(), &["status"], STEP, |s| {
+            s["cluster"] == cluster.as_str()
+        });
+    }
+    let mut everyone: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    everyone.sort();
+    for node in nodes {
+        ctl_until("all members listed", node.dir(), &["members"], STEP, |m| {
+            fingerprints(m) == everyone
+        });
+    }
+    cluster
 }
