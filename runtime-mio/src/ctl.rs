@@ -1,6 +1,7 @@
-//! The client side of the control socket, what `peerster ctl` uses: [`request`] sends one
-//! [`Request`] to the node of a data directory and hands each reply line to the caller, and
-//! [`readable_lines`] turns a reply into lines for people: `key: value` lines and aligned
+//! The client side of the control socket, what `peerster ctl` and `peerster tui` use:
+//! [`request`] sends one [`Request`] to the node of a data directory and hands each reply line
+//! to the caller, [`CtlConnection`] keeps one connection for several requests (or a `watch`),
+//! and [`readable_lines`] turns a reply into lines for people: `key: value` lines and aligned
 //! tables (through `comfy-table`).
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -48,31 +49,76 @@ pub fn request(
     request: &Request,
     mut on_line: impl FnMut(&str, &Value) -> bool,
 ) -> Result<(), CtlError> {
-    let socket = control_socket(dir);
-    let mut stream = UnixStream::connect(&socket).map_err(|source| CtlError::NotRunning {
-        dir: dir.to_path_buf(),
-        socket: socket.clone(),
-        source,
-    })?;
-    let mut line = serde_json::to_string(request)?;
-    line.push('\n');
-    stream.write_all(line.as_bytes())?;
-    let mut replies = BufReader::new(stream);
+    let mut connection = CtlConnection::open(dir)?;
+    connection.send(request)?;
     let mut got_one = false;
-    loop {
-        let mut text = String::new();
-        if replies.read_line(&mut text)? == 0 {
-            return if got_one {
-                Ok(())
-            } else {
-                Err(CtlError::NoReply)
-            };
-        }
+    while let Some((text, value)) = connection.next_line()? {
         got_one = true;
-        let text = text.trim_end();
-        let value: Value = serde_json::from_str(text)?;
-        if !on_line(text, &value) {
+        if !on_line(&text, &value) {
             return Ok(());
+        }
+    }
+    if got_one {
+        Ok(())
+    } else {
+        Err(CtlError::NoReply)
+    }
+}
+
+/// One connection to a node's control socket: requests one after the other, each answered
+/// by one line, or a `watch` and the events it streams (what `peerster tui` keeps open).
+#[derive(Debug)]
+pub struct CtlConnection {
+    replies: BufReader<UnixStream>,
+}
+
+impl CtlConnection {
+    /// Connects to the node whose data directory is `dir`.
+    pub fn open(dir: &Path) -> Result<CtlConnection, CtlError> {
+        let socket = control_socket(dir);
+        let stream = UnixStream::connect(&socket).map_err(|source| CtlError::NotRunning {
+            dir: dir.to_path_buf(),
+            socket: socket.clone(),
+            source,
+        })?;
+        Ok(CtlConnection {
+            replies: BufReader::new(stream),
+        })
+    }
+
+    /// Makes reads give up (with an error) after `timeout` without a line; `None` waits for
+    /// ever (the default).
+    pub fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> Result<(), CtlError> {
+        self.replies.get_ref().set_read_timeout(timeout)?;
+        Ok(())
+    }
+
+    /// Sends `request` as one line.
+    pub fn send(&mut self, request: &Request) -> Result<(), CtlError> {
+        let mut line = serde_json::to_string(request)?;
+        line.push('\n');
+        self.replies.get_mut().write_all(line.as_bytes())?;
+        Ok(())
+    }
+
+    /// The next line the node sends (its text, and its JSON); `None` once it closed the
+    /// connection.
+    pub fn next_line(&mut self) -> Result<Option<(String, Value)>, CtlError> {
+        let mut text = String::new();
+        if self.replies.read_line(&mut text)? == 0 {
+            return Ok(None);
+        }
+        let text = text.trim_end().to_string();
+        let value = serde_json::from_str(&text)?;
+        Ok(Some((text, value)))
+    }
+
+    /// Sends `request` and gives the one line that answers it.
+    pub fn ask(&mut self, request: &Request) -> Result<Value, CtlError> {
+        self.send(request)?;
+        match self.next_line()? {
+            Some((_, reply)) => Ok(reply),
+            None => Err(CtlError::NoReply),
         }
     }
 }

@@ -244,6 +244,10 @@
 //! compare in person to check that each holds the other's true identity key
 //! ([`safety_number`]).
 //!
+//! `peerster tui [--data-dir DIR]` is a terminal UI on the same socket ([`tui`]): it watches
+//! the node's events on one connection, refreshes its panels every second with requests on
+//! another, and sends what is typed on its input line (the standard-input commands).
+//!
 //! # LAN discovery
 //!
 //! `peerster run --discover` (off by default: announcing oneself is the user's choice) makes
@@ -253,8 +257,8 @@
 //! with each node whose beacon it hears, as `--peer` would; beacons are checked and the
 //! connects they cause bounded ([`discovery`]).
 //!
-//! The terminal UI comes with a later runtime issue. The cluster state is not kept across
-//! restarts yet: a restarted node is out of its cluster until it joins again.
+//! The cluster state is not kept across restarts yet: a restarted node is out of its cluster
+//! until it joins again.
 
 mod atomic_file;
 mod call_audio;
@@ -285,12 +289,13 @@ mod shutdown;
 mod signals;
 mod stdin;
 mod threads;
+pub mod tui;
 mod udp;
 
 pub use clock::Clock;
 pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
-pub use ctl::{CtlError, readable_lines, request};
+pub use ctl::{CtlConnection, CtlError, readable_lines, request};
 pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
 pub use error::{

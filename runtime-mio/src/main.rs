@@ -109,6 +109,17 @@ enum Command {
     /// voice, and a member is voted out and locked out by a key rollout. Exits 0 once every
     /// step happened, 1 with the step that did not.
     Demo(DemoArgs),
+    /// A terminal UI for the node running on a data directory, through its control socket:
+    /// members, key rollout, cluster chat, anonymous threads, votes with Yes/No buttons,
+    /// calls, and an input line that takes posts and the commands of `peerster run`'s standard
+    /// input (/anon MEMBER TEXT, /reply THREAD TEXT, /vote, /expel MEMBER, /call MEMBER, ...,
+    /// and `/create-cluster [N]`, `/join ADDR`, `/leave`).
+    ///
+    /// Tab moves between panels; ? (outside the input line) or /help shows the keys and
+    /// commands; q (outside the input line) or Ctrl-C quits. A node that is not running, or
+    /// stops, is shown as gone and connected to again.
+    #[command(verbatim_doc_comment)]
+    Tui(TuiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +127,14 @@ struct DemoArgs {
     /// How many nodes, 3 to 20.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = demo_nodes())]
     nodes: usize,
+}
+
+#[derive(Debug, Args)]
+struct TuiArgs {
+    /// The data directory of the node (default: $XDG_DATA_HOME/peerster or
+    /// $HOME/.local/share/peerster).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -466,6 +485,20 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Ctl(args) => ctl(args),
         Command::Demo(args) => demo(&args),
+        Command::Tui(args) => tui(args),
+    }
+}
+
+/// `peerster tui`: the terminal UI, until the user quits.
+fn tui(args: TuiArgs) -> ExitCode {
+    // No logging: it would write over the screen.
+    let dir = match peerster_mio::data_dir_or_default(args.data_dir.as_deref()) {
+        Ok(dir) => dir,
+        Err(error) => return fail(&error),
+    };
+    match peerster_mio::tui::run(&dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
     }
 }
 

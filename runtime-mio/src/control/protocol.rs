@@ -335,6 +335,79 @@ impl Request {
     }
 }
 
+impl Request {
+    /// The request that carries out `command` (a line of the node's standard input, as
+    /// `peerster tui` takes it) over the control socket; `None` for [`Command::Help`], which
+    /// only shows text. Relative call files are made absolute against the current directory.
+    pub(crate) fn from_command(command: Command) -> Option<Request> {
+        let id = |prefix: IdPrefix| prefix.as_str().to_string();
+        Some(match command {
+            Command::Status => Request::Status {},
+            Command::Peers => Request::Peers {},
+            Command::Post(text) => Request::Post { text },
+            Command::Anon { to, text, options } => Request::SendAnon {
+                member: id(to),
+                text,
+                sign: options.sign,
+            },
+            Command::Reply { thread, text } => Request::Reply {
+                thread: id(thread),
+                text,
+            },
+            Command::Members => Request::Members {},
+            Command::Votes => Request::Votes {},
+            Command::Vote { proposal, yes } => Request::Vote {
+                proposal: id(proposal),
+                choice: if yes { Choice::Yes } else { Choice::No },
+            },
+            Command::Expel { member } => Request::Expel { member: id(member) },
+            Command::Call { to, files, options } => {
+                let (input, output) = split_files(files);
+                Request::Call {
+                    member: id(to),
+                    input,
+                    output,
+                    sign: options.sign,
+                    wait: false,
+                }
+            }
+            Command::Answer { call, files } => {
+                let (input, output) = split_files(files);
+                Request::Answer {
+                    call: call.map(id),
+                    input,
+                    output,
+                }
+            }
+            Command::Decline { call } => Request::Decline { call: call.map(id) },
+            Command::HangUp { call } => Request::Hangup { call: call.map(id) },
+            Command::Calls => Request::Calls {},
+            Command::Help => return None,
+            Command::CreateCluster { limit } => Request::CreateCluster { limit },
+            Command::Join(addr) => Request::Join { addr },
+            Command::Leave => Request::Leave {},
+            Command::Inbox { limit } => Request::Inbox { limit },
+            Command::SafetyNumber { member } => Request::SafetyNumber { member: id(member) },
+        })
+    }
+}
+
+/// The `input` and `output` of a request for `files`, made absolute.
+fn split_files(files: Option<CallFiles>) -> (Option<PathBuf>, Option<PathBuf>) {
+    match files {
+        Some(CallFiles { input, output }) => {
+            (Some(absolute_path(input)), Some(absolute_path(output)))
+        }
+        None => (None, None),
+    }
+}
+
+/// `path` made absolute against the current directory (as it is if that fails: the node
+/// then refuses it with its reason).
+fn absolute_path(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
 fn prefix(text: Option<String>) -> Result<Option<IdPrefix>, ParseError> {
     text.map(|text| text.parse()).transpose()
 }
@@ -458,6 +531,46 @@ mod tests {
             let got = action(line).unwrap_err();
             assert!(got.contains(error), "{line}: {got}");
         }
+    }
+
+    #[test]
+    fn commands_of_standard_input_become_the_requests_that_carry_them_out() {
+        for line in [
+            "hello",
+            "/anon 0A0B hi there",
+            "/anon-signed 0a0b hi",
+            "/reply 1a2b again",
+            "/members",
+            "/votes",
+            "/vote 5e6f yes",
+            "/vote 5e6f no",
+            "/expel 0a0b",
+            "/call 0a0b",
+            "/call-signed 0a0b /in.wav /out.wav",
+            "/answer 1a2b",
+            "/decline 1a2b",
+            "/hangup 1a2b",
+            "/calls",
+            "/status",
+            "/peers",
+            "/inbox 3",
+            "/safety-number 0a0b",
+        ] {
+            let command = crate::parse::line(line).unwrap();
+            let request = Request::from_command(command.clone())
+                .unwrap_or_else(|| panic!("{line}: no request"));
+            // The node carries the request out as the same command.
+            let json = serde_json::to_string(&request).unwrap();
+            assert_eq!(action(&json), Ok(Action::Command(command)), "{line}");
+        }
+        assert_eq!(Request::from_command(Command::Help), None);
+        let Some(Request::Call { input, output, .. }) =
+            Request::from_command(crate::parse::line("/call 0a0b in.wav out.wav").unwrap())
+        else {
+            panic!("not a call");
+        };
+        assert!(input.unwrap().is_absolute());
+        assert!(output.unwrap().is_absolute());
     }
 
     #[test]

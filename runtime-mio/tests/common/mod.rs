@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod steps;
+pub mod tmux;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
