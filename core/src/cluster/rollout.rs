@@ -193,7 +193,7 @@ impl Membership {
 
     /// When this member takes the lead of the rollout, unless it already leads it.
     pub(crate) fn lead_at(&self, config: &crate::Config) -> Option<Timestamp> {
-        if self.leading.is_some() {
+        if self.leading.is_some() || self.resumed_unconfirmed {
             return None;
         }
         let order = self.current.leader_order(&self.leaving());
@@ -610,6 +610,7 @@ impl Membership {
             self.installed_at = now;
         }
         self.last_opened = now;
+        self.resumed_unconfirmed = false;
         self.current = state;
         if self
             .join_secret
