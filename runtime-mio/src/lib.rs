@@ -171,6 +171,11 @@
 //! lock           the process id of the node running there
 //! peers          the addresses of verified peers, most recent first: the line
 //!                `peerster-peers v1`, then one `IP:PORT` per line, at most 64
+//! cluster        the cluster membership, mode 0600, while the node is in a cluster: the line
+//!                `peerster-cluster v1`, the encoded `peerster_core::ClusterState` (cluster
+//!                id, limit, epoch, cluster key, this member's epoch secrets, member table,
+//!                heartbeat counter, where the chat stands), the first 8 bytes of SHA-256
+//!                over both
 //! control.sock   the control socket, while the node runs
 //! ```
 //!
@@ -237,12 +242,25 @@
 //! compare in person to check that each holds the other's true identity key
 //! ([`safety_number`]).
 //!
-//! The terminal UI comes with a later runtime issue. The cluster state is not kept across
-//! restarts yet: a restarted node is out of its cluster until it joins again.
+//! # Restarts
+//!
+//! The cluster file is written atomically whenever the membership changes (a join, a key
+//! rollout, a new cluster, a post of this node) and when the node stops cleanly, and removed
+//! when it leaves or is removed. A node started on a data directory that holds one resumes
+//! that membership at once, with no vote ([`Runtime::keep_cluster`]; `--create-cluster` and
+//! `--join` are then ignored with a warning): back within the member timeout (5 minutes), the
+//! others keep it; if they rolled the key meanwhile it gets the rollout from a member still
+//! holding the old epoch; if it was dropped, it shows `[cluster] removed from ...` and
+//! removes the file. Like the identity, a cluster file readable by others, damaged, or of
+//! another identity stops the node with a message naming the file ([`ClusterFileError`]):
+//! removing it starts the node outside any cluster.
+//!
+//! The terminal UI comes with a later runtime issue.
 
 mod atomic_file;
 mod call_audio;
 mod clock;
+mod cluster_file;
 mod commands;
 mod console;
 pub mod control;
@@ -260,6 +278,7 @@ mod lock_file;
 mod options;
 mod outcome;
 mod parse;
+mod private_file;
 mod report;
 pub mod safety_number;
 mod shutdown;
@@ -269,14 +288,15 @@ mod threads;
 mod udp;
 
 pub use clock::Clock;
+pub use cluster_file::{CLUSTER_FILE, CLUSTER_MAGIC, MalformedClusterFile, cluster_path};
 pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
 pub use ctl::{CtlError, readable_lines, request};
 pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
 pub use error::{
-    CallAudioError, CommandFailure, ControlError, IdentityError, InputError, LockError,
-    RuntimeError, RuntimeStopped,
+    CallAudioError, ClusterFileError, CommandFailure, ControlError, IdentityError, InputError,
+    LockError, RuntimeError, RuntimeStopped,
 };
 pub use event_loop::Runtime;
 pub use identity_file::{
@@ -310,6 +330,7 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
+    let resumed = runtime.keep_cluster(&data_dir)?;
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)
@@ -330,6 +351,12 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     }
     match options.cluster {
         ClusterStart::None => {}
+        _ if resumed.is_some() => {
+            tracing::warn!(
+                "the cluster membership saved in the data directory was resumed: \
+                 --create-cluster and --join are ignored (leave the cluster first)"
+            );
+        }
         ClusterStart::Create { limit } => {
             runtime
                 .create_cluster(limit)

@@ -90,15 +90,43 @@ pub fn fingerprints(members: &Value) -> Vec<String> {
     ids
 }
 
+/// The entries of an `inbox` reply.
+pub fn entries(inbox: &Value) -> &[Value] {
+    inbox["inbox"].as_array().map_or(&[], Vec::as_slice)
+}
+
+/// Whether an `inbox` reply holds a received post with `text` by `author`.
+pub fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
+    entries(inbox).iter().any(|e| {
+        e["kind"] == "post" && e["direction"] == "in" && e["text"] == text && e["from"] == author
+    })
+}
+
 /// Starts a node with no cluster that votes yes on every vote, and waits until its control
 /// socket answers.
 pub fn start() -> Node {
-    let process = Peerster::run(&["--listen", "127.0.0.1:0", "--auto-vote", "yes"]);
+    let node = start_with(&["--listen", "127.0.0.1:0"]);
+    assert!(
+        node_status(&node)["cluster"].is_null(),
+        "step \"start\": in a cluster"
+    );
+    node
+}
+
+/// Starts `peerster run ARGS --auto-vote yes` (in a fresh data directory unless `args` name
+/// one), and waits until its control socket answers.
+pub fn start_with(args: &[&str]) -> Node {
+    let args = [args, &["--auto-vote", "yes"]].concat();
+    let process = Peerster::run(&args);
     let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
-    assert!(status["cluster"].is_null(), "step \"start\": {status}");
     Node {
         id: string(&status["fingerprint"]),
         addr: string(&status["listen"]),
         process,
     }
+}
+
+/// The node's `status` reply.
+pub fn node_status(node: &Node) -> Value {
+    ctl("status", node.dir(), &["status"])
 }
