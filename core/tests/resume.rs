@@ -23,11 +23,16 @@ fn fast_config() -> Config {
 /// Cuts node `i` off while the returned flag is set: nothing reaches or leaves it, as while
 /// its process is dead.
 fn cut_off(net: &mut Net, i: usize) -> Rc<Cell<bool>> {
+    cut_off_all(net, &[i])
+}
+
+/// Cuts the nodes `nodes` off while the returned flag is set.
+fn cut_off_all(net: &mut Net, nodes: &[usize]) -> Rc<Cell<bool>> {
     let down = Rc::new(Cell::new(false));
     let flag = Rc::clone(&down);
-    let addr = net.addrs[i];
+    let addrs: Vec<_> = nodes.iter().map(|&i| net.addrs[i]).collect();
     net.hook = Box::new(move |f| {
-        if flag.get() && (f.to == addr || f.from == addr) {
+        if flag.get() && (addrs.contains(&f.to) || addrs.contains(&f.from)) {
             Verdict::Drop
         } else {
             Verdict::Deliver
@@ -232,4 +237,52 @@ fn a_state_is_restored_only_into_its_own_identity_and_an_idle_node() {
         net.nodes[2].restore_cluster(now, &decoded),
         Ok(state.cluster())
     );
+}
+
+#[test]
+fn a_restored_member_takes_the_rollout_it_missed_whatever_its_leaders_turn() {
+    let config = Config {
+        rollout_timeout: Duration::from_secs(2),
+        ..fast_config()
+    };
+    let mut net = settled_cluster(5, 26, config);
+    let order = net.nodes[0].cluster().unwrap().leader_order;
+    let index = |net: &Net, id| (0..5).find(|&i| net.nodes[i].id() == id).unwrap();
+    let (first, second, leaving) = (
+        index(&net, order[0]),
+        index(&net, order[1]),
+        index(&net, order[4]),
+    );
+    let state = net.nodes[first].cluster_state().expect("a member");
+    // The first two leaders go down and a member leaves: the third leads the rollout, and
+    // keeps the two (not silent yet) with their old keys.
+    let down = cut_off_all(&mut net, &[first, second]);
+    down.set(true);
+    net.restart(first, 0xe7);
+    let now = net.now;
+    net.nodes[leaving].leave_cluster(now).unwrap();
+    net.run_for(Duration::from_secs(6));
+    let rolled = net.nodes[index(&net, order[2])].cluster().unwrap();
+    assert!(
+        rolled.epoch > state.epoch(),
+        "the third leader rolled the key"
+    );
+    assert_eq!(rolled.members.len(), 4, "{rolled:?}");
+    // The first comes back (the second stays down). In its view both leaders before the third
+    // are alive and the epoch just began: by turns, that rollout is too early. It takes it.
+    cut_off(&mut net, second).set(true);
+    let now = net.now;
+    net.nodes[first].restore_cluster(now, &state).unwrap();
+    net.run_for(Duration::from_secs(4));
+    let info = net.nodes[first].cluster().expect("still a member");
+    assert_eq!(info.epoch, rolled.epoch, "installed the rollout it missed");
+    let now = net.now;
+    net.nodes[leaving]
+        .post(now, "not a member any more")
+        .unwrap_err();
+    let events = net.events.len();
+    let author = index(&net, order[3]);
+    net.nodes[author].post(now, "to the four").unwrap();
+    net.run_for(Duration::from_secs(3));
+    assert_eq!(posts_of(&net, first, events), ["to the four"]);
 }

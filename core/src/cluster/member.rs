@@ -279,9 +279,26 @@ impl Membership {
         };
         if used == KeyUsed::Current {
             self.last_opened = now;
+        }
+        let outcome = self.on_opened(now, from, used, opened.body, ctx);
+        // After it, not before: a rollout that brings a restored member up to date is checked
+        // as a restored member checks one (see `Membership::check`).
+        if used == KeyUsed::Current {
             self.resumed_unconfirmed = false;
         }
-        match opened.body {
+        outcome
+    }
+
+    /// Handles the body of a frame opened with the `used` key.
+    fn on_opened(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        used: KeyUsed,
+        body: FrameBody,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        match body {
             FrameBody::Heartbeat(heartbeat) => self.on_heartbeat(now, used, heartbeat, ctx),
             FrameBody::Fragment(fragment) => {
                 let message = fragment.message;
