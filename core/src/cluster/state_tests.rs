@@ -173,6 +173,63 @@ fn an_over_long_varint_is_not_canonical() {
     );
 }
 
+#[test]
+fn the_largest_state_encodes_and_decodes() {
+    // Every field at its longest: the encoding's room estimate must hold it all.
+    let mut members: Vec<SavedMember> = (0..MAX_MEMBERS)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            SavedMember {
+                identity: IdentityKey::from_secret_bytes(seed).public(),
+                epoch_key: EpochPublic([0xff; 32]),
+                addr: SocketAddr::from(([0xffff; 8], u16::MAX)).into(),
+                joined: Epoch(u64::MAX),
+                heartbeat_counter: u64::MAX,
+            }
+        })
+        .collect();
+    members.sort_by_key(|m| m.identity.member_id());
+    members[0].epoch_key = EpochSecret::from_bytes([9; 32]).public();
+    let max = PostPosition {
+        epoch: Epoch(u64::MAX),
+        seq: u32::MAX,
+    };
+    let heads = members
+        .iter()
+        .map(|m| SavedHead {
+            author: m.identity.member_id(),
+            position: max,
+        })
+        .collect();
+    let offered = (0..MAX_OFFERED as u8)
+        .map(|i| SavedOffer {
+            leader: MemberId([0xff; 16]),
+            target: Epoch(u64::MAX),
+            secret: Secret32([i; 32]),
+        })
+        .collect();
+    let largest = ClusterState {
+        cluster: ClusterId(u64::MAX),
+        limit: Some(u16::MAX),
+        epoch: Epoch(u64::MAX),
+        joined: Epoch(u64::MAX),
+        key: Secret32([0xff; 32]),
+        my_secret: Secret32([9; 32]),
+        leader_rank: [0xff; 32],
+        members: BoundedVec::new(members).unwrap(),
+        offered: BoundedVec::truncating(offered),
+        heartbeat_counter: u64::MAX,
+        last_posted: Some(max),
+        heads: BoundedVec::new(heads).unwrap(),
+    };
+    let bytes = largest.encode();
+    assert!(bytes.len() > 30_000, "{} bytes", bytes.len());
+    let decoded = ClusterState::decode(&bytes).unwrap();
+    assert_eq!(decoded.encode(), bytes);
+    assert_eq!(decoded.members().len(), MAX_MEMBERS);
+}
+
 proptest! {
     #[test]
     fn any_state_round_trips(members in 1u8..40, secret in any::<u8>(), offers in 0u8..5, epoch in 0u64..1_000_000) {
