@@ -61,6 +61,9 @@ pub enum RuntimeError {
     /// The saved cluster membership could not be read or resumed.
     #[error(transparent)]
     ClusterFile(#[from] ClusterFileError),
+    /// LAN discovery (`--discover`) could not start.
+    #[error(transparent)]
+    Discovery(#[from] crate::discovery::DiscoveryError),
 }
 
 /// Why the node's identity file (`DATA_DIR/identity`) could not be used. The node refuses to

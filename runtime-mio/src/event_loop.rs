@@ -19,6 +19,7 @@ use crate::cluster_file::ClusterFile;
 use crate::commands::{self, Command, CommandSender};
 use crate::console::Console;
 use crate::control::server::ControlServer;
+use crate::discovery::Discovery;
 use crate::display::{self, LocalEnd};
 use crate::entropy::{fresh_identity, os_seed};
 use crate::error::RuntimeError;
@@ -40,6 +41,8 @@ mod user;
 const SOCKET: Token = Token(0);
 const WAKER: Token = Token(1);
 const SIGNALS: Token = Token(2);
+/// The discovery socket (the control socket's tokens are 3 and from 16 on).
+const DISCOVERY: Token = Token(4);
 
 /// Most datagrams read in one turn of the loop, so that a flood cannot starve sends and timers.
 const RECV_BATCH: usize = 256;
@@ -90,6 +93,8 @@ pub struct Runtime {
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
     readable: bool,
+    /// LAN discovery, once [`Runtime::discover`] turned it on.
+    discovery: Option<Discovery>,
 }
 
 impl Runtime {
@@ -147,6 +152,7 @@ impl Runtime {
             cluster_changed: false,
             blocked: None,
             readable: true,
+            discovery: None,
         })
     }
 
@@ -165,6 +171,21 @@ impl Runtime {
     pub fn connect(&mut self, addr: SocketAddr) {
         info!(%addr, "connecting");
         self.node.connect(self.clock.now(), addr);
+    }
+
+    /// Turns on LAN discovery: multicasts this node's port every few seconds and connects to
+    /// the nodes whose beacons it hears (see [`crate::discovery`]).
+    pub fn discover(&mut self) -> Result<(), RuntimeError> {
+        if self.discovery.is_none() {
+            let discovery = Discovery::start(
+                self.local_addr,
+                self.poll.registry(),
+                DISCOVERY,
+                self.clock.now(),
+            )?;
+            self.discovery = Some(discovery);
+        }
+        Ok(())
     }
 
     /// Keeps the addresses of the verified peers in the known-peers file `peers` of
@@ -259,6 +280,11 @@ impl Runtime {
             match event.token() {
                 SOCKET => self.readable |= event.is_readable() || event.is_error(),
                 SIGNALS => signalled = true,
+                DISCOVERY => {
+                    if let Some(discovery) = self.discovery.as_mut() {
+                        discovery.ready();
+                    }
+                }
                 token if ControlServer::owns(token) => control_ready.push(token),
                 // WAKER: the shutdown flag is checked by `run`, commands below.
                 _ => {}
@@ -279,6 +305,7 @@ impl Runtime {
         {
             self.node.handle_timeout(now);
         }
+        self.discover_turn(now);
         self.take_commands();
         self.serve_control();
         self.voice_tick();
@@ -306,13 +333,15 @@ impl Runtime {
     /// waiting join or the next voice tick, not at all while datagrams or commands may be
     /// waiting.
     fn poll_timeout(&self) -> Option<Duration> {
-        if self.readable || self.commands_waiting || self.control_busy() {
+        let discovery_readable = self.discovery.as_ref().is_some_and(Discovery::readable);
+        if self.readable || discovery_readable || self.commands_waiting || self.control_busy() {
             return Some(Duration::ZERO);
         }
         let deadline = [
             self.join.as_ref().map(JoinRetry::next_try),
             self.audio.next_tick(),
             self.known_peers.as_ref().map(KnownPeers::next_save),
+            self.discovery.as_ref().map(Discovery::next_beacon),
         ]
         .into_iter()
         .fold(self.node.poll_timeout(), earliest);
@@ -366,6 +395,22 @@ impl Runtime {
             }
         }
         received
+    }
+
+    /// Sends the beacon if due and connects to the nodes whose beacons arrived.
+    fn discover_turn(&mut self, now: Timestamp) {
+        let Some(discovery) = self.discovery.as_mut() else {
+            return;
+        };
+        discovery.beacon_if_due(now);
+        if !discovery.readable() {
+            return;
+        }
+        let node = &self.node;
+        let found = discovery.receive(now, self.local_addr, |addr| node.peer(addr).is_some());
+        for addr in found {
+            self.connect(addr);
+        }
     }
 
     /// Logs every node event, shows it on the console and copies it to the subscribers that

@@ -255,6 +255,15 @@
 //! another identity stops the node with a message naming the file ([`ClusterFileError`]):
 //! removing it starts the node outside any cluster.
 //!
+//! # LAN discovery
+//!
+//! `peerster run --discover` (off by default: announcing oneself is the user's choice) makes
+//! the node multicast a 15-byte beacon (magic, version, its UDP port, a tag drawn at each
+//! start to recognise its own) every 4 to 6 s to [`discovery::DISCOVERY_GROUP`] on port
+//! [`discovery::DISCOVERY_PORT`], TTL 1, on the interface of `--listen`, and start a handshake
+//! with each node whose beacon it hears, as `--peer` would; beacons are checked and the
+//! connects they cause bounded ([`discovery`]).
+//!
 //! The terminal UI comes with a later runtime issue.
 
 mod atomic_file;
@@ -266,6 +275,7 @@ mod console;
 pub mod control;
 mod ctl;
 mod data_dir;
+pub mod discovery;
 mod display;
 mod entropy;
 mod error;
@@ -331,6 +341,9 @@ pub fn run_node(options: &NodeOptions) -> Result<Stats, RuntimeError> {
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
     let resumed = runtime.keep_cluster(&data_dir)?;
+    if options.discover {
+        runtime.discover()?;
+    }
     runtime.stop_on_signals()?;
     runtime
         .announce(&options.name)

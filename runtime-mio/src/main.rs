@@ -281,6 +281,15 @@ struct RunArgs {
     /// else $HOME/.local/share/peerster. One node per data directory.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Announce this node on the local network and connect to the nodes announced there
+    /// (off by default: announcing yourself is your choice). Every 4 to 6 s the node
+    /// multicasts its UDP port (with a random tag drawn at each start, by which it
+    /// ignores its own beacons; nothing else about it) to 239.255.80.83:47683 with TTL 1
+    /// (the local link only) on the interface of --listen (IPv4 only; 0.0.0.0: the one the OS
+    /// picks), and starts a handshake with each node it hears, as --peer would. Anyone on the
+    /// link then sees that a Peerster node runs at this address.
+    #[arg(long)]
+    discover: bool,
 }
 
 /// The answers of `--auto-vote`.
@@ -318,6 +327,7 @@ impl RunArgs {
             cluster,
             auto_vote: self.auto_vote.into(),
             data_dir: self.data_dir,
+            discover: self.discover,
         }
     }
 }

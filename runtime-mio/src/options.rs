@@ -30,6 +30,9 @@ pub struct NodeOptions {
     /// socket `control.sock`; `None`: the
     /// [`default_data_dir`](crate::default_data_dir).
     pub data_dir: Option<PathBuf>,
+    /// Whether to announce this node on the LAN and connect to the nodes announced there
+    /// ([`crate::discovery`]); off unless the user asks.
+    pub discover: bool,
 }
 
 impl NodeOptions {
@@ -43,6 +46,7 @@ impl NodeOptions {
             cluster: ClusterStart::None,
             auto_vote: AutoVote::Ask,
             data_dir: None,
+            discover: false,
         }
     }
 }

@@ -12,7 +12,9 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::steps::{Node, STEP, ctl, ctl_until, entries, fingerprints, holds_post, start, string};
+use common::steps::{
+    Node, STEP, ctl, ctl_until, entries, fingerprints, found_cluster, holds_post, start, string,
+};
 use serde_json::Value;
 
 /// How long the members may take to vote one out and roll out the next epoch's key.
@@ -31,25 +33,11 @@ fn five_nodes_join_post_whisper_and_vote_one_out() {
     let started = Instant::now();
     let mut nodes: Vec<Node> = (0..5).map(|_| start()).collect();
 
-    // Node 0 founds the cluster; nodes 1 to 4 join it through node 0, one after another.
-    let created = ctl("create-cluster", nodes[0].dir(), &["create-cluster"]);
-    let cluster = string(&created["cluster"]);
-    for joiner in &nodes[1..] {
-        let joining = ctl("join", joiner.dir(), &["join", &nodes[0].addr]);
-        assert_eq!(joining["joining"], nodes[0].addr.as_str(), "{joining}");
-        ctl_until("join", joiner.dir(), &["status"], STEP, |s| {
-            s["cluster"] == cluster.as_str()
-        });
-    }
-
-    // Every member lists the same five members.
+    // Node 0 founds the cluster; nodes 1 to 4 join it through node 0, one after another;
+    // every member lists the same five members.
+    let cluster = found_cluster(&nodes);
     let mut everyone: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
     everyone.sort();
-    for node in &nodes {
-        ctl_until("five members", node.dir(), &["members"], STEP, |m| {
-            fingerprints(m) == everyone
-        });
-    }
 
     // A post from node 1 reaches the four others.
     let post = format!("hello from node 1 to cluster {cluster}");

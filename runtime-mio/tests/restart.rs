@@ -15,7 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::refused_start;
-use common::steps::{Node, STEP, ctl, ctl_until, fingerprints, holds_post, start, start_with};
+use common::steps::{
+    Node, STEP, ctl, ctl_until, found_cluster, holds_post, run_voting_yes, start, start_with,
+};
 use peerster_mio::cluster_path;
 use serde_json::Value;
 
@@ -33,31 +35,14 @@ struct Three {
 }
 
 fn three_members(c_dir: &Path) -> Three {
-    let a = start();
-    let b = start();
-    let c = start_with(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        c_dir.to_str().expect("a UTF-8 path"),
-    ]);
-    let created = ctl("create-cluster", a.dir(), &["create-cluster"]);
-    let cluster = created["cluster"].as_str().unwrap().to_string();
-    for joiner in [&b, &c] {
-        ctl("join", joiner.dir(), &["join", &a.addr]);
-        ctl_until("join", joiner.dir(), &["status"], STEP, |s| {
-            s["cluster"] == cluster.as_str()
-        });
-    }
-    let mut everyone = vec![a.id.clone(), b.id.clone(), c.id.clone()];
-    everyone.sort();
-    let mut epoch = 0;
-    for node in [&a, &b, &c] {
-        let members = ctl_until("three members", node.dir(), &["members"], STEP, |m| {
-            fingerprints(m) == everyone
-        });
-        epoch = members["epoch"].as_u64().unwrap();
-    }
+    let c_dir = c_dir.to_str().expect("a UTF-8 path");
+    let mut nodes = vec![start(), start(), start_with(&["--data-dir", c_dir])];
+    let cluster = found_cluster(&nodes);
+    let members = ctl("members", nodes[0].dir(), &["members"]);
+    let epoch = members["epoch"].as_u64().unwrap();
+    let c = nodes.pop().unwrap();
+    let b = nodes.pop().unwrap();
+    let a = nodes.pop().unwrap();
     Three {
         a,
         b,
@@ -81,7 +66,7 @@ fn member<'a>(members: &'a Value, id: &str) -> Option<&'a Value> {
 fn restart_and_check(three: &mut Three, c_dir: &Path) {
     let dir = c_dir.to_str().unwrap();
     let addr = three.c.addr.clone();
-    three.c = start_with(&["--listen", &addr, "--data-dir", dir]);
+    three.c = run_voting_yes(&["--listen", &addr, "--data-dir", dir]);
     assert_eq!(three.c.addr, addr, "the same port");
     let status = ctl("resumed", three.c.dir(), &["status"]);
     assert_eq!(status["cluster"], three.cluster.as_str(), "{status}");
@@ -177,7 +162,7 @@ fn a_damaged_cluster_file_stops_the_node_naming_the_file_and_the_way_out() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let args = ["--listen", "127.0.0.1:0", "--data-dir", data];
-    let mut node = start_with(&args);
+    let mut node = start_with(&["--data-dir", data]);
     ctl("create-cluster", node.dir(), &["create-cluster"]);
     assert!(node.process.signal_and_wait("-TERM").success());
     let path = cluster_path(dir.path());
@@ -197,6 +182,6 @@ fn a_damaged_cluster_file_stops_the_node_naming_the_file_and_the_way_out() {
     // Left for the user; once removed, the node starts outside any cluster.
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     std::fs::remove_file(&path).unwrap();
-    let node = start_with(&args);
+    let node = start_with(&["--data-dir", data]);
     assert!(ctl("status", node.dir(), &["status"])["cluster"].is_null());
 }

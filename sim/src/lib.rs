@@ -41,6 +41,7 @@
 //! | [`cluster`] | [`run_cluster`]: joins, posts and idle cost of one cluster |
 //! | [`anon`] | [`run_anon`]: anonymous messages under loss, and how well spies and a tap name senders |
 //! | [`vote`] | [`run_vote`]: a member voted in and out, among lying authorities, crashes and loss |
+//! | [`scenario`] | [`scenario::run_scenario`]: a TOML scenario of many clusters, churn, workload and adversaries, reported as JSON and plots |
 //! | [`call`] | [`run_call`]: one anonymous call with real Opus and jitter buffer: what the callee heard, latency, loss, cost |
 
 pub mod address;
@@ -51,8 +52,10 @@ pub mod digest;
 pub mod engine;
 pub mod network;
 pub mod observer;
+pub mod plot;
 mod queue;
 mod random;
+pub mod scenario;
 pub mod seeds;
 pub mod spread;
 pub mod topology;

@@ -5,6 +5,7 @@
 //! and what that cost. `peerster-sim trace` prints every datagram of a small run.
 
 mod call_cmd;
+mod run_cmd;
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,11 @@ enum Command {
     /// One anonymous call across a cluster with real Opus and jitter buffer: what the callee
     /// heard (a WAV file), mouth-to-ear latency, frames lost and concealed, cost (JSON).
     Call(call_cmd::CallArgs),
+    /// Runs one scenario file: writes report.json and SVG plots, prints a summary.
+    Run(run_cmd::RunArgs),
+    /// Runs a scenario over a grid of values and seeds, in parallel: one report per run,
+    /// sweep.json with means and confidence intervals, and a plot per metric.
+    Sweep(run_cmd::SweepArgs),
 }
 
 /// A vote run.
@@ -221,6 +227,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Anon(args)) => anon(args),
         Some(Command::Vote(args)) => vote(args),
         Some(Command::Call(args)) => call_cmd::call(args),
+        Some(Command::Run(args)) => Ok(run_cmd::run(&args)?),
+        Some(Command::Sweep(args)) => Ok(run_cmd::run_sweep(&args)?),
         None => spread(cli.spread),
     }
 }

@@ -26,8 +26,8 @@ pub(crate) enum Sighting {
     /// Never seen.
     New,
     /// This relay passed it on along the stem and it is back: in the fluff (or from a store),
-    /// or as the first copy of a stem hop (the stem looped). The embargo is lifted and the
-    /// relay now treats it as fluffed.
+    /// or on a second stem hop (a stem copy number seen already: the stem looped). The
+    /// embargo is lifted and the relay now treats it as fluffed.
     Returned,
     /// Seen and handled already.
     Duplicate,
@@ -40,10 +40,19 @@ pub(crate) struct Embargoed {
     pub(crate) packet: AnonPacket,
 }
 
+/// The bit of stem copy `copy` in a mask of copies seen (copies past 7 share the last bit).
+fn copy_bit(copy: u8) -> u8 {
+    1 << copy.min(7)
+}
+
 /// The relay's memory.
 #[derive(Debug)]
 pub(crate) struct Relay {
     seen: BTreeMap<PacketDigest, Handled>,
+    /// For packets this relay passed on along the stem: the copy numbers of the stem hop that
+    /// brought them (all bits for its own packets). Copies of one hop may arrive in any order;
+    /// a copy number arriving twice is a second hop: the stem came back.
+    stem_copies: BTreeMap<PacketDigest, u8>,
     /// Seen digests in the order they were first seen, with when they are forgotten.
     seen_order: VecDeque<(Timestamp, PacketDigest)>,
     max_seen: usize,
@@ -56,6 +65,7 @@ impl Relay {
     pub(crate) fn new(max_seen: usize) -> Self {
         Relay {
             seen: BTreeMap::new(),
+            stem_copies: BTreeMap::new(),
             seen_order: VecDeque::new(),
             max_seen,
             embargoes: BTreeMap::new(),
@@ -67,28 +77,45 @@ impl Relay {
     /// stem) and says how it relates to what was seen; a packet is remembered until
     /// `forget_at`.
     ///
-    /// A later copy of a stem hop this relay passed on is a duplicate and keeps the embargo.
+    /// A copy of the stem hop that brought a packet this relay passed on is a duplicate and
+    /// keeps the embargo, whatever order the copies arrive in; a copy number seen twice means
+    /// the stem came back.
     pub(crate) fn sight(
         &mut self,
         digest: PacketDigest,
         stem_copy: Option<u8>,
         forget_at: Timestamp,
     ) -> Sighting {
-        match self.seen.get(&digest) {
-            None => {
+        match (self.seen.get(&digest), stem_copy) {
+            (None, _) => {
                 self.remember(digest, Handled::Fluffed, forget_at);
+                if let Some(copy) = stem_copy {
+                    self.stem_copies.insert(digest, copy_bit(copy));
+                }
                 Sighting::New
             }
-            Some(Handled::Stemmed) if stem_copy.is_some_and(|c| c > 0) => Sighting::Duplicate,
-            Some(Handled::Stemmed) => {
-                self.seen.insert(digest, Handled::Fluffed);
-                if let Some(at) = self.embargo_at.remove(&digest) {
-                    self.embargoes.remove(&(at, digest));
+            (Some(Handled::Stemmed), Some(copy)) => {
+                let seen = self.stem_copies.entry(digest).or_insert(u8::MAX);
+                if *seen & copy_bit(copy) == 0 {
+                    *seen |= copy_bit(copy);
+                    return Sighting::Duplicate;
                 }
-                Sighting::Returned
+                // The copies of the hop that brought it back are what follows.
+                *seen = copy_bit(copy);
+                self.returned(digest)
             }
-            Some(Handled::Fluffed) => Sighting::Duplicate,
+            (Some(Handled::Stemmed), None) => self.returned(digest),
+            (Some(Handled::Fluffed), _) => Sighting::Duplicate,
         }
+    }
+
+    /// A packet passed on along the stem came back: its embargo is lifted.
+    fn returned(&mut self, digest: PacketDigest) -> Sighting {
+        self.seen.insert(digest, Handled::Fluffed);
+        if let Some(at) = self.embargo_at.remove(&digest) {
+            self.embargoes.remove(&(at, digest));
+        }
+        Sighting::Returned
     }
 
     /// Records that `packet` was passed on along the stem (or sent): if it is not seen in the
@@ -103,6 +130,8 @@ impl Relay {
     ) {
         let digest = packet.digest();
         self.remember(digest, Handled::Stemmed, forget_at);
+        // Its own packet (or one that came other than along a stem): any copy is a return.
+        self.stem_copies.entry(digest).or_insert(u8::MAX);
         let Some(deadline) = deadline else {
             return;
         };
@@ -168,6 +197,7 @@ impl Relay {
 
     fn forget(&mut self, digest: PacketDigest) {
         self.seen.remove(&digest);
+        self.stem_copies.remove(&digest);
         if let Some(at) = self.embargo_at.remove(&digest) {
             self.embargoes.remove(&(at, digest));
         }
@@ -187,6 +217,7 @@ mod tests {
         let mut relay = Relay::new(16);
         let p = packet(1);
         let t = Timestamp::from_secs;
+        assert_eq!(relay.sight(p.digest(), Some(0), t(100)), Sighting::New);
         relay.stemmed(Epoch(1), p.clone(), Some(t(2)), t(100));
         assert_eq!(relay.next_embargo(), Some(t(2)));
         assert_eq!(
@@ -201,13 +232,49 @@ mod tests {
         assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Returned);
         assert_eq!(relay.next_embargo(), None);
         assert_eq!(relay.sight(p.digest(), None, t(100)), Sighting::Duplicate);
+        // Its own packet: any copy coming back is the stem looping.
         let looped = packet(3);
         relay.stemmed(Epoch(1), looped.clone(), Some(t(2)), t(100));
         assert_eq!(
-            relay.sight(looped.digest(), Some(0), t(100)),
+            relay.sight(looped.digest(), Some(1), t(100)),
             Sighting::Returned
         );
         assert!(relay.due_embargoes(t(5)).is_empty());
+    }
+
+    #[test]
+    fn copies_of_one_hop_in_any_order_are_not_a_loop() {
+        let t = Timestamp::from_secs;
+        for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
+            let mut relay = Relay::new(16);
+            let p = packet(4);
+            assert_eq!(
+                relay.sight(p.digest(), Some(order[0]), t(100)),
+                Sighting::New
+            );
+            relay.stemmed(Epoch(1), p.clone(), Some(t(2)), t(100));
+            for &copy in &order[1..] {
+                assert_eq!(
+                    relay.sight(p.digest(), Some(copy), t(100)),
+                    Sighting::Duplicate,
+                    "{order:?}"
+                );
+            }
+            assert_eq!(relay.next_embargo(), Some(t(2)));
+            // The stem comes back: a copy number seen already.
+            assert_eq!(relay.sight(p.digest(), Some(1), t(100)), Sighting::Returned);
+            // Passed on again (Crowds), the rest of the returning hop is a duplicate.
+            relay.stemmed(Epoch(1), p.clone(), Some(t(3)), t(100));
+            assert_eq!(
+                relay.sight(p.digest(), Some(0), t(100)),
+                Sighting::Duplicate
+            );
+            assert_eq!(
+                relay.sight(p.digest(), Some(2), t(100)),
+                Sighting::Duplicate
+            );
+            assert_eq!(relay.sight(p.digest(), Some(1), t(100)), Sighting::Returned);
+        }
     }
 
     #[test]

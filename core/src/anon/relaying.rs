@@ -11,6 +11,7 @@ use super::relay::{Relay, Sighting};
 use super::route::Hop;
 use super::{AnonLayer, AnonView};
 use crate::cluster::transport;
+use crate::config::StemRouting;
 use crate::ids::{Epoch, MemberId};
 use crate::node::Ctx;
 use crate::sample::sample;
@@ -284,6 +285,22 @@ impl AnonLayer {
             (Sighting::Duplicate, _) => {
                 ctx.stats.dropped.duplicate += 1;
                 return;
+            }
+            (Sighting::Returned, RelayPhase::Stem { .. })
+                if ctx.config.stem_routing == StemRouting::Crowds =>
+            {
+                // Crowds paths may revisit a member: each visit is a hop like any other,
+                // which the Crowds analysis (and its bound) assumes.
+                let live = view.live(now, ctx.config);
+                let hop = self.routes.next_hop(
+                    ctx.config.stem_routing,
+                    view.current.epoch,
+                    predecessor,
+                    &live,
+                    p_stem(class, ctx.config),
+                    ctx.rng,
+                );
+                self.forward(now, epoch, packet, predecessor, hop, class, view, ctx);
             }
             (Sighting::Returned, RelayPhase::Stem { .. }) => {
                 // The stem looped back here: end it.

@@ -105,17 +105,21 @@ pub fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
 /// Starts a node with no cluster that votes yes on every vote, and waits until its control
 /// socket answers.
 pub fn start() -> Node {
-    let node = start_with(&["--listen", "127.0.0.1:0"]);
-    assert!(
-        node_status(&node)["cluster"].is_null(),
-        "step \"start\": in a cluster"
-    );
+    start_with(&[])
+}
+
+/// Starts a node as [`start`] does, with the further `peerster run` arguments `more`.
+pub fn start_with(more: &[&str]) -> Node {
+    let node = run_voting_yes(&[&["--listen", "127.0.0.1:0"], more].concat());
+    let status = node_status(&node);
+    assert!(status["cluster"].is_null(), "step \"start\": {status}");
     node
 }
 
 /// Starts `peerster run ARGS --auto-vote yes` (in a fresh data directory unless `args` name
-/// one), and waits until its control socket answers.
-pub fn start_with(args: &[&str]) -> Node {
+/// one), and waits until its control socket answers: a node that may resume a cluster, as a
+/// restarted one does.
+pub fn run_voting_yes(args: &[&str]) -> Node {
     let args = [args, &["--auto-vote", "yes"]].concat();
     let process = Peerster::run(&args);
     let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
@@ -129,4 +133,26 @@ pub fn start_with(args: &[&str]) -> Node {
 /// The node's `status` reply.
 pub fn node_status(node: &Node) -> Value {
     ctl("status", node.dir(), &["status"])
+}
+
+/// Node 0 of `nodes` founds a cluster and the others join it through node 0, one after
+/// another; waits until every member lists all of them. The cluster's id.
+pub fn found_cluster(nodes: &[Node]) -> String {
+    let created = ctl("create-cluster", nodes[0].dir(), &["create-cluster"]);
+    let cluster = string(&created["cluster"]);
+    for joiner in &nodes[1..] {
+        let joining = ctl("join", joiner.dir(), &["join", &nodes[0].addr]);
+        assert_eq!(joining["joining"], nodes[0].addr.as_str(), "{joining}");
+        ctl_until("join", joiner.dir(), &["status"], STEP, |s| {
+            s["cluster"] == cluster.as_str()
+        });
+    }
+    let mut everyone: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    everyone.sort();
+    for node in nodes {
+        ctl_until("all members listed", node.dir(), &["members"], STEP, |m| {
+            fingerprints(m) == everyone
+        });
+    }
+    cluster
 }

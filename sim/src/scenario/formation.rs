@@ -1,0 +1,131 @@
+//! Forming every cluster of a scenario at once: nodes connect along one random overlay, and
+//! in each cluster the founder founds it and the others join one by one through a random
+//! member, the clusters all joining side by side (so that forming 200 clusters takes the
+//! simulated time of forming one).
+
+use std::time::Duration;
+
+use peerster_core::Timestamp;
+use rand_core::Rng;
+
+use crate::cluster::converged;
+use crate::{NodeIndex, Observer, Simulation, Topology};
+
+/// Where one cluster's formation stands.
+#[derive(Debug)]
+struct Forming {
+    /// Its nodes, founder first.
+    nodes: Vec<NodeIndex>,
+    /// Members so far.
+    joined: Vec<NodeIndex>,
+    /// Index in `nodes` of the next joiner.
+    next: usize,
+    /// The join in progress: joiner, contact, since when, whether the request went out.
+    current: Option<(NodeIndex, NodeIndex, Timestamp, bool)>,
+}
+
+/// How long a join may take before it is given up.
+const JOIN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How often formation checks progress; coarser for larger runs, where each check is work.
+fn check_every(nodes: usize) -> Duration {
+    if nodes <= 500 {
+        Duration::from_millis(20)
+    } else {
+        Duration::from_millis(200)
+    }
+}
+
+/// Forms `clusters` clusters of `members` nodes each (cluster `c` is nodes
+/// `c * members .. (c + 1) * members`) and returns each cluster's members, founder first.
+pub fn form_clusters<O: Observer>(
+    sim: &mut Simulation<O>,
+    clusters: usize,
+    members: usize,
+    degree: usize,
+) -> Vec<Vec<NodeIndex>> {
+    let nodes = clusters * members;
+    if nodes > 1 {
+        let topology = Topology::random_connected(nodes, degree.min(nodes - 1), sim.rng());
+        sim.connect_topology(&topology);
+    }
+    for i in 0..nodes {
+        sim.command(i, |node, now| {
+            // A short ASCII name is always within the bound.
+            let _ = node.announce(now, &format!("n{i}"));
+        });
+    }
+    sim.run_for(Duration::from_secs(5));
+    let mut forming: Vec<Forming> = (0..clusters)
+        .map(|c| {
+            let nodes: Vec<NodeIndex> = (c * members..(c + 1) * members).collect();
+            Forming {
+                joined: vec![nodes[0]],
+                nodes,
+                next: 1,
+                current: None,
+            }
+        })
+        .collect();
+    for f in &forming {
+        sim.command(f.nodes[0], |node, now| {
+            // No limit: always valid.
+            let _ = node.create_cluster(now, None);
+        });
+    }
+    let step = check_every(nodes);
+    loop {
+        let mut busy = false;
+        for f in &mut forming {
+            busy |= advance(sim, f);
+        }
+        if !busy {
+            break;
+        }
+        sim.run_for(step);
+    }
+    forming.into_iter().map(|f| f.joined).collect()
+}
+
+/// Moves one cluster's formation on; returns whether it still has work.
+fn advance<O: Observer>(sim: &mut Simulation<O>, f: &mut Forming) -> bool {
+    if f.current.is_none() {
+        let Some(&joiner) = f.nodes.get(f.next) else {
+            return false;
+        };
+        f.next += 1;
+        let contact = f.joined[(sim.rng().next_u64() % f.joined.len() as u64) as usize];
+        let addr = sim.addr(contact);
+        sim.command(joiner, |node, now| node.connect(now, addr));
+        f.current = Some((joiner, contact, sim.now(), false));
+    }
+    let Some((joiner, contact, since, asked)) = f.current else {
+        return true;
+    };
+    let addr = sim.addr(contact);
+    if sim.now() >= since + JOIN_DEADLINE {
+        f.current = None;
+        return true;
+    }
+    if !asked {
+        let known = sim.node(joiner).is_some_and(|n| {
+            n.peer(&addr).is_some_and(|p| {
+                let identity = p.identity;
+                n.announcements().any(|a| a.origin == identity)
+            })
+        });
+        if known {
+            let mut ok = false;
+            sim.command(joiner, |node, now| ok = node.join(now, addr).is_ok());
+            f.current = ok.then_some((joiner, contact, since, true));
+        }
+        return true;
+    }
+    let mut with_joiner = f.joined.clone();
+    with_joiner.push(joiner);
+    if converged(sim, &with_joiner) {
+        f.joined = with_joiner;
+        f.current = None;
+    }
+    true
+}

@@ -1,0 +1,26 @@
+//! Scenarios: a TOML file says what to simulate (clusters, links, churn, workload,
+//! adversaries), [`run_scenario`] runs it on real nodes and returns a [`Report`] (written as
+//! `report.json`, with plots), and [`sweep`] runs a grid of them over seeds.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`spec`] | [`Scenario`]: the file's keys, their defaults and `--set` overrides |
+//! | [`formation`] | every cluster formed side by side, joins decided by votes |
+//! | [`observe`] | the run's observer: deliveries, votes, rollouts, spies, taps, drops |
+//! | [`anonymity`] | the first-spy and posterior-entropy estimators, scored |
+//! | [`run`] | [`run_scenario`]: formation, adversaries, workload, churn, scoring |
+//! | [`report`] | [`Report`]: `report.json` and the summary |
+//! | [`sweep`] | [`sweep()`]: a grid of runs over seeds, in parallel, with confidence intervals |
+
+pub mod anonymity;
+pub mod formation;
+pub mod observe;
+pub mod report;
+pub mod run;
+pub mod spec;
+pub mod sweep;
+
+pub use report::Report;
+pub use run::{Progress, run_scenario};
+pub use spec::{Scenario, ScenarioError};
+pub use sweep::{Sweep, Vary, sweep};
