@@ -81,6 +81,28 @@ impl Chat {
         }
     }
 
+    /// A chat resumed after a restart: this member's last post, and the last post delivered
+    /// from each author (see [`Chat::resume_point`]). Syncs start at once, to fetch what was
+    /// posted meanwhile.
+    pub(crate) fn resumed(
+        now: Timestamp,
+        last_posted: Option<PostPosition>,
+        heads: BTreeMap<MemberId, PostPosition>,
+    ) -> Self {
+        Chat {
+            last_posted,
+            heads,
+            ..Chat::new(now)
+        }
+    }
+
+    /// Where the chat stands, to resume it after a restart: this member's last post and the
+    /// last post delivered from each author.
+    pub(crate) fn resume_point(&self) -> (Option<PostPosition>, Vec<(MemberId, PostPosition)>) {
+        let heads = self.heads.iter().map(|(a, p)| (*a, *p)).collect();
+        (self.last_posted, heads)
+    }
+
     /// Makes this member's next post of `text`: signed, stored, and returned as a flood id
     /// and encoding for the caller to send.
     pub(crate) fn post(

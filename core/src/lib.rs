@@ -87,7 +87,9 @@ pub mod wire;
 
 pub use anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 pub use call::{CallEnd, CallId, CallInfo, CallOptions, CallRole, CallState};
-pub use cluster::{ClusterInfo, MemberInfo};
+pub use cluster::{
+    CLUSTER_STATE_VERSION, ClusterInfo, ClusterState, ClusterStateError, MemberInfo,
+};
 pub use config::{AutoVote, Config, ConfigError, StemRouting};
 pub use node::{CommandError, Event, Node, Transmit};
 pub use overlay::Peer;

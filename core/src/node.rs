@@ -8,7 +8,7 @@ use tracing::trace;
 
 use crate::anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 use crate::call::{CallEnd, CallId, CallInfo, CallOptions};
-use crate::cluster::{ClusterInfo, ClusterLayer};
+use crate::cluster::{ClusterInfo, ClusterLayer, ClusterState, ClusterStateError};
 use crate::config::{Config, ConfigError};
 use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
 use crate::ids::{ClusterId, Epoch, MemberId};
@@ -690,6 +690,36 @@ impl Node {
     /// What this node knows of its cluster, if it is in one.
     pub fn cluster(&self) -> Option<ClusterInfo> {
         self.cluster.info()
+    }
+
+    /// This node's cluster membership as a [`ClusterState`], for the host to keep (it holds
+    /// the cluster key and this member's epoch secrets: keep it as private as the identity)
+    /// and give back to [`Node::restore_cluster`] after a restart; `None` outside a cluster.
+    /// Take it again whenever the membership changes ([`Event::JoinedCluster`],
+    /// [`Event::EpochChanged`]) and when stopping; after [`Event::LeftCluster`] or
+    /// [`Event::RemovedFromCluster`] there is none to keep.
+    pub fn cluster_state(&self) -> Option<ClusterState> {
+        self.cluster.state()
+    }
+
+    /// Resumes the cluster membership `state` holds, without a new vote: a node of the same
+    /// identity, restarted, is a member again as of `now`. It heartbeats at once, so members
+    /// that found it silent but have not removed it yet keep it; posts made while it was away
+    /// come by anti-entropy. If the cluster rolled its key meanwhile, a member still holding
+    /// the old epoch sends it the rollout (it installs it, or learns it was dropped:
+    /// [`Event::RemovedFromCluster`]). Until something opens under its key it leads no
+    /// rollout (the members it finds silent may have gone on without it), and if nothing does
+    /// within `Config::member_timeout` it reports [`Event::RemovedFromCluster`] too.
+    ///
+    /// Refused if the node is in a cluster or joining one ([`ClusterStateError::Busy`]) or
+    /// `state` is of another identity ([`ClusterStateError::NotThisNode`]).
+    pub fn restore_cluster(
+        &mut self,
+        now: Timestamp,
+        state: &ClusterState,
+    ) -> Result<ClusterId, ClusterStateError> {
+        let (_, cluster, mut ctx) = self.split();
+        cluster.restore(now, state, &mut ctx)
     }
 
     /// The current cluster key, for fuzz targets and tests that seal frames this node opens.

@@ -918,3 +918,15 @@ fn voting_member_on_handmade_inputs() {
         assert_eq!(run.stats.dropped.forged_rollout, 1, "{run:?}");
     }
 }
+
+#[test]
+fn cluster_state_regressions_stay_fixed() {
+    // The folder holds at least the pinned version-1 state, which must decode.
+    assert!(replay("cluster_state", harness::cluster_state) >= 1);
+    let pinned = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/regressions/cluster_state/pinned-v1-state"),
+    )
+    .expect("readable input");
+    assert!(peerster_core::ClusterState::decode(&pinned).is_ok());
+}

@@ -2,7 +2,7 @@
 //! `core/tests/fuzz_regressions.rs`, which replays the inputs in `fuzz/regressions/`.
 //!
 //! One module per target ([`decode`](mod@decode), [`node_datagram`](mod@node_datagram),
-//! [`overlay_packets`](mod@overlay_packets), [`cluster_payloads`](mod@cluster_payloads),
+//! [`overlay_packets`](mod@overlay_packets), [`cluster_payloads`](mod@cluster_payloads), [`cluster_state`](mod@cluster_state),
 //! [`anon_payloads`](mod@anon_payloads), [`call_payloads`](mod@call_payloads),
 //! [`cluster_member`](mod@cluster_member)), and the
 //! helpers several of them share: [`node_checks`] (what a node sends and says of its
@@ -17,6 +17,7 @@ mod anon_seal;
 mod call_payloads;
 mod cluster_member;
 mod cluster_payloads;
+mod cluster_state;
 mod decode;
 mod node_checks;
 mod node_datagram;
@@ -41,6 +42,8 @@ pub use cluster_member::{
 };
 #[allow(unused_imports)]
 pub use cluster_payloads::cluster_payloads;
+#[allow(unused_imports)]
+pub use cluster_state::cluster_state;
 #[allow(unused_imports)]
 pub use decode::decode;
 #[allow(unused_imports)]

@@ -1,17 +1,18 @@
 //! The runtime's errors: [`RuntimeError`] (why it could not start or had to stop),
 //! [`CommandFailure`] (a user command it reports and survives), [`CallAudioError`] (the audio
 //! of a call could not be read, written or played), [`InputError`] (a line of standard input
-//! it could not post or carry out), [`IdentityError`] and [`LockError`] (the data directory's
-//! identity and lock files) and [`RuntimeStopped`].
+//! it could not post or carry out), [`IdentityError`], [`ClusterFileError`] and [`LockError`]
+//! (the data directory's identity, cluster and lock files) and [`RuntimeStopped`].
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use peerster_core::{CommandError, ConfigError};
+use peerster_core::{ClusterStateError, CommandError, ConfigError};
 use thiserror::Error;
 
+use crate::cluster_file::MalformedClusterFile;
 use crate::identity_file::MalformedIdentity;
 use crate::parse::{IdPrefix, ParseError};
 
@@ -57,6 +58,9 @@ pub enum RuntimeError {
     /// The data directory is in use by another node, or could not be locked.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The saved cluster membership could not be read or resumed.
+    #[error(transparent)]
+    ClusterFile(#[from] ClusterFileError),
     /// LAN discovery (`--discover`) could not start.
     #[error(transparent)]
     Discovery(#[from] crate::discovery::DiscoveryError),
@@ -115,6 +119,68 @@ pub enum IdentityError {
     Entropy {
         /// What went wrong.
         reason: String,
+    },
+}
+
+/// Why the saved cluster membership (`DATA_DIR/cluster`) could not be used. The node refuses
+/// to start rather than silently drop out of its cluster; removing the file starts it outside
+/// any cluster (it can then join again).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ClusterFileError {
+    /// The file could not be read or removed.
+    #[error("cannot use the cluster file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file gives some permission to group or others: it holds cluster keys.
+    #[error(
+        "the cluster file {} has mode {mode:04o}: it holds cluster keys and must not be \
+         accessible by others; run `chmod 600 {}`",
+        path.display(),
+        path.display()
+    )]
+    TooOpen {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The path is a directory, a symbolic link or another kind of file.
+    #[error(
+        "the cluster file {} is not a regular file; remove it to start outside the cluster",
+        path.display()
+    )]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is not a well-formed cluster file.
+    #[error(
+        "the cluster file {} is unusable: {problem}; remove it to start outside the cluster \
+         (then join it again)",
+        path.display()
+    )]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: MalformedClusterFile,
+    },
+    /// The file is well formed but the node cannot resume it (it is of another identity).
+    #[error(
+        "the cluster file {} cannot be resumed: {source}; remove it to start outside the \
+         cluster (then join it again)",
+        path.display()
+    )]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// Why the node refused it.
+        source: ClusterStateError,
     },
 }
 

@@ -15,6 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::call_audio::CallAudio;
 use crate::clock::Clock;
+use crate::cluster_file::ClusterFile;
 use crate::commands::{self, CommandSender, Queued};
 use crate::console::Console;
 use crate::control::server::ControlServer;
@@ -34,6 +35,7 @@ use crate::udp::{Received, Sent, Udp};
 mod calls;
 mod control;
 mod inbox;
+mod membership;
 mod user;
 
 const SOCKET: Token = Token(0);
@@ -85,6 +87,10 @@ pub struct Runtime {
     waited: BTreeMap<CallId, CallInfo>,
     /// The known-peers file, once [`Runtime::remember_peers`] set it up.
     known_peers: Option<KnownPeers>,
+    /// The cluster file, once [`Runtime::keep_cluster`] set it up.
+    cluster_file: Option<ClusterFile>,
+    /// Whether the membership changed since the cluster file was last written.
+    cluster_changed: bool,
     /// A datagram the socket refused with `WouldBlock`, sent first once it is writable.
     blocked: Option<Transmit>,
     /// Whether datagrams may still be waiting on the socket (readiness is edge-triggered).
@@ -145,6 +151,8 @@ impl Runtime {
             control: None,
             waited: BTreeMap::new(),
             known_peers: None,
+            cluster_file: None,
+            cluster_changed: false,
             blocked: None,
             readable: true,
             discovery: None,
@@ -261,6 +269,8 @@ impl Runtime {
         // The hang-ups, best effort.
         self.flush_transmits();
         self.save_known_peers();
+        // Last, with the heartbeat counter as it stands now.
+        self.save_cluster(true);
         let stats = self.node.stats();
         let peers = self.node.peers().count();
         report::stopped(&stats, peers, self.udp.send_errors, self.udp.recv_errors);
@@ -320,6 +330,8 @@ impl Runtime {
             self.retry_join(now);
         }
         self.note_waited_calls();
+        // After commands: a new cluster or an own post changed the membership.
+        self.save_cluster(false);
         if self
             .known_peers
             .as_ref()
@@ -433,6 +445,7 @@ impl Runtime {
             }
             self.on_call_event(&event);
             self.note_in_inbox(&event);
+            self.note_cluster_change(&event);
             if let Event::AnonMessage { thread, .. }
             | Event::AnonDelivered { thread, .. }
             | Event::AnonFailed { thread, .. } = event
@@ -454,6 +467,7 @@ impl Runtime {
                 )
             });
         }
+        self.save_cluster(false);
     }
 
     /// Starts the shutdown if a termination signal arrived.

@@ -6,27 +6,24 @@
 //! [`IdentityError`], never replaced by a new identity; so is a file that is not a regular
 //! file or that gives any permission to group or others (as ssh refuses such a key).
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::unix::fs::PermissionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use peerster_core::crypto::IdentityKey;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::atomic_file;
 use crate::entropy::fresh_identity;
 use crate::error::IdentityError;
+use crate::private_file::{self, PrivateReadError};
 
 /// The identity file's name in the data directory.
 pub const IDENTITY_FILE: &str = "identity";
 /// The first line of an identity file: its format and version.
 pub const IDENTITY_MAGIC: &[u8] = b"peerster-identity v1\n";
 const SECRET_LEN: usize = 32;
-const CHECKSUM_LEN: usize = 8;
 /// The length of an identity file.
-pub const IDENTITY_FILE_LEN: usize = IDENTITY_MAGIC.len() + SECRET_LEN + CHECKSUM_LEN;
+pub const IDENTITY_FILE_LEN: usize = IDENTITY_MAGIC.len() + SECRET_LEN + private_file::CHECKSUM_LEN;
 
 /// Where a node's identity came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,42 +68,20 @@ pub(crate) fn load_or_create(dir: &Path) -> Result<(IdentityKey, IdentityOrigin)
 /// Reads the identity file at `path`, refusing one that is not a private regular file or not
 /// a well-formed identity file.
 pub(crate) fn load(path: &Path) -> Result<IdentityKey, IdentityError> {
-    let io_error = |source| IdentityError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let not_regular = || IdentityError::NotRegularFile {
-        path: path.to_path_buf(),
-    };
-    // Not followed: a link could lead anywhere.
-    if !std::fs::symlink_metadata(path).map_err(io_error)?.is_file() {
-        return Err(not_regular());
-    }
-    let file = File::open(path).map_err(io_error)?;
-    let metadata = file.metadata().map_err(io_error)?;
-    if !metadata.is_file() {
-        return Err(not_regular());
-    }
-    let mode = metadata.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(IdentityError::TooOpen {
+    let bytes = private_file::read(path, IDENTITY_FILE_LEN).map_err(|error| match error {
+        PrivateReadError::Io(source) => IdentityError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        PrivateReadError::NotRegularFile => IdentityError::NotRegularFile {
+            path: path.to_path_buf(),
+        },
+        PrivateReadError::TooOpen { mode } => IdentityError::TooOpen {
             path: path.to_path_buf(),
             mode,
-        });
-    }
-    // One byte more than a valid file, to tell a long file from a valid one.
-    let mut bytes = Zeroizing::new([0u8; IDENTITY_FILE_LEN + 1]);
-    let mut len = 0;
-    let mut reader = file.take(bytes.len() as u64);
-    loop {
-        match reader.read(&mut bytes[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(source) => return Err(io_error(source)),
-        }
-    }
-    decode(&bytes[..len]).map_err(|problem| IdentityError::Malformed {
+        },
+    })?;
+    decode(&bytes).map_err(|problem| IdentityError::Malformed {
         path: path.to_path_buf(),
         problem,
     })
@@ -127,7 +102,7 @@ fn encode(identity: &IdentityKey) -> Zeroizing<Vec<u8>> {
     let mut bytes = Zeroizing::new(Vec::with_capacity(IDENTITY_FILE_LEN));
     bytes.extend_from_slice(IDENTITY_MAGIC);
     bytes.extend_from_slice(secret.as_slice());
-    bytes.extend_from_slice(&checksum(secret.as_slice()));
+    bytes.extend_from_slice(&private_file::checksum(IDENTITY_MAGIC, secret.as_slice()));
     bytes
 }
 
@@ -147,23 +122,12 @@ fn decode(bytes: &[u8]) -> Result<IdentityKey, MalformedIdentity> {
         return Err(MalformedIdentity::TooLong);
     }
     let (secret, stored) = bytes[IDENTITY_MAGIC.len()..].split_at(SECRET_LEN);
-    if checksum(secret) != stored {
+    if private_file::checksum(IDENTITY_MAGIC, secret) != stored {
         return Err(MalformedIdentity::ChecksumMismatch);
     }
     let mut array = Zeroizing::new([0u8; SECRET_LEN]);
     array.copy_from_slice(secret);
     Ok(IdentityKey::from_secret_bytes(*array))
-}
-
-/// The first [`CHECKSUM_LEN`] bytes of SHA-256 over [`IDENTITY_MAGIC`] and `secret`.
-fn checksum(secret: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let digest = Sha256::new()
-        .chain_update(IDENTITY_MAGIC)
-        .chain_update(secret)
-        .finalize();
-    let mut sum = [0u8; CHECKSUM_LEN];
-    sum.copy_from_slice(&digest[..CHECKSUM_LEN]);
-    sum
 }
 
 /// What is wrong with the contents of an identity file.
@@ -192,6 +156,8 @@ pub enum MalformedIdentity {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn written_identity() -> (tempfile::TempDir, PathBuf, IdentityKey) {

@@ -176,6 +176,11 @@
 //! lock           the process id of the node running there
 //! peers          the addresses of verified peers, most recent first: the line
 //!                `peerster-peers v1`, then one `IP:PORT` per line, at most 64
+//! cluster        the cluster membership, mode 0600, while the node is in a cluster: the line
+//!                `peerster-cluster v1`, the encoded `peerster_core::ClusterState` (cluster
+//!                id, limit, epoch, cluster key, this member's epoch secrets, member table,
+//!                heartbeat counter, where the chat stands), the first 8 bytes of SHA-256
+//!                over both
 //! control.sock   the control socket, while the node runs
 //! ```
 //!
@@ -248,6 +253,19 @@
 //! the node's events on one connection, refreshes its panels every second with requests on
 //! another, and sends what is typed on its input line (the standard-input commands).
 //!
+//! # Restarts
+//!
+//! The cluster file is written atomically whenever the membership changes (a join, a key
+//! rollout, a new cluster, a post of this node) and when the node stops cleanly, and removed
+//! when it leaves or is removed. A node started on a data directory that holds one resumes
+//! that membership at once, with no vote ([`Runtime::keep_cluster`]; `--create-cluster` and
+//! `--join` are then ignored with a warning): back within the member timeout (5 minutes), the
+//! others keep it; if they rolled the key meanwhile it gets the rollout from a member still
+//! holding the old epoch; if it was dropped, it shows `[cluster] removed from ...` and
+//! removes the file. Like the identity, a cluster file readable by others, damaged, or of
+//! another identity stops the node with a message naming the file ([`ClusterFileError`]):
+//! removing it starts the node outside any cluster.
+//!
 //! # LAN discovery
 //!
 //! `peerster run --discover` (off by default: announcing oneself is the user's choice) makes
@@ -256,13 +274,11 @@
 //! [`discovery::DISCOVERY_PORT`], TTL 1, on the interface of `--listen`, and start a handshake
 //! with each node whose beacon it hears, as `--peer` would; beacons are checked and the
 //! connects they cause bounded ([`discovery`]).
-//!
-//! The cluster state is not kept across restarts yet: a restarted node is out of its cluster
-//! until it joins again.
 
 mod atomic_file;
 mod call_audio;
 mod clock;
+mod cluster_file;
 mod commands;
 mod console;
 pub mod control;
@@ -283,6 +299,7 @@ mod lock_file;
 mod options;
 mod outcome;
 mod parse;
+mod private_file;
 mod report;
 pub mod safety_number;
 mod shutdown;
@@ -293,14 +310,15 @@ pub mod tui;
 mod udp;
 
 pub use clock::Clock;
+pub use cluster_file::{CLUSTER_FILE, CLUSTER_MAGIC, MalformedClusterFile, cluster_path};
 pub use commands::{CallFiles, Command, CommandSender};
 pub use console::Console;
 pub use ctl::{CtlConnection, CtlError, readable_lines, request};
 pub use data_dir::{control_socket, data_dir_or_default, default_data_dir};
 pub use entropy::{fresh_identity, os_seed};
 pub use error::{
-    CallAudioError, CommandFailure, ControlError, IdentityError, InputError, LockError,
-    RuntimeError, RuntimeStopped,
+    CallAudioError, ClusterFileError, CommandFailure, ControlError, IdentityError, InputError,
+    LockError, RuntimeError, RuntimeStopped,
 };
 pub use event_loop::Runtime;
 pub use identity_file::{
@@ -355,6 +373,7 @@ fn start_node(
     let lock = lock_file::DataDirLock::acquire(&data_dir)?;
     let identity = load_identity(&data_dir)?;
     let mut runtime = Runtime::with_identity(options.listen, config, identity)?;
+    let resumed = runtime.keep_cluster(&data_dir)?;
     if options.discover {
         runtime.discover()?;
     }
@@ -379,6 +398,12 @@ fn start_node(
     }
     match options.cluster {
         ClusterStart::None => {}
+        _ if resumed.is_some() => {
+            tracing::warn!(
+                "the cluster membership saved in the data directory was resumed: \
+                 --create-cluster and --join are ignored (leave the cluster first)"
+            );
+        }
         ClusterStart::Create { limit } => {
             runtime
                 .create_cluster(limit)

@@ -7,11 +7,10 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Peerster, WAIT, ctl_output};
+use common::{Peerster, WAIT, ctl_output, refused_start};
 use serde_json::Value;
 
 /// Asks `dir`'s node for its status until `good` holds, for at most [`WAIT`].
@@ -38,34 +37,6 @@ fn fingerprint(dir: &Path) -> String {
     let fingerprint = status["fingerprint"].as_str().unwrap().to_string();
     assert_eq!(fingerprint.len(), 32, "{status}");
     fingerprint
-}
-
-/// Runs `peerster run ARGS` expecting it to refuse to start: its output once it exited
-/// (killed, and the test failed, if it still runs after [`WAIT`]).
-fn refused_start(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_peerster"))
-        .arg("run")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "peerster run {args:?} started instead of refusing; log:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(!output.status.success(), "{:?}", output.status);
-    output
 }
 
 #[test]

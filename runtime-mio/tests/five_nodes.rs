@@ -12,7 +12,9 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::steps::{Node, STEP, ctl, ctl_until, fingerprints, found_cluster, start, string};
+use common::steps::{
+    Node, STEP, ctl, ctl_until, entries, fingerprints, found_cluster, holds_post, start, string,
+};
 use serde_json::Value;
 
 /// How long the members may take to vote one out and roll out the next epoch's key.
@@ -21,21 +23,9 @@ const EXPULSION: Duration = Duration::from_secs(60);
 /// How long a post that must not arrive is given to arrive anyway.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// The entries of an `inbox` reply.
-fn entries(inbox: &Value) -> &[Value] {
-    inbox["inbox"].as_array().map_or(&[], Vec::as_slice)
-}
-
 /// Whether an `inbox` reply holds an entry with `text`.
 fn holds(inbox: &Value, text: &str) -> bool {
     entries(inbox).iter().any(|e| e["text"] == text)
-}
-
-/// Whether an `inbox` reply holds a received post with `text` by `author`.
-fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
-    entries(inbox).iter().any(|e| {
-        e["kind"] == "post" && e["direction"] == "in" && e["text"] == text && e["from"] == author
-    })
 }
 
 #[test]

@@ -17,8 +17,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::steps::{Node, STEP, ctl, ctl_until, fingerprints, start, string, try_ctl};
-use serde_json::Value;
+use common::steps::{Node, STEP, ctl, ctl_until, fingerprints, holds_post, start, string, try_ctl};
 
 /// How many datagrams the flood sends, at most.
 const FLOOD_SIZE: u64 = 200_000;
@@ -49,14 +48,6 @@ const RSS_BOUND_KIB: u64 = 100 * 1024;
 
 /// How long the test may take, from the first process started to the last check.
 const WHOLE: Duration = Duration::from_secs(45);
-
-/// Whether an `inbox` reply holds a received post with `text` by `author`.
-fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
-    let entries = inbox["inbox"].as_array().map_or(&[][..], Vec::as_slice);
-    entries.iter().any(|e| {
-        e["kind"] == "post" && e["direction"] == "in" && e["text"] == text && e["from"] == author
-    })
-}
 
 /// A line of `/proc/<pid>/status`, such as `VmRSS`, in KiB.
 fn memory_kib(pid: u32, field: &str) -> u64 {

@@ -29,7 +29,7 @@ const POKE_PACE: core::time::Duration = core::time::Duration::from_secs(2);
 const POKES_PER_PACE: usize = 4;
 
 /// How many fresh epoch secrets a member keeps while rollouts are pending.
-const MAX_OFFERED: usize = 4;
+pub(crate) const MAX_OFFERED: usize = 4;
 
 /// The previous epoch, kept for a grace period after a rollout.
 #[derive(Debug)]
@@ -107,6 +107,10 @@ pub(crate) struct Membership {
     /// When a frame from another member last opened under the current key (or the current
     /// epoch was installed).
     pub(crate) last_opened: Timestamp,
+    /// Restored from a saved state, and nothing has opened under the current key since: it
+    /// leads no rollout (the others it finds silent may be the ones that went on without
+    /// it), and gives up after one member timeout rather than two.
+    pub(crate) resumed_unconfirmed: bool,
     /// Members whose frame did not open that were sent a heartbeat, and when.
     pub(crate) pokes: BTreeMap<SocketAddr, Timestamp>,
     /// Until when this member may be behind and keeps poking (see `keep_poking`).
@@ -150,6 +154,7 @@ impl Membership {
             heartbeat_counter: 0,
             next_heartbeat: now,
             last_opened: now,
+            resumed_unconfirmed: false,
             pokes: BTreeMap::new(),
             behind_until: Timestamp::ZERO,
             next_repoke: Timestamp::ZERO,
@@ -275,7 +280,25 @@ impl Membership {
         if used == KeyUsed::Current {
             self.last_opened = now;
         }
-        match opened.body {
+        let outcome = self.on_opened(now, from, used, opened.body, ctx);
+        // After it, not before: a rollout that brings a restored member up to date is checked
+        // as a restored member checks one (see `Membership::check`).
+        if used == KeyUsed::Current {
+            self.resumed_unconfirmed = false;
+        }
+        outcome
+    }
+
+    /// Handles the body of a frame opened with the `used` key.
+    fn on_opened(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        used: KeyUsed,
+        body: FrameBody,
+        ctx: &mut Ctx<'_>,
+    ) -> Continue {
+        match body {
             FrameBody::Heartbeat(heartbeat) => self.on_heartbeat(now, used, heartbeat, ctx),
             FrameBody::Fragment(fragment) => {
                 let message = fragment.message;
@@ -764,9 +787,12 @@ impl Membership {
         self.current.table.len() > 1 && now >= self.lost_at(config)
     }
 
-    /// When [`Membership::lost`] becomes true if nothing opens meanwhile.
+    /// When [`Membership::lost`] becomes true if nothing opens meanwhile: one member timeout
+    /// after a restore that nothing confirmed (the others heartbeat every member they hold
+    /// many times within it), else two.
     pub(crate) fn lost_at(&self, config: &crate::Config) -> Timestamp {
-        self.last_opened + config.member_timeout * 2
+        let periods = if self.resumed_unconfirmed { 1 } else { 2 };
+        self.last_opened + config.member_timeout * periods
     }
 
     /// Makes and floods this member's signed leave.

@@ -10,7 +10,10 @@ pub(crate) mod epoch;
 pub(crate) mod join;
 pub(crate) mod member;
 mod rollout;
+mod state;
 pub(crate) mod transport;
+
+pub use self::state::{CLUSTER_STATE_VERSION, ClusterState, ClusterStateError};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -130,6 +133,35 @@ impl ClusterLayer {
             leader_order: m.current.leader_order(&m.leaving()),
             members,
         })
+    }
+
+    /// This member's cluster state, to resume its membership after a restart; `None` outside
+    /// a cluster.
+    pub(crate) fn state(&self) -> Option<ClusterState> {
+        self.membership.as_ref().map(ClusterState::of)
+    }
+
+    /// Resumes the membership `state` holds, as of `now`, in a node that is in no cluster and
+    /// joining none. Heartbeats go out at once, and the member pokes the others for a while
+    /// in case the cluster rolled its key meanwhile (see [`Membership::keep_poking`]).
+    pub(crate) fn restore(
+        &mut self,
+        now: Timestamp,
+        state: &ClusterState,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<ClusterId, ClusterStateError> {
+        if self.membership.is_some() || self.joining.is_some() {
+            return Err(ClusterStateError::Busy);
+        }
+        let me = ctx.identity.public().member_id();
+        let mut membership = state.resume(now, me, ctx.config)?;
+        membership.votes.lying = self.lying;
+        membership.behind_until = now + ctx.config.rollout_timeout;
+        membership.resumed_unconfirmed = true;
+        let cluster = membership.cluster;
+        info!(%cluster, epoch = %membership.current.epoch, members = membership.current.table.len(), "cluster membership restored");
+        self.membership = Some(membership);
+        Ok(cluster)
     }
 
     /// Makes this node, as an authority, swap yes and no in its tallies (test hooks only).

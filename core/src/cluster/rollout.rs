@@ -193,7 +193,7 @@ impl Membership {
 
     /// When this member takes the lead of the rollout, unless it already leads it.
     pub(crate) fn lead_at(&self, config: &crate::Config) -> Option<Timestamp> {
-        if self.leading.is_some() {
+        if self.leading.is_some() || self.resumed_unconfirmed {
             return None;
         }
         let order = self.current.leader_order(&self.leaving());
@@ -505,7 +505,10 @@ impl Membership {
         // them is forgiven (our view of who is silent may differ from the leader's), and half
         // a turn of skew between members' clocks of the epoch's start.
         let live = self.live_before(&order[..position], now, config);
-        if live > 1 {
+        // A member just restored knows neither when the epoch began nor who fell silent (it
+        // counts everyone as heard at the restore): it takes a rollout the others sent it
+        // whatever the turn, rather than refuse, for good, the one that brings it up to date.
+        if live > 1 && !self.resumed_unconfirmed {
             let turns = config.rollout_timeout * (live - 1) as u32 - config.rollout_timeout / 2;
             let earliest = base_installed + config.rollout_settle + turns;
             if now < earliest {
@@ -610,6 +613,7 @@ impl Membership {
             self.installed_at = now;
         }
         self.last_opened = now;
+        self.resumed_unconfirmed = false;
         self.current = state;
         if self
             .join_secret

@@ -64,6 +64,7 @@ impl Runtime {
         let cluster = (self.node)
             .create_cluster(self.clock.now(), limit)
             .map_err(CommandFailure::CreateCluster)?;
+        self.cluster_changed = true;
         Ok(Outcome::ClusterCreated { cluster, limit })
     }
 

@@ -46,6 +46,7 @@ impl Runtime {
     /// Founds a cluster with this node as its only member, with an optional member `limit`.
     pub fn create_cluster(&mut self, limit: Option<u16>) -> Result<ClusterId, CommandError> {
         let cluster = self.node.create_cluster(self.clock.now(), limit)?;
+        self.cluster_changed = true;
         self.show(&display::created_line(cluster, limit));
         Ok(cluster)
     }
@@ -73,6 +74,8 @@ impl Runtime {
     /// Posts `text` to this node's cluster.
     pub fn post(&mut self, text: &str) -> Result<PostPosition, CommandError> {
         let position = self.node.post(self.clock.now(), text)?;
+        // Its number goes in the cluster file: a restarted node numbers its next post after it.
+        self.cluster_changed = true;
         self.note_post_sent(text);
         Ok(position)
     }

@@ -230,6 +230,34 @@ impl Drop for Peerster {
     }
 }
 
+/// Runs `peerster run ARGS` expecting it to refuse to start: its output once it exited
+/// (killed, and the test failed, if it still runs after [`WAIT`]).
+pub fn refused_start(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerster"))
+        .arg("run")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "peerster run {args:?} started instead of refusing; log:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success(), "{:?}", output.status);
+    output
+}
+
 /// Runs `peerster ctl --data-dir DIR --json ARGS` to its end (killed after [`WAIT`]); its
 /// exit status and output.
 pub fn ctl_output(dir: &Path, args: &[&str]) -> Output {

@@ -90,6 +90,18 @@ pub fn fingerprints(members: &Value) -> Vec<String> {
     ids
 }
 
+/// The entries of an `inbox` reply.
+pub fn entries(inbox: &Value) -> &[Value] {
+    inbox["inbox"].as_array().map_or(&[], Vec::as_slice)
+}
+
+/// Whether an `inbox` reply holds a received post with `text` by `author`.
+pub fn holds_post(inbox: &Value, text: &str, author: &str) -> bool {
+    entries(inbox).iter().any(|e| {
+        e["kind"] == "post" && e["direction"] == "in" && e["text"] == text && e["from"] == author
+    })
+}
+
 /// Starts a node with no cluster that votes yes on every vote, and waits until its control
 /// socket answers.
 pub fn start() -> Node {
@@ -98,16 +110,29 @@ pub fn start() -> Node {
 
 /// Starts a node as [`start`] does, with the further `peerster run` arguments `more`.
 pub fn start_with(more: &[&str]) -> Node {
-    let mut args = vec!["--listen", "127.0.0.1:0", "--auto-vote", "yes"];
-    args.extend_from_slice(more);
+    let node = run_voting_yes(&[&["--listen", "127.0.0.1:0"], more].concat());
+    let status = node_status(&node);
+    assert!(status["cluster"].is_null(), "step \"start\": {status}");
+    node
+}
+
+/// Starts `peerster run ARGS --auto-vote yes` (in a fresh data directory unless `args` name
+/// one), and waits until its control socket answers: a node that may resume a cluster, as a
+/// restarted one does.
+pub fn run_voting_yes(args: &[&str]) -> Node {
+    let args = [args, &["--auto-vote", "yes"]].concat();
     let process = Peerster::run(&args);
     let status = ctl_until("start", &process.data_dir, &["status"], STEP, |_| true);
-    assert!(status["cluster"].is_null(), "step \"start\": {status}");
     Node {
         id: string(&status["fingerprint"]),
         addr: string(&status["listen"]),
         process,
     }
+}
+
+/// The node's `status` reply.
+pub fn node_status(node: &Node) -> Value {
+    ctl("status", node.dir(), &["status"])
 }
 
 /// Node 0 of `nodes` founds a cluster and the others join it through node 0, one after
