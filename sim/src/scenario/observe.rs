@@ -78,8 +78,10 @@ pub struct ScenarioObserver {
     pub votes_closed: Vec<([u8; 16], NodeIndex, VoteOutcome)>,
     /// Epoch changes: (cluster index, epoch) → when each node installed it.
     pub epochs: BTreeMap<(usize, u64), Vec<(NodeIndex, Timestamp)>>,
-    /// Nodes a rollout left out.
+    /// Nodes a rollout left out (told so).
     pub removed: Vec<(NodeIndex, Timestamp)>,
+    /// Members some rollout dropped from the table, with the first time one was seen.
+    pub dropped: BTreeMap<MemberId, Timestamp>,
 }
 
 impl ScenarioObserver {
@@ -168,7 +170,10 @@ impl Observer for ScenarioObserver {
             Event::VoteClosed {
                 proposal, outcome, ..
             } => self.votes_closed.push((proposal.0, node, *outcome)),
-            Event::EpochChanged { epoch, .. } => {
+            Event::EpochChanged { epoch, removed, .. } => {
+                for member in removed {
+                    self.dropped.entry(*member).or_insert(at);
+                }
                 if let Some(cluster) = self.cluster_of.get(node).copied().flatten() {
                     (self.epochs.entry((cluster, epoch.0)).or_default()).push((node, at));
                 }

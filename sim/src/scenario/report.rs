@@ -96,7 +96,8 @@ pub struct Rollouts {
     pub count: usize,
     /// From the first member installing an epoch to the last.
     pub convergence_ms: Option<Percentiles>,
-    /// Members a rollout left out (silent, crashed or expelled).
+    /// Members some rollout dropped from their cluster's table (silent, crashed, left or
+    /// expelled).
     pub ejected: usize,
 }
 

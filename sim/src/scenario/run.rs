@@ -160,6 +160,8 @@ pub fn run_scenario(
     let mut anon: BTreeMap<MessageId, SentAnon> = BTreeMap::new();
     let mut answered: BTreeSet<MessageId> = BTreeSet::new();
     let mut gone: BTreeSet<NodeIndex> = BTreeSet::new();
+    // Crashed at some point: a restarted node has its identity but not its membership.
+    let mut crashed: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut expelled: BTreeSet<NodeIndex> = BTreeSet::new();
     let bytes_at_start = bytes_sent(&sim, nodes);
     let mut timeline = vec![Sample {
@@ -254,6 +256,7 @@ pub fn run_scenario(
                         continue;
                     };
                     sim.crash(victim);
+                    crashed.insert(victim);
                     match scenario.churn.restart_after_s {
                         Some(after) => {
                             let at = sim.now() + Duration::from_secs_f64(after);
@@ -332,6 +335,7 @@ pub fn run_scenario(
     }
     let still_in = |n: NodeIndex| {
         !gone.contains(&n)
+            && !crashed.contains(&n)
             && !expelled.contains(&n)
             && sim.is_up(n)
             && !o.removed.iter().any(|r| r.0 == n)
@@ -465,7 +469,7 @@ pub fn run_scenario(
         rollout: Rollouts {
             count: convergence.len(),
             convergence_ms: Percentiles::of(&convergence),
-            ejected: o.removed.iter().filter(|r| r.1 >= start).count(),
+            ejected: o.dropped.values().filter(|&&at| at >= start).count(),
         },
         votes,
         anonymity,
