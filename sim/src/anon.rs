@@ -363,6 +363,16 @@ fn set_cut(sim: &mut Simulation<AnonObserver>, r: NodeIndex, nodes: usize, cut: 
     }
 }
 
+/// The datagram size anonymous frames travel in under `config`: the smallest padding bucket
+/// that holds one (what a link observer sees them as).
+pub(crate) fn anon_bucket(config: &Config) -> usize {
+    *config
+        .pad_buckets
+        .iter()
+        .find(|&&b| frame::payload_capacity(b) >= 560)
+        .unwrap_or(&1200)
+}
+
 /// Runs `scenario` and reports what it measured.
 pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
     let n = scenario.members;
@@ -386,12 +396,7 @@ pub fn run_anon(scenario: &AnonScenario) -> Result<AnonReport, ConfigError> {
         .collect();
     let tap = (scenario.tap && !honest.is_empty())
         .then(|| honest[(sim.rng().next_u64() % honest.len() as u64) as usize]);
-    let anon_bucket = *scenario
-        .config
-        .pad_buckets
-        .iter()
-        .find(|&&b| frame::payload_capacity(b) >= 560)
-        .unwrap_or(&1200);
+    let anon_bucket = anon_bucket(&scenario.config);
     {
         let identifiers = members
             .iter()

@@ -6,9 +6,11 @@
 //! per metric against the varied key, with a 95 % confidence interval over seeds and, for
 //! first-spy precision, the Crowds bound as a line.
 
+use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::scenario::Report;
@@ -36,6 +38,56 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
+/// What frames a chart: its title, axes and where the legend goes.
+struct Frame<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    x: Range<f64>,
+    y: Range<f64>,
+    legend: SeriesLabelPosition,
+}
+
+/// The chart every plot draws on.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws a framed chart into `path`: the frame, then what `series` draws, then the legend.
+fn draw(
+    path: &Path,
+    frame: Frame<'_>,
+    series: impl FnOnce(&mut Chart<'_, '_>) -> Result<(), PlotError>,
+) -> Result<(), PlotError> {
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| failed(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(frame.title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(frame.x, frame.y)
+        .map_err(|e| failed(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(frame.x_label)
+        .y_desc(frame.y_label)
+        .draw()
+        .map_err(|e| failed(path, e))?;
+    series(&mut chart)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(frame.legend)
+        .draw()
+        .map_err(|e| failed(path, e))?;
+    root.present().map_err(|e| failed(path, e))
+}
+
+/// The legend's sample of a line in `color`.
+fn legend_line(color: RGBAColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+}
+
 /// Draws `curves` as lines on one chart.
 pub fn lines(
     path: &Path,
@@ -48,40 +100,28 @@ pub fn lines(
         .iter()
         .flat_map(|c| c.points.iter())
         .fold((0.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| failed(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max.max(1e-9) * 1.05, 0.0..y_max.max(1e-9) * 1.05)
-        .map_err(|e| failed(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(|e| failed(path, e))?;
-    for (i, curve) in curves.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                curve.points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| failed(path, e))?
-            .label(curve.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|e| failed(path, e))?;
-    root.present().map_err(|e| failed(path, e))
+    let frame = Frame {
+        title,
+        x_label,
+        y_label,
+        x: 0.0..x_max.max(1e-9) * 1.05,
+        y: 0.0..y_max.max(1e-9) * 1.05,
+        legend: SeriesLabelPosition::LowerRight,
+    };
+    draw(path, frame, |chart| {
+        for (i, curve) in curves.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    curve.points.iter().copied(),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| failed(path, e))?
+                .label(curve.label.clone())
+                .legend(legend_line(color));
+        }
+        Ok(())
+    })
 }
 
 /// One series of a sweep plot: for each x, the mean and the half-width of its confidence
@@ -118,60 +158,46 @@ pub fn intervals(
         (x_min, x_max)
     };
     let pad = ((x_max - x_min) * 0.05).max(1e-3);
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| failed(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_min - pad..x_max + pad, 0.0..y_max.max(1e-9) * 1.1)
-        .map_err(|e| failed(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(|e| failed(path, e))?;
-    for (i, s) in series.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().map(|p| (p.0, p.1)),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| failed(path, e))?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart
-            .draw_series(
-                s.points.iter().map(|&(x, m, h)| {
+    let frame = Frame {
+        title,
+        x_label,
+        y_label,
+        x: x_min - pad..x_max + pad,
+        y: 0.0..y_max.max(1e-9) * 1.1,
+        legend: SeriesLabelPosition::UpperLeft,
+    };
+    draw(path, frame, |chart| {
+        for (i, s) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| failed(path, e))?
+                .label(s.label.clone())
+                .legend(legend_line(color));
+            chart
+                .draw_series(s.points.iter().map(|&(x, m, h)| {
                     ErrorBar::new_vertical(x, m - h, m, m + h, color.filled(), 8)
-                }),
-            )
-            .map_err(|e| failed(path, e))?;
-    }
-    for (i, c) in reference.iter().enumerate() {
-        let color = Palette99::pick(series.len() + i).to_rgba();
-        chart
-            .draw_series(DashedLineSeries::new(
-                c.points.iter().copied(),
-                6,
-                4,
-                color.stroke_width(2),
-            ))
-            .map_err(|e| failed(path, e))?
-            .label(c.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| failed(path, e))?;
-    root.present().map_err(|e| failed(path, e))
+                }))
+                .map_err(|e| failed(path, e))?;
+        }
+        for (i, c) in reference.iter().enumerate() {
+            let color = Palette99::pick(series.len() + i).to_rgba();
+            chart
+                .draw_series(DashedLineSeries::new(
+                    c.points.iter().copied(),
+                    6,
+                    4,
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| failed(path, e))?
+                .label(c.label.clone())
+                .legend(legend_line(color));
+        }
+        Ok(())
+    })
 }
 
 /// The empirical CDF of sorted `latencies`, scaled to `reach` (the delivery ratio: 1 for the

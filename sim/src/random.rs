@@ -1,5 +1,6 @@
-//! Small draws from the simulation's RNG: an unbiased integer below a bound and a biased coin.
-//! `rand_core` has only raw words; these are the two shapes the engine needs.
+//! Small draws from the simulation's RNG: an unbiased integer below a bound, a uniform float,
+//! a biased coin and a shuffle. `rand_core` has only raw words; these are the shapes the
+//! engine and the scenarios need.
 
 use rand_core::Rng;
 
@@ -27,9 +28,12 @@ pub fn chance<R: Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
     if p >= 1.0 {
         return true;
     }
-    // 53 random bits give a uniform float in [0, 1).
-    let unit = (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-    unit < p
+    unit(rng) < p
+}
+
+/// A uniform float in `[0, 1)`, from 53 random bits.
+pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Shuffles `items` in place (Fisher–Yates).

@@ -338,7 +338,8 @@ impl AnonLayer {
     pub(super) fn send_cover(&mut self, now: Timestamp, view: &AnonView<'_>, ctx: &mut Ctx<'_>) {
         let dummies = self.cover.due(now, ctx.config.cover_rate);
         for _ in 0..dummies {
-            let Some(Hop::Stem(next)) = self.own_hop(now, TrafficClass::Realtime, view, ctx) else {
+            let Some(Hop::Stem(next)) = self.next_hop(now, None, TrafficClass::Realtime, view, ctx)
+            else {
                 continue;
             };
             let Some(addr) = view.addr_of(&next) else {

@@ -76,14 +76,16 @@ impl AnonLayer {
         if class == TrafficClass::Realtime {
             self.cover.voice_sent();
         }
-        let hop = self.own_hop(now, class, view, ctx);
+        let hop = self.next_hop(now, None, class, view, ctx);
         self.forward(now, epoch, packet, None, hop, class, view, ctx);
     }
 
-    /// Where this member's own next packet of `class` goes.
-    pub(super) fn own_hop(
+    /// Where a packet of `class` goes next along the stem: this member's own (`predecessor`
+    /// is `None`) or one that came from `predecessor`.
+    pub(super) fn next_hop(
         &mut self,
         now: Timestamp,
+        predecessor: Option<MemberId>,
         class: TrafficClass,
         view: &AnonView<'_>,
         ctx: &mut Ctx<'_>,
@@ -92,7 +94,7 @@ impl AnonLayer {
         self.routes.next_hop(
             ctx.config.stem_routing,
             view.current.epoch,
-            None,
+            predecessor,
             &live,
             p_stem(class, ctx.config),
             ctx.rng,
@@ -287,38 +289,21 @@ impl AnonLayer {
                 return;
             }
             (Sighting::Returned, RelayPhase::Stem { .. })
-                if ctx.config.stem_routing == StemRouting::Crowds =>
+                if ctx.config.stem_routing != StemRouting::Crowds =>
             {
-                // Crowds paths may revisit a member: each visit is a hop like any other,
-                // which the Crowds analysis (and its bound) assumes.
-                let live = view.live(now, ctx.config);
-                let hop = self.routes.next_hop(
-                    ctx.config.stem_routing,
-                    view.current.epoch,
-                    predecessor,
-                    &live,
-                    p_stem(class, ctx.config),
-                    ctx.rng,
-                );
-                self.forward(now, epoch, packet, predecessor, hop, class, view, ctx);
-            }
-            (Sighting::Returned, RelayPhase::Stem { .. }) => {
                 // The stem looped back here: end it.
                 ctx.stats.anon_fluffs_started += 1;
                 self.keep(now, epoch, &packet, class, ctx);
                 self.fluff(now, epoch, packet, 0, predecessor, class, view, ctx);
             }
-            (Sighting::New, RelayPhase::Stem { .. }) => {
-                self.try_open(now, epoch, &packet, class, view, ctx);
-                let live = view.live(now, ctx.config);
-                let hop = self.routes.next_hop(
-                    ctx.config.stem_routing,
-                    view.current.epoch,
-                    predecessor,
-                    &live,
-                    p_stem(class, ctx.config),
-                    ctx.rng,
-                );
+            (sighting, RelayPhase::Stem { .. }) => {
+                // A new packet, or under Crowds a stem that came back: Crowds paths may
+                // revisit a member, and each visit is a hop like any other, which the Crowds
+                // analysis (and its bound) assumes.
+                if sighting == Sighting::New {
+                    self.try_open(now, epoch, &packet, class, view, ctx);
+                }
+                let hop = self.next_hop(now, predecessor, class, view, ctx);
                 self.forward(now, epoch, packet, predecessor, hop, class, view, ctx);
             }
             (sighting, RelayPhase::Fluff { hops }) => {

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use peerster_core::Timestamp;
-use rand_core::Rng;
 
 use crate::cluster::converged;
+use crate::random::below;
 use crate::{NodeIndex, Observer, Simulation, Topology};
 
 /// Where one cluster's formation stands.
@@ -94,7 +94,7 @@ fn advance<O: Observer>(sim: &mut Simulation<O>, f: &mut Forming) -> bool {
             return false;
         };
         f.next += 1;
-        let contact = f.joined[(sim.rng().next_u64() % f.joined.len() as u64) as usize];
+        let contact = f.joined[below(sim.rng(), f.joined.len() as u64) as usize];
         let addr = sim.addr(contact);
         sim.command(joiner, |node, now| node.connect(now, addr));
         f.current = Some((joiner, contact, sim.now(), false));

@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 use peerster_core::ids::MemberId;
 use peerster_core::wire::cluster::PostPosition;
 use peerster_core::wire::fragment::MessageId;
-use peerster_core::wire::frame;
 use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
-use rand_core::Rng;
 
 use super::anonymity::{self, Crowd};
 use super::formation::form_clusters;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
 use super::spec::Scenario;
+use crate::anon::anon_bucket;
+use crate::random::{below, shuffle, unit};
 use crate::{LinkModel, Network, NodeIndex, SimConfig, Simulation};
 
 /// Where a run is, for progress bars.
@@ -68,11 +68,7 @@ pub fn run_scenario(
     let observer = ScenarioObserver {
         cluster_of: (0..nodes).map(|i| Some(i / members)).collect(),
         keys: vec![Vec::new(); scenario.clusters],
-        anon_bucket: *config
-            .pad_buckets
-            .iter()
-            .find(|&&b| frame::payload_capacity(b) >= 560)
-            .unwrap_or(&1200),
+        anon_bucket: anon_bucket(&config),
         ..ScenarioObserver::default()
     };
     let mut sim = Simulation::with_observer(setup, observer)?;
@@ -93,7 +89,7 @@ pub fn run_scenario(
     let mut liars = BTreeSet::new();
     for cluster in &clusters {
         let mut others: Vec<NodeIndex> = cluster.iter().skip(1).copied().collect();
-        shuffle(&mut sim, &mut others);
+        shuffle(sim.rng(), &mut others);
         let mut cast = others.into_iter();
         for (count, role) in [
             (a.spies, Some(Misbehaviour::Spy)),
@@ -118,7 +114,7 @@ pub fn run_scenario(
     }
     let bad = |n: &NodeIndex| malicious.contains_key(n) || liars.contains(n);
     let mut honest: Vec<NodeIndex> = (0..nodes).filter(|n| !bad(n)).collect();
-    shuffle(&mut sim, &mut honest);
+    shuffle(sim.rng(), &mut honest);
     let taps: BTreeSet<NodeIndex> = honest.iter().take(a.taps).copied().collect();
     let spies: BTreeSet<NodeIndex> = (malicious.iter())
         .filter(|(_, m)| **m == Misbehaviour::Spy)
@@ -142,8 +138,8 @@ pub fn run_scenario(
     let mut draw =
         |sim: &mut Simulation<ScenarioObserver>, count: usize, action: &dyn Fn(usize) -> Action| {
             for _ in 0..count {
-                let at = start + duration.mul_f64(unit(sim));
-                let cluster = (sim.rng().next_u64() % scenario.clusters as u64) as usize;
+                let at = start + duration.mul_f64(unit(sim.rng()));
+                let cluster = below(sim.rng(), scenario.clusters as u64) as usize;
                 actions.push((at, action(cluster)));
             }
         };
@@ -311,10 +307,6 @@ pub fn run_scenario(
             total: end.saturating_since(Timestamp::ZERO),
             events: sim.stats().events,
         });
-        if sim.now() < until {
-            // The queue ran dry: nothing more will happen.
-            break;
-        }
     }
 
     // Scoring.
@@ -540,20 +532,7 @@ fn bytes_sent(sim: &Simulation<ScenarioObserver>, nodes: usize) -> Vec<u64> {
     bytes
 }
 
-/// A uniform draw in [0, 1).
-fn unit(sim: &mut Simulation<ScenarioObserver>) -> f64 {
-    (sim.rng().next_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// A random element of `items`.
 fn pick(sim: &mut Simulation<ScenarioObserver>, items: &[NodeIndex]) -> Option<NodeIndex> {
-    (!items.is_empty()).then(|| items[(sim.rng().next_u64() % items.len() as u64) as usize])
-}
-
-/// Shuffles `items` with the run's randomness.
-fn shuffle(sim: &mut Simulation<ScenarioObserver>, items: &mut [NodeIndex]) {
-    for i in (1..items.len()).rev() {
-        let j = (sim.rng().next_u64() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
+    (!items.is_empty()).then(|| items[below(sim.rng(), items.len() as u64) as usize])
 }
