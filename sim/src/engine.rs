@@ -491,7 +491,7 @@ impl<O: Observer> Simulation<O> {
         };
         let len = incarnations.len();
         while let Some(transmit) = node.poll_transmit() {
-            let (to, payload) = (transmit.destination, transmit.payload);
+            let (to, mut payload) = (transmit.destination, transmit.payload);
             stats.datagrams_sent += 1;
             digest.write_u64(now.as_micros());
             digest.write_u64(i as u64);
@@ -501,6 +501,7 @@ impl<O: Observer> Simulation<O> {
                 stats.dropped_by_observer += 1;
                 continue;
             }
+            observer.on_forward(now, i, to, &mut payload);
             let Some(j) = index_of(to).filter(|&j| j < len) else {
                 stats.to_no_node += 1;
                 continue;

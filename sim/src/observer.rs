@@ -1,5 +1,5 @@
 //! The hook through which workloads, adversaries and metrics watch a run (and an on-path
-//! adversary drops datagrams), and [`Recorder`], an observer that keeps a printable trace.
+//! adversary drops or alters datagrams), and [`Recorder`], an observer that keeps a printable trace.
 
 use std::net::SocketAddr;
 
@@ -37,6 +37,19 @@ pub trait Observer {
         Verdict::Deliver
     }
 
+    /// Node `from`'s datagram to `to`, which [`Observer::on_send`] let through, is about to
+    /// enter the network: an on-path adversary (a malicious relay) may alter it in place.
+    /// Called after the run digest has taken the datagram as sent.
+    fn on_forward(
+        &mut self,
+        at: Timestamp,
+        from: NodeIndex,
+        to: SocketAddr,
+        datagram: &mut Vec<u8>,
+    ) {
+        let _ = (at, from, to, datagram);
+    }
+
     /// `datagram` from node `from` reached node `to` at `at`, which handles it right after.
     fn on_deliver(&mut self, at: Timestamp, from: NodeIndex, to: NodeIndex, datagram: &[u8]) {
         let _ = (at, from, to, datagram);
@@ -61,6 +74,11 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         } else {
             Verdict::Deliver
         }
+    }
+
+    fn on_forward(&mut self, at: Timestamp, from: NodeIndex, to: SocketAddr, d: &mut Vec<u8>) {
+        self.0.on_forward(at, from, to, d);
+        self.1.on_forward(at, from, to, d);
     }
 
     fn on_deliver(&mut self, at: Timestamp, from: NodeIndex, to: NodeIndex, d: &[u8]) {

@@ -189,6 +189,13 @@ impl Conversations {
         }
     }
 
+    /// The reply key a packet's detection tag says it answers, if it is one of ours, without
+    /// using the tag up: a packet whose seal then fails (altered on the way by a malicious
+    /// relay) must not burn the tag of the genuine one.
+    pub(crate) fn tag_owner(&self, tag: &DetectionTag) -> Option<EpochPublic> {
+        self.tags.get(tag).map(|(key, _)| *key)
+    }
+
     /// The reply key a packet's detection tag says it answers, if it is one of ours; the tag
     /// is used up and the window moves on.
     pub(crate) fn match_tag(&mut self, now: Timestamp, tag: &DetectionTag) -> Option<EpochPublic> {
@@ -334,7 +341,16 @@ mod tests {
                 assert_eq!(talk.match_tag(now, tag), Some(key));
             }
         }
+        assert_eq!(talk.tag_owner(&tags[3]), None);
         assert_eq!(talk.match_tag(now, &tags[3]), None, "a tag is used once");
+        let fresh = other.next_answer_tag(now, &key);
+        assert_eq!(talk.tag_owner(&fresh), Some(key));
+        assert_eq!(
+            talk.tag_owner(&fresh),
+            Some(key),
+            "looking does not use it up"
+        );
+        assert_eq!(talk.match_tag(now, &fresh), Some(key));
         assert_eq!(talk.match_tag(now, &[0; 16]), None);
     }
 

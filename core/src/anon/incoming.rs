@@ -41,7 +41,7 @@ impl AnonLayer {
             self.try_open_voice(now, packet, ctx);
             return;
         }
-        if let Some(key) = self.talk.match_tag(now, &packet.tag()) {
+        if let Some(key) = self.talk.tag_owner(&packet.tag()) {
             let opened = self
                 .talk
                 .own_keys
@@ -49,8 +49,10 @@ impl AnonLayer {
                 .and_then(|own| open_anon(&own.secret, view.cluster, packet).ok());
             match opened {
                 Some(payload) => {
+                    self.talk.match_tag(now, &packet.tag());
                     self.on_payload(now, payload, OpenedWith::ReplyKey(key), ctx);
                 }
+                // Altered on the way: the tag stays for the genuine packet.
                 None => ctx.stats.dropped.undecryptable += 1,
             }
             return;

@@ -11,6 +11,7 @@
 //! | [`run`] | [`run_scenario`]: formation, adversaries, workload, churn, scoring |
 //! | [`report`] | [`Report`]: `report.json` and the summary |
 //! | [`sweep`] | [`sweep()`]: a grid of runs over seeds, in parallel, with confidence intervals |
+//! | [`tamper`] | tamperers' attacks on the frames they relay, and the honest refusals counted |
 
 pub mod anonymity;
 pub mod formation;
@@ -19,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod spec;
 pub mod sweep;
+pub mod tamper;
 
 pub use report::Report;
 pub use run::{Progress, run_scenario};

@@ -1,6 +1,6 @@
 //! What a scenario run watches: deliveries, votes, rollouts (every run), and, when the
 //! scenario has adversaries, what spies receive and taps see, beside the omniscient truth of
-//! who created each anonymous packet. Malicious members' drops happen here too.
+//! who created each anonymous packet. Malicious members' drops and alterations happen here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -13,6 +13,10 @@ use peerster_core::wire::fragment::MessageId;
 use peerster_core::wire::{Packet, decode, decode_payload, frame};
 use peerster_core::{Event, Timestamp, VoteOutcome};
 
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
+use super::tamper::{self, Attack, Tampering};
 use crate::{NodeIndex, Observer, Verdict};
 
 /// What one spy coalition saw of one anonymous packet, and who truly made it.
@@ -35,6 +39,8 @@ pub enum Misbehaviour {
     Dropper,
     /// Sends nothing at all.
     Silent,
+    /// Alters every anonymous packet it relays (see [`super::tamper`]).
+    Tamperer,
 }
 
 /// The observer of a scenario run.
@@ -61,6 +67,14 @@ pub struct ScenarioObserver {
     pub(crate) tap_last_in: BTreeMap<NodeIndex, Timestamp>,
     /// Bytes each node handed to the network.
     pub bytes_sent: Vec<u64>,
+    /// The frame a tamperer is sending, opened, with its key: altered in `on_forward`.
+    pub(crate) to_tamper: Option<(ClusterKey, ClusterFrame)>,
+    /// Packets as a tamperer altered them: not anyone's message, so not scored.
+    pub(crate) forged: BTreeSet<PacketDigest>,
+    /// What the tamperers did.
+    pub tampering: Tampering,
+    /// Draws for the frames tamperers seal again.
+    pub(crate) tamper_rng: Option<ChaCha8Rng>,
     /// Post deliveries: (author, position) → (node, when).
     pub posts: Vec<(MemberId, PostPosition, NodeIndex, Timestamp)>,
     /// Anonymous messages opened: (message, node, when, thread).
@@ -87,6 +101,15 @@ pub struct ScenarioObserver {
 impl ScenarioObserver {
     /// The relay inside `datagram`, if it is an anonymous frame of `node`'s cluster.
     fn relay_in(&self, node: NodeIndex, datagram: &[u8]) -> Option<AnonRelay> {
+        match self.frame_in(node, datagram)?.1.body {
+            FrameBody::Anon(relay) => Some(relay),
+            _ => None,
+        }
+    }
+
+    /// The frame of the anonymous size in `datagram`, opened with a key of `node`'s cluster,
+    /// with that key.
+    fn frame_in(&self, node: NodeIndex, datagram: &[u8]) -> Option<(ClusterKey, ClusterFrame)> {
         if datagram.len() != self.anon_bucket {
             return None;
         }
@@ -98,10 +121,7 @@ impl ScenarioObserver {
             if let Ok(payload) = frame::open_frame(key, &sealed)
                 && let Ok(frame) = decode_payload::<ClusterFrame>(&payload)
             {
-                return match frame.body {
-                    FrameBody::Anon(relay) => Some(relay),
-                    _ => None,
-                };
+                return Some((key.clone(), frame));
             }
         }
         None
@@ -121,10 +141,16 @@ impl Observer for ScenarioObserver {
         if !self.open_frames {
             return Verdict::Deliver;
         }
-        let Some(relay) = self.relay_in(from, d) else {
+        let Some((key, frame)) = self.frame_in(from, d) else {
+            return Verdict::Deliver;
+        };
+        let FrameBody::Anon(relay) = &frame.body else {
             return Verdict::Deliver;
         };
         let digest = relay.packet.digest();
+        if self.forged.contains(&digest) {
+            return Verdict::Deliver;
+        }
         let sighting = self.sightings.entry(digest).or_default();
         let origin = *sighting.origin.get_or_insert(from);
         if self.taps.contains(&from) && self.tap_last_in.get(&from) != Some(&at) {
@@ -133,7 +159,27 @@ impl Observer for ScenarioObserver {
         if behaviour == Some(Misbehaviour::Dropper) && origin != from {
             return Verdict::Drop;
         }
+        if behaviour == Some(Misbehaviour::Tamperer) && origin != from {
+            self.to_tamper = Some((key, frame));
+        }
         Verdict::Deliver
+    }
+
+    fn on_forward(&mut self, _: Timestamp, _: NodeIndex, _: SocketAddr, d: &mut Vec<u8>) {
+        let Some((key, frame)) = self.to_tamper.take() else {
+            return;
+        };
+        let t = &mut self.tampering;
+        let attack = Attack::nth(t.frames_altered + t.packets_altered);
+        let rng = self
+            .tamper_rng
+            .get_or_insert_with(|| ChaCha8Rng::seed_from_u64(0));
+        let forged = tamper::alter(d, &key, frame, attack, rng);
+        match attack {
+            Attack::Frame => t.frames_altered += 1,
+            Attack::Packet => t.packets_altered += usize::from(forged.is_some()),
+        }
+        self.forged.extend(forged);
     }
 
     fn on_deliver(&mut self, at: Timestamp, from: NodeIndex, to: NodeIndex, d: &[u8]) {

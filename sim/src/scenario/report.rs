@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::anonymity::Anonymity;
 use super::spec::Scenario;
+use super::tamper::Tampering;
 
 /// Latency percentiles, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -165,6 +166,9 @@ pub struct Report {
     /// What the adversaries could tell (absent without spies or taps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymity: Option<Anonymity>,
+    /// What tamperers altered and how honest members refused it (absent without tamperers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tampering: Option<Tampering>,
     /// Bytes per node over time.
     pub timeline: Vec<Sample>,
     /// Every post and anonymous-message latency, in milliseconds, for the CDF plots.

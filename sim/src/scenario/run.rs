@@ -14,9 +14,12 @@ use super::formation::form_clusters;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
 use super::spec::Scenario;
+use super::tamper::drops_of;
 use crate::anon::anon_bucket;
 use crate::random::{below, shuffle, unit};
 use crate::{LinkModel, Network, NodeIndex, SimConfig, Simulation};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
 
 /// Where a run is, for progress bars.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +98,7 @@ pub fn run_scenario(
             (a.spies, Some(Misbehaviour::Spy)),
             (a.droppers, Some(Misbehaviour::Dropper)),
             (a.silent, Some(Misbehaviour::Silent)),
+            (a.tamperers, Some(Misbehaviour::Tamperer)),
             (a.liars, None),
         ] {
             for node in cast.by_ref().take(count) {
@@ -125,6 +129,7 @@ pub fn run_scenario(
         o.open_frames = !malicious.is_empty() || !taps.is_empty();
         o.malicious = malicious.clone();
         o.taps = taps.clone();
+        o.tamper_rng = Some(ChaCha8Rng::seed_from_u64(scenario.seed));
     }
     refresh_keys(&mut sim, &clusters);
 
@@ -160,6 +165,8 @@ pub fn run_scenario(
     let mut crashed: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut expelled: BTreeSet<NodeIndex> = BTreeSet::new();
     let bytes_at_start = bytes_sent(&sim, nodes);
+    let honest_nodes: Vec<NodeIndex> = (0..nodes).filter(|n| !bad(n)).collect();
+    let drops_at_start = drops_of(&sim, &honest_nodes);
     let mut timeline = vec![Sample {
         t_s: 0.0,
         bytes_per_node: 0.0,
@@ -427,6 +434,8 @@ pub fn run_scenario(
         }
         scored
     });
+    let tampering = (a.tamperers > 0)
+        .then(|| (o.tampering.clone()).with_drops(&drops_at_start, &drops_of(&sim, &honest_nodes)));
     let spent = bytes_sent(&sim, nodes);
     let per_node: Vec<u64> = (spent.iter().zip(&bytes_at_start))
         .map(|(a, b)| a.saturating_sub(*b))
@@ -465,6 +474,7 @@ pub fn run_scenario(
         },
         votes,
         anonymity,
+        tampering,
         timeline,
         latencies: Latencies {
             chat: chat_latencies,

@@ -258,6 +258,10 @@ pub struct AdversarySpec {
     pub silent: usize,
     /// Malicious members per cluster that lie as vote authorities (yes and no swapped).
     pub liars: usize,
+    /// Malicious members per cluster that alter every anonymous packet they relay (a bit of
+    /// the sealed frame, or of the packet inside a frame sealed again; see
+    /// [`super::tamper`]).
+    pub tamperers: usize,
 }
 
 impl Scenario {
@@ -337,10 +341,10 @@ impl Scenario {
             return invalid("anon.p_stem", "must be at least 0 and below 1");
         }
         let a = &self.adversary;
-        if a.spies + a.droppers + a.silent + a.liars >= members.max(1) {
+        if a.spies + a.droppers + a.silent + a.liars + a.tamperers >= members.max(1) {
             return invalid(
                 "adversary",
-                "spies, droppers, silent and liars must leave at least one honest member per cluster besides the founder",
+                "spies, droppers, silent, liars and tamperers must leave at least one honest member per cluster besides the founder",
             );
         }
         if a.taps > self.nodes() {
