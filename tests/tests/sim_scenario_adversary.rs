@@ -38,3 +38,35 @@ fn tampered_packets_are_refused_and_nothing_wrong_is_delivered() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert!(json.pointer("/tampering/undecryptable").is_some());
 }
+
+#[test]
+fn a_global_observer_does_at_least_as_well_as_taps_on_a_subset() {
+    let report = run(&["adversary.taps=2", "adversary.global_observer=true"]);
+    let a = report.anonymity.as_ref().expect("anonymity figures");
+    let (tap_p, tap_r) = (a.tap_precision.unwrap(), a.tap_recall.unwrap());
+    let (global_p, global_r) = (
+        a.global_observer_precision.expect("global precision"),
+        a.global_observer_recall.expect("global recall"),
+    );
+    assert!(global_p >= tap_p && global_r >= tap_r, "{a:?}");
+    // Relays pass packets on at the instant they get them and no cover traffic hides a
+    // creator's unprompted send: timing alone names most creators.
+    assert!(global_r >= 0.5 && global_p >= 0.5, "{a:?}");
+    assert_eq!(
+        a.messages_observed, 0,
+        "no spy, nothing seen inside a frame"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert!(json.pointer("/anonymity/global_observer_recall").is_some());
+    let only_global = run(&["adversary.global_observer=true"]);
+    let a = only_global
+        .anonymity
+        .as_ref()
+        .expect("a global observer alone");
+    assert_eq!(a.tap_precision, None);
+    assert_eq!(
+        a.global_observer_recall,
+        Some(global_r),
+        "taps change nothing"
+    );
+}

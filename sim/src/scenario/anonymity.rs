@@ -50,6 +50,13 @@ pub struct Anonymity {
     /// Share of the tapped nodes' own packets the taps named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tap_recall: Option<f64>,
+    /// Share of the global passive observer's guesses (the taps' estimator on every node)
+    /// that were right; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_observer_precision: Option<f64>,
+    /// Share of all packets the global passive observer rightly named the creator of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_observer_recall: Option<f64>,
 }
 
 /// The public parameters the adversary knows: members, spies, stem probability.
@@ -176,6 +183,8 @@ pub fn score<K>(
         messages_total: total,
         tap_precision: None,
         tap_recall: None,
+        global_observer_precision: None,
+        global_observer_recall: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`spec`] | [`Scenario`]: the file's keys, their defaults and `--set` overrides |
+//! | [`eavesdrop`] | the taps' and the global passive observer's estimator from sizes and times |
 //! | [`formation`] | every cluster formed side by side, joins decided by votes |
 //! | [`observe`] | the run's observer: deliveries, votes, rollouts, spies, taps, drops |
 //! | [`anonymity`] | the first-spy and posterior-entropy estimators, scored |
@@ -14,6 +15,7 @@
 //! | [`tamper`] | tamperers' attacks on the frames they relay, and the honest refusals counted |
 
 pub mod anonymity;
+pub mod eavesdrop;
 pub mod formation;
 pub mod observe;
 pub mod report;

@@ -16,6 +16,7 @@ use peerster_core::{Event, Timestamp, VoteOutcome};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 
+use super::eavesdrop::Eavesdropper;
 use super::tamper::{self, Attack, Tampering};
 use crate::{NodeIndex, Observer, Verdict};
 
@@ -60,11 +61,10 @@ pub struct ScenarioObserver {
     pub(crate) anon_bucket: usize,
     /// Every anonymous packet relayed, by digest.
     pub sightings: BTreeMap<PacketDigest, Sighting>,
-    /// The taps' guesses: packet digest (from the truth, to score them) → the tapped node
-    /// named its creator, and whether rightly.
-    pub tap_guesses: BTreeMap<PacketDigest, bool>,
-    /// When each tapped node last received a datagram of the anonymous size.
-    pub(crate) tap_last_in: BTreeMap<NodeIndex, Timestamp>,
+    /// What the taps saw of the tapped nodes, and guessed.
+    pub tapped: Eavesdropper,
+    /// What the global passive observer saw of every node, and guessed (when there is one).
+    pub global: Option<Eavesdropper>,
     /// Bytes each node handed to the network.
     pub bytes_sent: Vec<u64>,
     /// The frame a tamperer is sending, opened, with its key: altered in `on_forward`.
@@ -153,8 +153,11 @@ impl Observer for ScenarioObserver {
         }
         let sighting = self.sightings.entry(digest).or_default();
         let origin = *sighting.origin.get_or_insert(from);
-        if self.taps.contains(&from) && self.tap_last_in.get(&from) != Some(&at) {
-            self.tap_guesses.entry(digest).or_insert(origin == from);
+        if self.taps.contains(&from) {
+            self.tapped.sent(from, at, digest, origin);
+        }
+        if let Some(global) = &mut self.global {
+            global.sent(from, at, digest, origin);
         }
         if behaviour == Some(Misbehaviour::Dropper) && origin != from {
             return Verdict::Drop;
@@ -183,8 +186,13 @@ impl Observer for ScenarioObserver {
     }
 
     fn on_deliver(&mut self, at: Timestamp, from: NodeIndex, to: NodeIndex, d: &[u8]) {
-        if self.taps.contains(&to) && d.len() == self.anon_bucket {
-            self.tap_last_in.insert(to, at);
+        if d.len() == self.anon_bucket {
+            if self.taps.contains(&to) {
+                self.tapped.received(to, at);
+            }
+            if let Some(global) = &mut self.global {
+                global.received(to, at);
+            }
         }
         if self.malicious.get(&to) != Some(&Misbehaviour::Spy) {
             return;

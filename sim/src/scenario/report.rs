@@ -163,7 +163,7 @@ pub struct Report {
     /// Votes (absent when the workload opens none and none opened).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub votes: Option<Votes>,
-    /// What the adversaries could tell (absent without spies or taps).
+    /// What the adversaries could tell (absent without spies, taps or a global observer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymity: Option<Anonymity>,
     /// What tamperers altered and how honest members refused it (absent without tamperers).

@@ -10,6 +10,7 @@ use peerster_core::wire::fragment::MessageId;
 use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
 
 use super::anonymity::{self, Crowd};
+use super::eavesdrop::Eavesdropper;
 use super::formation::form_clusters;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
@@ -126,7 +127,8 @@ pub fn run_scenario(
         .collect();
     {
         let o = sim.observer_mut();
-        o.open_frames = !malicious.is_empty() || !taps.is_empty();
+        o.open_frames = !malicious.is_empty() || !taps.is_empty() || a.global_observer;
+        o.global = a.global_observer.then(Eavesdropper::default);
         o.malicious = malicious.clone();
         o.taps = taps.clone();
         o.tamper_rng = Some(ChaCha8Rng::seed_from_u64(scenario.seed));
@@ -415,7 +417,7 @@ pub fn run_scenario(
         }
     });
     // Anonymity.
-    let anonymity = (!spies.is_empty() || !taps.is_empty()).then(|| {
+    let anonymity = (!spies.is_empty() || !taps.is_empty() || a.global_observer).then(|| {
         let spies_per_cluster = a.spies;
         let p_forward = config.p_stem;
         let mut scored = anonymity::score(&o.sightings, &spies, |_| Crowd {
@@ -424,13 +426,12 @@ pub fn run_scenario(
             p_forward,
         });
         if !taps.is_empty() {
-            let right = o.tap_guesses.values().filter(|&&r| r).count();
-            let own = (o.sightings.values())
-                .filter(|s| s.origin.is_some_and(|n| taps.contains(&n)))
-                .count();
-            scored.tap_precision =
-                (!o.tap_guesses.is_empty()).then(|| right as f64 / o.tap_guesses.len() as f64);
-            scored.tap_recall = (own > 0).then(|| right as f64 / own as f64);
+            scored.tap_precision = o.tapped.precision();
+            scored.tap_recall = o.tapped.recall(&o.sightings, |n| taps.contains(&n));
+        }
+        if let Some(global) = &o.global {
+            scored.global_observer_precision = global.precision();
+            scored.global_observer_recall = global.recall(&o.sightings, |_| true);
         }
         scored
     });

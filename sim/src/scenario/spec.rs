@@ -262,6 +262,9 @@ pub struct AdversarySpec {
     /// the sealed frame, or of the packet inside a frame sealed again; see
     /// [`super::tamper`]).
     pub tamperers: usize,
+    /// A global passive observer: sees the size and time of every datagram on every link
+    /// and names creators with the taps' estimator (see [`super::eavesdrop`]).
+    pub global_observer: bool,
 }
 
 impl Scenario {
