@@ -70,3 +70,20 @@ fn a_global_observer_does_at_least_as_well_as_taps_on_a_subset() {
         "taps change nothing"
     );
 }
+
+#[test]
+fn nodes_join_during_the_run_by_vote_and_count_only_after_joining() {
+    let report = run(&["churn.joins=3", "workload.posts=30"]);
+    let joins = report.joins.as_ref().expect("join figures");
+    assert_eq!((joins.requested, joins.joined), (3, 3), "{joins:?}");
+    assert!(joins.latency_ms.is_some_and(|l| l.max > 0.0), "{joins:?}");
+    let votes = report.votes.as_ref().expect("the joins were voted on");
+    assert!(votes.opened >= 3 && votes.passed >= 3, "{votes:?}");
+    assert_eq!(votes.wrong_outcomes, 0);
+    assert_eq!(report.members_joined, 7, "formation alone");
+    // Posts to the joiners count from their joining on, and none is wrong.
+    assert_eq!(report.chat.delivery_ratio, 1.0, "{}", report.summary());
+    assert_eq!(report.chat.wrong_deliveries, 0, "{}", report.summary());
+    assert_eq!(report.anon.wrong_deliveries, 0, "{}", report.summary());
+    assert!(run(&[]).joins.is_none(), "no join, no join figures");
+}

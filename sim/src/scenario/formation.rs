@@ -87,6 +87,22 @@ pub fn form_clusters<O: Observer>(
     forming.into_iter().map(|f| f.joined).collect()
 }
 
+/// Whether `joiner` holds the announcement of `contact`, a connected peer (a join request
+/// needs it).
+pub fn knows_announcement<O: Observer>(
+    sim: &Simulation<O>,
+    joiner: NodeIndex,
+    contact: NodeIndex,
+) -> bool {
+    let addr = sim.addr(contact);
+    sim.node(joiner).is_some_and(|n| {
+        n.peer(&addr).is_some_and(|p| {
+            let identity = p.identity;
+            n.announcements().any(|a| a.origin == identity)
+        })
+    })
+}
+
 /// Moves one cluster's formation on; returns whether it still has work.
 fn advance<O: Observer>(sim: &mut Simulation<O>, f: &mut Forming) -> bool {
     if f.current.is_none() {
@@ -108,13 +124,7 @@ fn advance<O: Observer>(sim: &mut Simulation<O>, f: &mut Forming) -> bool {
         return true;
     }
     if !asked {
-        let known = sim.node(joiner).is_some_and(|n| {
-            n.peer(&addr).is_some_and(|p| {
-                let identity = p.identity;
-                n.announcements().any(|a| a.origin == identity)
-            })
-        });
-        if known {
+        if knows_announcement(sim, joiner, contact) {
             let mut ok = false;
             sim.command(joiner, |node, now| ok = node.join(now, addr).is_ok());
             f.current = ok.then_some((joiner, contact, since, true));

@@ -7,6 +7,7 @@
 //! | [`spec`] | [`Scenario`]: the file's keys, their defaults and `--set` overrides |
 //! | [`eavesdrop`] | the taps' and the global passive observer's estimator from sizes and times |
 //! | [`formation`] | every cluster formed side by side, joins decided by votes |
+//! | [`joins`] | new nodes joining a cluster during the run, each by a vote |
 //! | [`observe`] | the run's observer: deliveries, votes, rollouts, spies, taps, drops |
 //! | [`anonymity`] | the first-spy and posterior-entropy estimators, scored |
 //! | [`run`] | [`run_scenario`]: formation, adversaries, workload, churn, scoring |
@@ -17,6 +18,7 @@
 pub mod anonymity;
 pub mod eavesdrop;
 pub mod formation;
+pub mod joins;
 pub mod observe;
 pub mod report;
 pub mod run;

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::anonymity::Anonymity;
+use super::joins::JoinReport;
 use super::spec::Scenario;
 use super::tamper::Tampering;
 
@@ -166,6 +167,9 @@ pub struct Report {
     /// What the adversaries could tell (absent without spies, taps or a global observer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymity: Option<Anonymity>,
+    /// New nodes that joined during the run (absent without `churn.joins`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joins: Option<JoinReport>,
     /// What tamperers altered and how honest members refused it (absent without tamperers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tampering: Option<Tampering>,

@@ -12,6 +12,7 @@ use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
 use super::anonymity::{self, Crowd};
 use super::eavesdrop::Eavesdropper;
 use super::formation::form_clusters;
+use super::joins::Joins;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
 use super::spec::Scenario;
@@ -42,6 +43,7 @@ enum Action {
     Crash,
     Restart(NodeIndex),
     Leave,
+    Join(usize),
 }
 
 /// A message the workload sent.
@@ -76,13 +78,14 @@ pub fn run_scenario(
         ..ScenarioObserver::default()
     };
     let mut sim = Simulation::with_observer(setup, observer)?;
-    let clusters = form_clusters(
+    let mut clusters = form_clusters(
         &mut sim,
         scenario.clusters,
         members,
         scenario.topology.degree,
     );
     let formation = sim.now().saturating_since(Timestamp::ZERO);
+    let members_joined = clusters.iter().map(Vec::len).sum();
     sim.run_for(Duration::from_secs(5));
     sim.network_mut().set_default_link(scenario.link_model());
 
@@ -155,6 +158,7 @@ pub fn run_scenario(
     draw(&mut sim, w.expulsions, &Action::Expel);
     draw(&mut sim, scenario.churn.crashes, &|_| Action::Crash);
     draw(&mut sim, scenario.churn.leaves, &|_| Action::Leave);
+    draw(&mut sim, scenario.churn.joins, &Action::Join);
     actions.sort();
     let mut actions: std::collections::VecDeque<_> = actions.into();
 
@@ -166,6 +170,7 @@ pub fn run_scenario(
     // Crashed at some point: a restarted node has its identity but not its membership.
     let mut crashed: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut expelled: BTreeSet<NodeIndex> = BTreeSet::new();
+    let mut joins = Joins::default();
     let bytes_at_start = bytes_sent(&sim, nodes);
     let honest_nodes: Vec<NodeIndex> = (0..nodes).filter(|n| !bad(n)).collect();
     let drops_at_start = drops_of(&sim, &honest_nodes);
@@ -287,11 +292,18 @@ pub fn run_scenario(
                     });
                     gone.insert(leaver);
                 }
+                Action::Join(c) => {
+                    let candidates = live(&sim, c);
+                    if let Some(contact) = pick(&mut sim, &candidates) {
+                        joins.start(&mut sim, c, contact);
+                    }
+                }
             }
         }
         let next_action = actions.front().map_or(end, |(at, _)| *at);
         let until = next_action.min(end).min(sim.now() + SLICE).max(sim.now());
         sim.run_until(until);
+        joins.advance(&mut sim, &mut clusters);
         if sim.observer().open_frames {
             refresh_keys(&mut sim, &clusters);
         }
@@ -327,7 +339,8 @@ pub fn run_scenario(
     let mut seen_posts: BTreeSet<(MemberId, PostPosition, NodeIndex)> = BTreeSet::new();
     for &(author, position, node, at) in &o.posts {
         if let Some(&(sent_at, cluster)) = posts.get(&(author, position)) {
-            if node / members != cluster || !seen_posts.insert((author, position, node)) {
+            let in_cluster = o.cluster_of.get(node).copied().flatten() == Some(cluster);
+            if !in_cluster || !seen_posts.insert((author, position, node)) {
                 chat_wrong += 1;
             } else {
                 chat_latencies.push(at.saturating_since(sent_at));
@@ -343,9 +356,11 @@ pub fn run_scenario(
     };
     let mut wanted = 0usize;
     let mut got = 0usize;
-    for (&(author, position), &(_, cluster)) in &posts {
+    for (&(author, position), &(sent_at, cluster)) in &posts {
         for &n in &clusters[cluster] {
-            if sim.identity(n).member_id() == author || !still_in(n) || !is_honest(n) {
+            // A joiner counts only for posts sent once it was a member.
+            let later = joins.joined_at(n).is_some_and(|at| at > sent_at);
+            if sim.identity(n).member_id() == author || !still_in(n) || !is_honest(n) || later {
                 continue;
             }
             wanted += 1;
@@ -449,7 +464,7 @@ pub fn run_scenario(
         seed: scenario.seed,
         nodes,
         clusters: scenario.clusters,
-        members_joined: clusters.iter().map(Vec::len).sum(),
+        members_joined,
         events: stats.events,
         events_per_s: stats.events as f64 / wall_s.max(1e-9),
         wall_s,
@@ -476,6 +491,7 @@ pub fn run_scenario(
         votes,
         anonymity,
         tampering,
+        joins: (scenario.churn.joins > 0).then(|| joins.report()),
         timeline,
         latencies: Latencies {
             chat: chat_latencies,

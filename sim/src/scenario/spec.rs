@@ -176,6 +176,9 @@ pub struct ChurnSpec {
     pub restart_after_s: Option<f64>,
     /// Members that leave their cluster.
     pub leaves: usize,
+    /// New nodes that each join a random cluster at a random time, through a member and a
+    /// vote of the cluster.
+    pub joins: usize,
 }
 
 /// What the members do during the workload, at uniformly random times.
@@ -296,7 +299,7 @@ impl Scenario {
         if !(1..=256).contains(&members) {
             return invalid("cluster.members", "must be 1 to 256");
         }
-        if self.nodes() > 200_000 {
+        if self.nodes() + self.churn.joins > 200_000 {
             return invalid(
                 "clusters",
                 "clusters * cluster.members must be at most 200000",
