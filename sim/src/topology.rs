@@ -123,6 +123,18 @@ impl Topology {
         self.neighbours[b].push(a);
     }
 
+    /// The graph over `len` nodes with the given `edges` (pairs of node indices, in either
+    /// order); self-loops, repeated edges and indices not below `len` are left out.
+    pub fn from_edges(len: usize, edges: &[[NodeIndex; 2]]) -> Topology {
+        let mut topology = Topology::empty(len);
+        for &[a, b] in edges {
+            if a != b && a < len && b < len && !topology.has_edge(a, b) {
+                topology.add_edge(a, b);
+            }
+        }
+        topology
+    }
+
     /// Whether `a` and `b` are neighbours.
     pub fn has_edge(&self, a: NodeIndex, b: NodeIndex) -> bool {
         self.neighbours[a].contains(&b)

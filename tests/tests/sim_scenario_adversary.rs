@@ -87,3 +87,30 @@ fn nodes_join_during_the_run_by_vote_and_count_only_after_joining() {
     assert_eq!(report.anon.wrong_deliveries, 0, "{}", report.summary());
     assert!(run(&[]).joins.is_none(), "no join, no join figures");
 }
+
+#[test]
+fn an_explicit_overlay_is_used_and_bad_edges_are_named() {
+    let chain = "topology.edges=[[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 6]]";
+    let report = run(&[chain]);
+    assert_eq!(report.members_joined, 7, "{}", report.summary());
+    assert_eq!(report.chat.delivery_ratio, 1.0, "{}", report.summary());
+    assert_eq!(report.anon.delivery_ratio, 1.0, "{}", report.summary());
+    assert_eq!(report.config.topology.edges.len(), 6);
+    assert_ne!(report.digest, run(&[]).digest, "not the random overlay");
+    let error = Scenario::from_toml(BASE, &["topology.edges=[[0, 7]]".into()]).unwrap_err();
+    assert!(error.to_string().contains("topology.edges"), "{error}");
+}
+
+#[test]
+fn tamperers_observer_and_joins_keep_the_report_byte_identical() {
+    let keys = [
+        "adversary.tamperers=1",
+        "adversary.global_observer=true",
+        "churn.joins=2",
+        "link.jitter_ms=3",
+    ];
+    assert_eq!(
+        run(&keys).deterministic_json(),
+        run(&keys).deterministic_json()
+    );
+}

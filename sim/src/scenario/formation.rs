@@ -1,4 +1,4 @@
-//! Forming every cluster of a scenario at once: nodes connect along one random overlay, and
+//! Forming every cluster of a scenario at once: nodes connect along one overlay, and
 //! in each cluster the founder founds it and the others join one by one through a random
 //! member, the clusters all joining side by side (so that forming 200 clusters takes the
 //! simulated time of forming one).
@@ -37,18 +37,17 @@ fn check_every(nodes: usize) -> Duration {
 }
 
 /// Forms `clusters` clusters of `members` nodes each (cluster `c` is nodes
-/// `c * members .. (c + 1) * members`) and returns each cluster's members, founder first.
-pub fn form_clusters<O: Observer>(
+/// `c * members .. (c + 1) * members`) on `topology` (a joiner also connects to the member
+/// it joins through, so the overlay need not be connected), and returns each cluster's
+/// members, founder first.
+pub fn form_clusters_on<O: Observer>(
     sim: &mut Simulation<O>,
     clusters: usize,
     members: usize,
-    degree: usize,
+    topology: &Topology,
 ) -> Vec<Vec<NodeIndex>> {
     let nodes = clusters * members;
-    if nodes > 1 {
-        let topology = Topology::random_connected(nodes, degree.min(nodes - 1), sim.rng());
-        sim.connect_topology(&topology);
-    }
+    sim.connect_topology(topology);
     for i in 0..nodes {
         sim.command(i, |node, now| {
             // A short ASCII name is always within the bound.

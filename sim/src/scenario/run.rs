@@ -11,7 +11,7 @@ use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
 
 use super::anonymity::{self, Crowd};
 use super::eavesdrop::Eavesdropper;
-use super::formation::form_clusters;
+use super::formation::form_clusters_on;
 use super::joins::Joins;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
@@ -78,12 +78,8 @@ pub fn run_scenario(
         ..ScenarioObserver::default()
     };
     let mut sim = Simulation::with_observer(setup, observer)?;
-    let mut clusters = form_clusters(
-        &mut sim,
-        scenario.clusters,
-        members,
-        scenario.topology.degree,
-    );
+    let overlay = scenario.overlay(sim.rng());
+    let mut clusters = form_clusters_on(&mut sim, scenario.clusters, members, &overlay);
     let formation = sim.now().saturating_since(Timestamp::ZERO);
     let members_joined = clusters.iter().map(Vec::len).sum();
     sim.run_for(Duration::from_secs(5));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use peerster_core::{Config, StemRouting};
 use serde::{Deserialize, Serialize};
 
-use crate::{GilbertElliott, LinkModel, Loss};
+use crate::{GilbertElliott, LinkModel, Loss, Topology};
 
 /// Why a scenario could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -107,11 +107,17 @@ impl Default for ClusterSpec {
 pub struct TopologySpec {
     /// Degree of the random connected graph the nodes first connect along.
     pub degree: usize,
+    /// Explicit overlay edges, pairs of node indices, instead of the random graph (empty: the
+    /// random graph of `degree`).
+    pub edges: Vec<[usize; 2]>,
 }
 
 impl Default for TopologySpec {
     fn default() -> Self {
-        TopologySpec { degree: 4 }
+        TopologySpec {
+            degree: 4,
+            edges: Vec::new(),
+        }
     }
 }
 
@@ -338,6 +344,17 @@ impl Scenario {
         {
             return invalid("churn.restart_after_s", "must be a non-negative number");
         }
+        if let Some([a, b]) = (self.topology.edges.iter())
+            .find(|[a, b]| a == b || *a >= self.nodes() || *b >= self.nodes())
+        {
+            return Err(ScenarioError::Invalid {
+                key: "topology.edges",
+                problem: format!(
+                    "edge [{a}, {b}]: node indices must differ and be below {} (clusters * cluster.members)",
+                    self.nodes()
+                ),
+            });
+        }
         if self.churn.crashes + self.churn.leaves > self.nodes() {
             return invalid("churn", "more crashes and leaves than nodes");
         }
@@ -375,6 +392,19 @@ impl Scenario {
     /// Simulated settling time.
     pub fn settle(&self) -> Duration {
         Duration::from_secs_f64(self.settle_s)
+    }
+
+    /// The overlay the nodes first connect along: the explicit `topology.edges`, or a random
+    /// connected graph of `topology.degree` drawn from `rng`.
+    pub fn overlay<R: rand_core::Rng + ?Sized>(&self, rng: &mut R) -> Topology {
+        let nodes = self.nodes();
+        if !self.topology.edges.is_empty() {
+            return Topology::from_edges(nodes, &self.topology.edges);
+        }
+        if nodes < 2 {
+            return Topology::empty(nodes);
+        }
+        Topology::random_connected(nodes, self.topology.degree.min(nodes - 1), rng)
     }
 
     /// The model of every link while the workload runs.
@@ -453,6 +483,7 @@ fn parse_value(raw: &str) -> Option<toml::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_core::SeedableRng;
 
     #[test]
     fn an_empty_file_is_the_default_scenario() {
@@ -487,6 +518,25 @@ mod tests {
         assert!(matches!(error, ScenarioError::NotATable(..)), "{error}");
         let error = Scenario::from_toml("", &["nokey".into()]).unwrap_err();
         assert!(matches!(error, ScenarioError::BadOverride(..)), "{error}");
+    }
+
+    #[test]
+    fn explicit_edges_are_the_overlay_and_bad_indices_are_named() {
+        let text = "[cluster]\nmembers = 4\n[topology]\nedges = [[0, 1], [2, 1], [3, 0]]\n";
+        let s = Scenario::from_toml(text, &[]).unwrap();
+        let overlay = s.overlay(&mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
+        assert_eq!(overlay.edges(), &[(1, 0), (2, 1), (3, 0)]);
+        assert!(!overlay.has_edge(2, 3));
+        for bad in ["[[0, 4]]", "[[2, 2]]"] {
+            let error = Scenario::from_toml(text, &[format!("topology.edges={bad}")]).unwrap_err();
+            assert!(error.to_string().contains("topology.edges"), "{error}");
+        }
+        let random = Scenario::from_toml("[cluster]\nmembers = 6\n", &[]).unwrap();
+        let overlay = random.overlay(&mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
+        assert!(
+            overlay.is_connected() && overlay.edges().len() == 12,
+            "degree 4 over 6"
+        );
     }
 
     #[test]
