@@ -273,6 +273,7 @@ impl Report {
                 a.messages_total
             );
         }
+        s.push_str(&self.adversary_summary());
         let _ = writeln!(
             s,
             "  cost: {:.0} B per node (p99 {:.0}); {} events, {:.0} events/s, {:.1} s wall for {:.0} s simulated",
@@ -283,6 +284,46 @@ impl Report {
             self.wall_s,
             self.sim_s
         );
+        s
+    }
+}
+
+impl Report {
+    /// The summary lines of joins, tampering and the eavesdroppers, where the run had them.
+    fn adversary_summary(&self) -> String {
+        let mut s = String::new();
+        let opt = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.3}"));
+        if let Some(j) = &self.joins {
+            let _ = writeln!(
+                s,
+                "  joins: {} of {} joined, {}",
+                j.joined,
+                j.requested,
+                j.latency_ms.map_or("-".into(), |l| format!(
+                    "p50 {:.0} ms, max {:.0} ms",
+                    l.p50, l.max
+                ))
+            );
+        }
+        if let Some(t) = &self.tampering {
+            let _ = writeln!(
+                s,
+                "  tampering: {} seals broken, {} packets altered; honest refusals: {} undecryptable, {} malformed, {} bad signatures",
+                t.frames_altered, t.packets_altered, t.undecryptable, t.malformed, t.bad_signature
+            );
+        }
+        if let Some(a) = &self.anonymity
+            && (a.tap_precision.is_some() || a.global_observer_precision.is_some())
+        {
+            let _ = writeln!(
+                s,
+                "  eavesdroppers: taps precision {}, recall {}; global observer precision {}, recall {}",
+                opt(a.tap_precision),
+                opt(a.tap_recall),
+                opt(a.global_observer_precision),
+                opt(a.global_observer_recall)
+            );
+        }
         s
     }
 }
