@@ -13,7 +13,8 @@ use super::observe::ScenarioObserver;
 use super::report::Percentiles;
 use crate::{NodeIndex, Simulation};
 
-/// How long a join may take before it is given up.
+/// How long a new node may take to learn its contact's announcement before its join is given
+/// up.
 const JOIN_DEADLINE: Duration = Duration::from_secs(60);
 
 /// One join in progress.
@@ -93,7 +94,9 @@ impl Joins {
                 clusters[j.cluster].push(j.node);
                 continue;
             }
-            if now >= j.since + JOIN_DEADLINE || !sim.is_up(j.contact) {
+            // Not asked yet and no way to: given up. Once asked, the vote decides, however
+            // long it takes and whatever becomes of the contact.
+            if !j.asked && (now >= j.since + JOIN_DEADLINE || !sim.is_up(j.contact)) {
                 continue;
             }
             if !j.asked {
