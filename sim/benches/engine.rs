@@ -105,6 +105,7 @@ fn bench(nodes: usize) {
         network: Network::new(
             LinkModel::ideal(Duration::from_millis(20)).with_jitter(Duration::from_millis(10)),
         ),
+        signature_memo: true,
     };
     let started = Instant::now();
     let mut sim = Simulation::new(setup).expect("valid config");

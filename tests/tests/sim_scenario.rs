@@ -56,6 +56,23 @@ fn a_run_delivers_and_reports_what_it_exercised() {
 }
 
 #[test]
+fn prearranged_clusters_run_like_clusters_formed_by_votes() {
+    let report = run_scenario(
+        &small(&["clusters=3", "cluster.formation=\"prearranged\""]),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(report.members_joined, 24, "{}", report.summary());
+    assert_eq!(report.chat.delivery_ratio, 1.0, "{}", report.summary());
+    assert_eq!(report.anon.delivery_ratio, 1.0, "{}", report.summary());
+    assert_eq!(
+        report.chat.wrong_deliveries + report.anon.wrong_deliveries,
+        0
+    );
+    assert_eq!(report.rollout.ejected, 0, "{}", report.summary());
+}
+
+#[test]
 fn spies_and_taps_are_scored_and_silent_members_are_ejected() {
     let report = run_scenario(
         &small(&[

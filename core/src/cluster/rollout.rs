@@ -16,7 +16,7 @@
 //! and a member that installed the other reinstalls from the previous epoch, which it keeps
 //! for `rollout_grace`. A rollout of a higher epoch always wins.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tracing::{debug, info};
 
@@ -196,13 +196,55 @@ impl Membership {
         if self.leading.is_some() || self.resumed_unconfirmed {
             return None;
         }
-        let order = self.current.leader_order(&self.leaving());
-        let position = order.iter().position(|id| *id == self.me)?;
         // Our turn comes once every leader before us that is still alive has had one: at the
         // first time `t` with `t >= due + live(t) × rollout_timeout`, where `live(t)` counts
         // the members before us not yet silent at `t`. After a mass crash the survivors do not
         // wait for each of the dead in order.
         let due = self.rollout_due(config);
+        let leaving = self.leaving();
+        // This runs at every poll of the node's deadline: first the common case, where none
+        // of the leaders before us goes silent before all of them have had their turn, in one
+        // pass without allocating.
+        let mut ahead = 0u32;
+        let mut first_silent: Option<Timestamp> = None;
+        let mut found = false;
+        for id in self.current.ranked_members() {
+            if leaving.contains(id) {
+                continue;
+            }
+            if *id == self.me {
+                found = true;
+                break;
+            }
+            if let Some(entry) = self.current.table.get(id) {
+                ahead += 1;
+                let silent = entry.last_heard + config.member_timeout;
+                first_silent = Some(first_silent.map_or(silent, |s| s.min(silent)));
+            }
+        }
+        if !found {
+            return None;
+        }
+        let after_all = due + config.rollout_timeout * ahead;
+        let at = if first_silent.is_none_or(|s| s > after_all) {
+            after_all
+        } else {
+            self.lead_at_with_silent(due, &leaving, config)
+        };
+        debug_assert_eq!(at, self.lead_at_with_silent(due, &leaving, config));
+        Some(at.max(self.quiet_until))
+    }
+
+    /// [`Membership::lead_at`] in general, for when leaders before us go silent before their
+    /// turns are over.
+    fn lead_at_with_silent(
+        &self,
+        due: Timestamp,
+        leaving: &BTreeSet<MemberId>,
+        config: &crate::Config,
+    ) -> Timestamp {
+        let order = self.current.leader_order(leaving);
+        let position = order.iter().position(|id| *id == self.me).unwrap_or(0);
         let mut silent_at: Vec<Timestamp> = order[..position]
             .iter()
             .filter_map(|id| self.current.table.get(id))
@@ -215,11 +257,10 @@ impl Membership {
             .chain(silent_at.iter().copied().filter(|&s| s >= due))
             .collect();
         candidates.sort_unstable();
-        let at = candidates
+        candidates
             .into_iter()
             .find(|&t| due + config.rollout_timeout * live(t) as u32 <= t)
-            .unwrap_or(due);
-        Some(at.max(self.quiet_until))
+            .unwrap_or(due)
     }
 
     /// How many of `members` this member will not have found silent by `at`.
@@ -436,7 +477,7 @@ impl Membership {
                 return Continue::Stay;
             }
         };
-        if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx.config) {
+        if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx) {
             fault.count(ctx.stats);
             return Continue::Stay;
         }
@@ -484,8 +525,9 @@ impl Membership {
         base: &EpochState,
         base_installed: Timestamp,
         rollout: &Signed<Rollout>,
-        config: &crate::Config,
+        ctx: &Ctx<'_>,
     ) -> Result<(), RolloutFault> {
+        let config = ctx.config;
         let body = &rollout.body;
         if body.cluster != self.cluster {
             return Err(RolloutFault::Stale);
@@ -516,7 +558,7 @@ impl Membership {
             }
         }
         rollout
-            .verify(&leader.identity)
+            .verify_with(&leader.identity, ctx.verifier)
             .map_err(|_| RolloutFault::BadSignature)?;
         // Every change of the table is backed by a vote (or is a departure).
         check_decisions(body, base)

@@ -77,6 +77,7 @@ pub fn run_scenario(
         scenario.clusters,
         members,
         scenario.topology.degree,
+        scenario.cluster.formation,
     );
     let formation = sim.now().saturating_since(Timestamp::ZERO);
     sim.run_for(Duration::from_secs(5));

@@ -93,12 +93,31 @@ impl Default for Scenario {
 pub struct ClusterSpec {
     /// Members per cluster, the founder included.
     pub members: usize,
+    /// How the clusters come to be before the run.
+    pub formation: Formation,
 }
 
 impl Default for ClusterSpec {
     fn default() -> Self {
-        ClusterSpec { members: 10 }
+        ClusterSpec {
+            members: 10,
+            formation: Formation::Votes,
+        }
     }
+}
+
+/// How a scenario's clusters are formed before its workload starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Formation {
+    /// Through the protocol: the founder founds, the others join one by one, each join
+    /// decided by a vote of the members so far (the default).
+    Votes,
+    /// Already formed: every member starts in the founding epoch with the same key and
+    /// table, as if the cluster had formed by votes and every node had then restarted (core's
+    /// cluster-state restore). For runs whose subject is the steady state at a size where
+    /// forming by votes would cost more than the run.
+    Prearranged,
 }
 
 /// The overlay.
