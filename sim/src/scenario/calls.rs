@@ -215,10 +215,10 @@ impl CallWorkload {
                 continue;
             };
             // The frame came from the other end.
-            let Some(from) = call.ends.iter().find(|e| e.node != node) else {
+            let Some(to) = call.ends.iter().position(|e| e.node == node) else {
                 continue;
             };
-            if let Some(sent) = from.sent.get(seq as usize) {
+            if let Some(sent) = call.ends[1 - to].sent.get(seq as usize) {
                 self.received += 1;
                 self.latencies.push(at.saturating_since(*sent));
             }
