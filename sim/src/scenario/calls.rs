@@ -252,7 +252,8 @@ impl CallWorkload {
             }
             let caller = &call.ends[0];
             if call.hang_up_at.is_none()
-                && ((caller.next_frame.is_none() && !caller.sent.is_empty())
+                // Done talking (or unable to: crashed, or its call ended), or never answered.
+                && ((caller.next_frame.is_none() && (call.answered || !caller.sent.is_empty()))
                     || (!call.answered && now >= call.placed + RING_LIMIT))
             {
                 call.hang_up_at = Some(now + TAIL);
@@ -279,8 +280,6 @@ impl CallWorkload {
             .flat_map(|c| &c.ends)
             .map(|e| e.sent.len() as u64)
             .sum();
-        let mut latencies = self.latencies.clone();
-        latencies.sort();
         Some(Calls {
             count: self.placed,
             answered: self.calls.values().filter(|c| c.answered).count(),
@@ -291,7 +290,7 @@ impl CallWorkload {
             } else {
                 1.0 - self.received as f64 / sent as f64
             },
-            latency_ms: Percentiles::of(&latencies),
+            latency_ms: Percentiles::of(&self.latencies),
         })
     }
 
@@ -313,4 +312,27 @@ impl Call {
 /// Bytes of one 20 ms frame at `codec`'s bitrate.
 pub fn frame_bytes(codec: &CodecConfig) -> usize {
     (codec.bitrate_bps as usize / 8) / (1000 / FRAME.as_millis() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_the_size_of_the_bitrate() {
+        assert_eq!(frame_bytes(&CodecConfig::default()), 60);
+        let config = CodecConfig {
+            bitrate_bps: 64_000,
+            ..CodecConfig::default()
+        };
+        assert_eq!(frame_bytes(&config), 160);
+        assert_eq!(CallWorkload::new(3.0).frames_per_call, 150);
+    }
+
+    #[test]
+    fn no_call_placed_scores_nothing_and_sleeps() {
+        let calls = CallWorkload::new(10.0);
+        assert_eq!(calls.score(), None);
+        assert_eq!(calls.next_wake(Timestamp::ZERO), None);
+    }
 }
