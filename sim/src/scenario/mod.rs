@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`spec`] | [`Scenario`]: the file's keys, their defaults and `--set` overrides |
 //! | [`formation`] | every cluster formed side by side, joins decided by votes |
+//! | [`calls`] | voice calls of the workload: placed, answered, framed, hung up, scored |
 //! | [`observe`] | the run's observer: deliveries, votes, rollouts, spies, taps, drops |
 //! | [`anonymity`] | the first-spy and posterior-entropy estimators, scored |
 //! | [`run`] | [`run_scenario`]: formation, adversaries, workload, churn, scoring |
@@ -13,6 +14,7 @@
 //! | [`sweep`] | [`sweep()`]: a grid of runs over seeds, in parallel, with confidence intervals |
 
 pub mod anonymity;
+pub mod calls;
 pub mod formation;
 pub mod observe;
 pub mod report;

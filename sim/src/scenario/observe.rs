@@ -13,6 +13,7 @@ use peerster_core::wire::fragment::MessageId;
 use peerster_core::wire::{Packet, decode, decode_payload, frame};
 use peerster_core::{Event, Timestamp, VoteOutcome};
 
+use super::calls::CallLog;
 use crate::{NodeIndex, Observer, Verdict};
 
 /// What one spy coalition saw of one anonymous packet, and who truly made it.
@@ -82,6 +83,8 @@ pub struct ScenarioObserver {
     pub removed: Vec<(NodeIndex, Timestamp)>,
     /// Members some rollout dropped from the table, with the first time one was seen.
     pub dropped: BTreeMap<MemberId, Timestamp>,
+    /// Call events not yet handed to the call workload.
+    pub(crate) calls: CallLog,
 }
 
 impl ScenarioObserver {
@@ -154,6 +157,7 @@ impl Observer for ScenarioObserver {
     }
 
     fn on_event(&mut self, at: Timestamp, node: NodeIndex, event: &Event) {
+        self.calls.on_event(at, node, event);
         match event {
             Event::Post {
                 author, position, ..

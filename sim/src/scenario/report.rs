@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::anonymity::Anonymity;
+use super::calls::Calls;
 use super::spec::Scenario;
 
 /// Latency percentiles, in milliseconds.
@@ -165,6 +166,9 @@ pub struct Report {
     /// What the adversaries could tell (absent without spies or taps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymity: Option<Anonymity>,
+    /// Voice calls (absent when the workload places none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Calls>,
     /// Bytes per node over time.
     pub timeline: Vec<Sample>,
     /// Every post and anonymous-message latency, in milliseconds, for the CDF plots.
@@ -183,6 +187,8 @@ pub struct Latencies {
     pub chat: Vec<Duration>,
     /// Anonymous-message latencies.
     pub anon: Vec<Duration>,
+    /// Voice-frame latencies.
+    pub calls: Vec<Duration>,
 }
 
 impl Report {
@@ -263,6 +269,18 @@ impl Report {
                 a.max_entropy_bits,
                 a.messages_observed,
                 a.messages_total
+            );
+        }
+        if let Some(c) = &self.calls {
+            let _ = writeln!(
+                s,
+                "  calls: {} placed, {} answered, {} of {} voice frames received ({:.2} % lost), latency {}",
+                c.count,
+                c.answered,
+                c.frames_received,
+                c.frames_sent,
+                pct(c.frames_lost_ratio),
+                lat(&c.latency_ms)
             );
         }
         let _ = writeln!(

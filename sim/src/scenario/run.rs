@@ -10,6 +10,7 @@ use peerster_core::wire::fragment::MessageId;
 use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
 
 use super::anonymity::{self, Crowd};
+use super::calls::CallWorkload;
 use super::formation::form_clusters;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
@@ -38,6 +39,7 @@ enum Action {
     Crash,
     Restart(NodeIndex),
     Leave,
+    Call(usize),
 }
 
 /// A message the workload sent.
@@ -149,10 +151,12 @@ pub fn run_scenario(
     draw(&mut sim, w.expulsions, &Action::Expel);
     draw(&mut sim, scenario.churn.crashes, &|_| Action::Crash);
     draw(&mut sim, scenario.churn.leaves, &|_| Action::Leave);
+    draw(&mut sim, w.calls, &Action::Call);
     actions.sort();
     let mut actions: std::collections::VecDeque<_> = actions.into();
 
     let text = "x".repeat(w.text_bytes);
+    let mut calls = CallWorkload::new(w.call_s);
     let mut posts: BTreeMap<(MemberId, PostPosition), (Timestamp, usize)> = BTreeMap::new();
     let mut anon: BTreeMap<MessageId, SentAnon> = BTreeMap::new();
     let mut answered: BTreeSet<MessageId> = BTreeSet::new();
@@ -265,6 +269,10 @@ pub fn run_scenario(
                         }
                     }
                 }
+                Action::Call(c) => {
+                    let candidates = live(&sim, c);
+                    calls.place(&mut sim, &candidates);
+                }
                 Action::Restart(node) => sim.restart(node),
                 Action::Leave => {
                     let candidates: Vec<NodeIndex> = (0..nodes)
@@ -283,7 +291,9 @@ pub fn run_scenario(
         }
         let next_action = actions.front().map_or(end, |(at, _)| *at);
         let until = next_action.min(end).min(sim.now() + SLICE).max(sim.now());
+        let until = calls.next_wake(sim.now()).map_or(until, |t| t.min(until));
         sim.run_until(until);
+        calls.step(&mut sim);
         if sim.observer().open_frames {
             refresh_keys(&mut sim, &clusters);
         }
@@ -466,10 +476,12 @@ pub fn run_scenario(
         },
         votes,
         anonymity,
+        calls: calls.score(),
         timeline,
         latencies: Latencies {
             chat: chat_latencies,
             anon: anon_latencies,
+            calls: calls.latencies(),
         },
         config: scenario.clone(),
         digest: format!("{:016x}", sim.digest()),

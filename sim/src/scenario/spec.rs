@@ -213,6 +213,11 @@ pub struct WorkloadSpec {
     /// Expulsion votes over the run: a random honest member proposes to expel a random other
     /// member of its cluster.
     pub expulsions: usize,
+    /// Voice calls over the run, each from a random live honest member to another member of
+    /// its cluster (see [`super::calls`]).
+    pub calls: usize,
+    /// Seconds each call talks (both ends send a frame every 20 ms).
+    pub call_s: f64,
 }
 
 impl Default for WorkloadSpec {
@@ -223,7 +228,28 @@ impl Default for WorkloadSpec {
             replies: true,
             text_bytes: 100,
             expulsions: 0,
+            calls: 0,
+            call_s: 10.0,
         }
+    }
+}
+
+impl WorkloadSpec {
+    /// Checks the call keys' ranges.
+    fn check_calls(&self) -> Result<(), ScenarioError> {
+        if self.calls > 100_000 {
+            return Err(ScenarioError::Invalid {
+                key: "workload.calls",
+                problem: "must be at most 100000".into(),
+            });
+        }
+        if !(self.call_s.is_finite() && (0.02..=3600.0).contains(&self.call_s)) {
+            return Err(ScenarioError::Invalid {
+                key: "workload.call_s",
+                problem: "must be 0.02 to 3600 seconds".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -365,6 +391,7 @@ impl Scenario {
         if a.taps > self.nodes() {
             return invalid("adversary.taps", "more taps than nodes");
         }
+        self.workload.check_calls()?;
         if self.workload.text_bytes > 16_384 {
             return invalid("workload.text_bytes", "must be at most 16384");
         }
