@@ -156,11 +156,6 @@ impl EpochState {
         )
     }
 
-    /// Every member of the epoch in the leader order.
-    pub(crate) fn ranked_members(&self) -> impl Iterator<Item = &MemberId> {
-        self.ranked.iter().map(|(_, id)| id)
-    }
-
     /// The members in the order they lead the rollout out of this epoch, `excluded` (members
     /// known to be leaving) left out.
     pub(crate) fn leader_order(&self, excluded: &BTreeSet<MemberId>) -> Vec<MemberId> {

@@ -715,7 +715,6 @@ impl ClusterLayer {
             }
             for t in [
                 m.previous.as_ref().map(|p| p.until),
-                m.rollout_timeout(config),
                 m.floods.next_expiry(),
                 m.contacts
                     .values()
@@ -727,6 +726,10 @@ impl ClusterLayer {
             .into_iter()
             .flatten()
             {
+                at = at.min(t);
+            }
+            // Last, so that it is computed only if it comes before everything else.
+            if let Some(t) = m.rollout_timeout(config, at) {
                 at = at.min(t);
             }
             at

@@ -16,7 +16,8 @@
 //! and a member that installed the other reinstalls from the previous epoch, which it keeps
 //! for `rollout_grace`. A rollout of a higher epoch always wins.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use tracing::{debug, info};
 
@@ -191,60 +192,30 @@ impl Membership {
         due.max(self.installed_at + config.rollout_settle)
     }
 
-    /// When this member takes the lead of the rollout, unless it already leads it.
-    pub(crate) fn lead_at(&self, config: &crate::Config) -> Option<Timestamp> {
+    /// When this member takes the lead of the rollout, if that is before `bound`: `None` if
+    /// it already leads it, never will in this epoch, or will not before `bound`.
+    ///
+    /// Every poll of the node's deadline asks this, and the exact time costs a sort of the
+    /// leaders before us; it is never earlier than the time the rollout is due, which costs
+    /// one pass, so a `bound` already earlier than that (the next heartbeat, say) settles it.
+    pub(crate) fn lead_before(
+        &self,
+        config: &crate::Config,
+        bound: Timestamp,
+    ) -> Option<Timestamp> {
         if self.leading.is_some() || self.resumed_unconfirmed {
             return None;
         }
+        let due = self.rollout_due(config);
+        if due.max(self.quiet_until) >= bound {
+            return None;
+        }
+        let order = self.current.leader_order(&self.leaving());
+        let position = order.iter().position(|id| *id == self.me)?;
         // Our turn comes once every leader before us that is still alive has had one: at the
         // first time `t` with `t >= due + live(t) × rollout_timeout`, where `live(t)` counts
         // the members before us not yet silent at `t`. After a mass crash the survivors do not
         // wait for each of the dead in order.
-        let due = self.rollout_due(config);
-        let leaving = self.leaving();
-        // This runs at every poll of the node's deadline: first the common case, where none
-        // of the leaders before us goes silent before all of them have had their turn, in one
-        // pass without allocating.
-        let mut ahead = 0u32;
-        let mut first_silent: Option<Timestamp> = None;
-        let mut found = false;
-        for id in self.current.ranked_members() {
-            if leaving.contains(id) {
-                continue;
-            }
-            if *id == self.me {
-                found = true;
-                break;
-            }
-            if let Some(entry) = self.current.table.get(id) {
-                ahead += 1;
-                let silent = entry.last_heard + config.member_timeout;
-                first_silent = Some(first_silent.map_or(silent, |s| s.min(silent)));
-            }
-        }
-        if !found {
-            return None;
-        }
-        let after_all = due + config.rollout_timeout * ahead;
-        let at = if first_silent.is_none_or(|s| s > after_all) {
-            after_all
-        } else {
-            self.lead_at_with_silent(due, &leaving, config)
-        };
-        debug_assert_eq!(at, self.lead_at_with_silent(due, &leaving, config));
-        Some(at.max(self.quiet_until))
-    }
-
-    /// [`Membership::lead_at`] in general, for when leaders before us go silent before their
-    /// turns are over.
-    fn lead_at_with_silent(
-        &self,
-        due: Timestamp,
-        leaving: &BTreeSet<MemberId>,
-        config: &crate::Config,
-    ) -> Timestamp {
-        let order = self.current.leader_order(leaving);
-        let position = order.iter().position(|id| *id == self.me).unwrap_or(0);
         let mut silent_at: Vec<Timestamp> = order[..position]
             .iter()
             .filter_map(|id| self.current.table.get(id))
@@ -257,10 +228,11 @@ impl Membership {
             .chain(silent_at.iter().copied().filter(|&s| s >= due))
             .collect();
         candidates.sort_unstable();
-        candidates
+        let at = candidates
             .into_iter()
             .find(|&t| due + config.rollout_timeout * live(t) as u32 <= t)
-            .unwrap_or(due)
+            .unwrap_or(due);
+        Some(at.max(self.quiet_until)).filter(|&at| at < bound)
     }
 
     /// How many of `members` this member will not have found silent by `at`.
@@ -276,17 +248,25 @@ impl Membership {
             .count()
     }
 
-    /// The next deadline of the rollout machinery.
-    pub(crate) fn rollout_timeout(&self, config: &crate::Config) -> Option<Timestamp> {
+    /// The next deadline of the rollout machinery, if it is before `bound` (the node's
+    /// earliest other deadline).
+    pub(crate) fn rollout_timeout(
+        &self,
+        config: &crate::Config,
+        bound: Timestamp,
+    ) -> Option<Timestamp> {
         match &self.leading {
             Some(leading) => Some(leading.next_request.min(leading.finalize_at)),
-            None => self.lead_at(config),
+            None => self.lead_before(config, bound),
         }
     }
 
     /// Starts, drives and finishes the rollout this member leads.
     pub(crate) fn handle_rollout_timers(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) -> Continue {
-        if self.lead_at(ctx.config).is_some_and(|at| now >= at) {
+        if self
+            .lead_before(ctx.config, now + Duration::from_micros(1))
+            .is_some()
+        {
             let target = self.current.epoch.next();
             info!(cluster = %self.cluster, %target, "leading a key rollout");
             self.leading = Some(Leading {
