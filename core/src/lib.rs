@@ -87,6 +87,8 @@ pub mod wire;
 
 pub use anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 pub use call::{CallEnd, CallId, CallInfo, CallOptions, CallRole, CallState};
+#[cfg(feature = "test-hooks")]
+pub use cluster::PrearrangedMember;
 pub use cluster::{
     CLUSTER_STATE_VERSION, ClusterInfo, ClusterState, ClusterStateError, MemberInfo,
 };

@@ -1,6 +1,7 @@
 //! [`Node`]: the sans-IO state machine a host drives.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -10,7 +11,8 @@ use crate::anon::{AnonFailure, AnonOptions, AnonSent, AnonymityEstimate};
 use crate::call::{CallEnd, CallId, CallInfo, CallOptions};
 use crate::cluster::{ClusterInfo, ClusterLayer, ClusterState, ClusterStateError};
 use crate::config::{Config, ConfigError};
-use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity};
+use crate::crypto::memo::Verifier;
+use crate::crypto::{EpochPublic, IdentityKey, PublicIdentity, SignatureMemo};
 use crate::ids::{ClusterId, Epoch, MemberId};
 use crate::outbox::Outbox;
 use crate::overlay::{Overlay, Peer};
@@ -350,6 +352,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) rng: &'a mut ChaCha20Rng,
     pub(crate) out: &'a mut Outbox,
     pub(crate) stats: &'a mut Stats,
+    /// How signatures are checked: through the host's memo, if it installed one.
+    pub(crate) verifier: Verifier<'a>,
 }
 
 /// One Peerster node: a deterministic state machine with no I/O.
@@ -368,6 +372,8 @@ pub struct Node {
     cluster: ClusterLayer,
     /// The public half of [`IdentityKey::node_key`], announced to the overlay.
     node_key: EpochPublic,
+    /// The host's memory of valid signatures, shared with its other nodes.
+    signature_memo: Option<Arc<dyn SignatureMemo>>,
 }
 
 impl Node {
@@ -394,7 +400,15 @@ impl Node {
             overlay: Overlay::new(now),
             cluster,
             node_key,
+            signature_memo: None,
         })
+    }
+
+    /// Has this node check signatures through `memo`, which the host shares among the many
+    /// nodes it runs in one process (a simulator): each distinct signature is then verified
+    /// once. Answers and outputs are the same with or without it (see [`SignatureMemo`]).
+    pub fn set_signature_memo(&mut self, memo: Arc<dyn SignatureMemo>) {
+        self.signature_memo = Some(memo);
     }
 
     /// This node's public identity.
@@ -740,6 +754,7 @@ impl Node {
                 rng: &mut self.rng,
                 out: &mut self.outbox,
                 stats: &mut self.stats,
+                verifier: Verifier::new(self.signature_memo.as_deref()),
             },
         )
     }

@@ -15,6 +15,14 @@ use std::time::{Duration, Instant};
 use peerster_core::Config;
 use peerster_sim::{LinkModel, Network, SimConfig, SimStats, Simulation, Topology};
 
+/// This process's resident memory in bytes, from Linux's `/proc/self/status`.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// One timed stretch of a run.
 struct Phase {
     name: &'static str,
@@ -105,7 +113,9 @@ fn bench(nodes: usize) {
         network: Network::new(
             LinkModel::ideal(Duration::from_millis(20)).with_jitter(Duration::from_millis(10)),
         ),
+        signature_memo: true,
     };
+    let resident_before = resident_bytes();
     let started = Instant::now();
     let mut sim = Simulation::new(setup).expect("valid config");
     let created = started.elapsed();
@@ -137,6 +147,19 @@ fn bench(nodes: usize) {
     );
     handshakes.print(nodes);
     steady.print(nodes);
+    if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
+        let per_node = after.saturating_sub(before) as f64 / nodes as f64;
+        let cpu_per_node_second = steady.cpu.map_or(String::new(), |cpu| {
+            format!(
+                ", {:.1} µs of CPU per node per simulated second in the steady phase",
+                cpu.as_secs_f64() * 1e6 / (nodes as f64 * steady.simulated.as_secs_f64())
+            )
+        });
+        println!(
+            "{nodes:>6} nodes  cost per node: {:.1} KiB resident{cpu_per_node_second}",
+            per_node / 1024.0
+        );
+    }
     let total = Phase {
         name: "total",
         simulated: handshakes.simulated + steady.simulated,

@@ -57,6 +57,7 @@ mod queue;
 mod random;
 pub mod scenario;
 pub mod seeds;
+pub mod signature_memo;
 pub mod spread;
 pub mod topology;
 pub mod vote;

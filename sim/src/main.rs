@@ -10,8 +10,8 @@ mod run_cmd;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use peerster_core::Event;
 use peerster_core::wire;
-use peerster_core::{Config, Event};
 use peerster_sim::cluster::quantile;
 use peerster_sim::{
     AnonScenario, ClusterScenario, LinkModel, Network, Recorder, SimConfig, Simulation,
@@ -549,10 +549,8 @@ fn trace(args: TraceArgs) -> Result<(), Box<dyn std::error::Error>> {
     let n = usize::from(args.nodes);
     let link = link_model(args.latency_ms, args.jitter_ms, args.loss_percent)?;
     let setup = SimConfig {
-        nodes: n,
-        seed: args.seed,
-        config: Config::default(),
         network: Network::new(link),
+        ..SimConfig::new(n, args.seed)
     };
     let mut sim = Simulation::with_observer(setup, Recorder::default())?;
     sim.connect_topology(&Topology::chain(n));

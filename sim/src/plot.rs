@@ -222,6 +222,14 @@ pub fn plot_run(report: &Report, dir: &Path) -> Result<Vec<String>, PlotError> {
             &report.latencies.anon,
             report.anon.delivery_ratio,
         ),
+        (
+            "voice frames",
+            &report.latencies.calls,
+            report
+                .calls
+                .as_ref()
+                .map_or(1.0, |c| 1.0 - c.frames_lost_ratio),
+        ),
     ];
     let present: Vec<_> = kinds.iter().filter(|k| !k.1.is_empty()).collect();
     if !present.is_empty() {

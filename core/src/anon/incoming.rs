@@ -142,7 +142,11 @@ impl AnonLayer {
             None => None,
             Some(s) => {
                 let bytes = signed_bytes(&opened.key(), &message, &thread, &reply_key, &body);
-                if s.identity.verify(&bytes, &s.signature).is_err() {
+                if ctx
+                    .verifier
+                    .verify(&s.identity, &bytes, &s.signature)
+                    .is_err()
+                {
                     ctx.stats.dropped.bad_signature += 1;
                     return;
                 }

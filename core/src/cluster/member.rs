@@ -402,7 +402,7 @@ impl Membership {
             ctx.stats.dropped.stale += 1;
             return false;
         }
-        if signed.verify(&entry.identity).is_err() {
+        if signed.verify_with(&entry.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return false;
         }
@@ -497,7 +497,7 @@ impl Membership {
             ctx.stats.dropped.stale += 1;
             return;
         }
-        if post.verify(&identity).is_err() {
+        if post.verify_with(&identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -670,7 +670,7 @@ impl Membership {
             ctx.stats.dropped.stale += 1;
             return;
         }
-        if offer.verify(&entry.identity).is_err() {
+        if offer.verify_with(&entry.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }

@@ -13,6 +13,8 @@ mod rollout;
 mod state;
 pub(crate) mod transport;
 
+#[cfg(feature = "test-hooks")]
+pub use self::state::PrearrangedMember;
 pub use self::state::{CLUSTER_STATE_VERSION, ClusterState, ClusterStateError};
 
 use std::collections::BTreeMap;
@@ -462,7 +464,7 @@ impl ClusterLayer {
         ctx: &mut Ctx<'_>,
     ) {
         let body = &request.body;
-        if request.verify(&body.joiner).is_err() {
+        if request.verify_with(&body.joiner, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -493,7 +495,10 @@ impl ClusterLayer {
             ctx.stats.dropped.unexpected += 1;
             return;
         }
-        if refusal.verify(&pending.contact_identity).is_err() {
+        if refusal
+            .verify_with(&pending.contact_identity, ctx.verifier)
+            .is_err()
+        {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -571,7 +576,7 @@ impl ClusterLayer {
             ctx.stats.dropped.forged_rollout += 1;
             return;
         };
-        if rollout.verify(&leader.identity).is_err() {
+        if rollout.verify_with(&leader.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -710,7 +715,6 @@ impl ClusterLayer {
             }
             for t in [
                 m.previous.as_ref().map(|p| p.until),
-                m.rollout_timeout(config),
                 m.floods.next_expiry(),
                 m.contacts
                     .values()
@@ -722,6 +726,10 @@ impl ClusterLayer {
             .into_iter()
             .flatten()
             {
+                at = at.min(t);
+            }
+            // Last, so that it is computed only if it comes before everything else.
+            if let Some(t) = m.rollout_timeout(config, at) {
                 at = at.min(t);
             }
             at

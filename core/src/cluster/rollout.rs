@@ -17,6 +17,7 @@
 //! for `rollout_grace`. A rollout of a higher epoch always wins.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use tracing::{debug, info};
 
@@ -191,9 +192,22 @@ impl Membership {
         due.max(self.installed_at + config.rollout_settle)
     }
 
-    /// When this member takes the lead of the rollout, unless it already leads it.
-    pub(crate) fn lead_at(&self, config: &crate::Config) -> Option<Timestamp> {
+    /// When this member takes the lead of the rollout, if that is before `bound`: `None` if
+    /// it already leads it, never will in this epoch, or will not before `bound`.
+    ///
+    /// Every poll of the node's deadline asks this, and the exact time costs a sort of the
+    /// leaders before us; it is never earlier than the time the rollout is due, which costs
+    /// one pass, so a `bound` already earlier than that (the next heartbeat, say) settles it.
+    pub(crate) fn lead_before(
+        &self,
+        config: &crate::Config,
+        bound: Timestamp,
+    ) -> Option<Timestamp> {
         if self.leading.is_some() || self.resumed_unconfirmed {
+            return None;
+        }
+        let due = self.rollout_due(config);
+        if due.max(self.quiet_until) >= bound {
             return None;
         }
         let order = self.current.leader_order(&self.leaving());
@@ -202,7 +216,6 @@ impl Membership {
         // first time `t` with `t >= due + live(t) × rollout_timeout`, where `live(t)` counts
         // the members before us not yet silent at `t`. After a mass crash the survivors do not
         // wait for each of the dead in order.
-        let due = self.rollout_due(config);
         let mut silent_at: Vec<Timestamp> = order[..position]
             .iter()
             .filter_map(|id| self.current.table.get(id))
@@ -219,7 +232,7 @@ impl Membership {
             .into_iter()
             .find(|&t| due + config.rollout_timeout * live(t) as u32 <= t)
             .unwrap_or(due);
-        Some(at.max(self.quiet_until))
+        Some(at.max(self.quiet_until)).filter(|&at| at < bound)
     }
 
     /// How many of `members` this member will not have found silent by `at`.
@@ -235,17 +248,25 @@ impl Membership {
             .count()
     }
 
-    /// The next deadline of the rollout machinery.
-    pub(crate) fn rollout_timeout(&self, config: &crate::Config) -> Option<Timestamp> {
+    /// The next deadline of the rollout machinery, if it is before `bound` (the node's
+    /// earliest other deadline).
+    pub(crate) fn rollout_timeout(
+        &self,
+        config: &crate::Config,
+        bound: Timestamp,
+    ) -> Option<Timestamp> {
         match &self.leading {
             Some(leading) => Some(leading.next_request.min(leading.finalize_at)),
-            None => self.lead_at(config),
+            None => self.lead_before(config, bound),
         }
     }
 
     /// Starts, drives and finishes the rollout this member leads.
     pub(crate) fn handle_rollout_timers(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) -> Continue {
-        if self.lead_at(ctx.config).is_some_and(|at| now >= at) {
+        if self
+            .lead_before(ctx.config, now + Duration::from_micros(1))
+            .is_some()
+        {
             let target = self.current.epoch.next();
             info!(cluster = %self.cluster, %target, "leading a key rollout");
             self.leading = Some(Leading {
@@ -436,7 +457,7 @@ impl Membership {
                 return Continue::Stay;
             }
         };
-        if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx.config) {
+        if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx) {
             fault.count(ctx.stats);
             return Continue::Stay;
         }
@@ -484,8 +505,9 @@ impl Membership {
         base: &EpochState,
         base_installed: Timestamp,
         rollout: &Signed<Rollout>,
-        config: &crate::Config,
+        ctx: &Ctx<'_>,
     ) -> Result<(), RolloutFault> {
+        let config = ctx.config;
         let body = &rollout.body;
         if body.cluster != self.cluster {
             return Err(RolloutFault::Stale);
@@ -516,7 +538,7 @@ impl Membership {
             }
         }
         rollout
-            .verify(&leader.identity)
+            .verify_with(&leader.identity, ctx.verifier)
             .map_err(|_| RolloutFault::BadSignature)?;
         // Every change of the table is backed by a vote (or is a departure).
         check_decisions(body, base)

@@ -321,6 +321,62 @@ impl ClusterState {
     }
 }
 
+/// One member of a cluster set up with [`ClusterState::prearranged`].
+#[cfg(feature = "test-hooks")]
+pub struct PrearrangedMember {
+    /// Its long-term identity.
+    pub identity: PublicIdentity,
+    /// Where the others reach it.
+    pub addr: SocketAddr,
+    /// Its epoch secret for the founding epoch (the others seal rollouts to its public half).
+    pub epoch_secret: EpochSecret,
+}
+
+#[cfg(feature = "test-hooks")]
+impl ClusterState {
+    /// The founding-epoch state of every member of a cluster whose members were agreed outside
+    /// the protocol, in the order of `members`: each member restores its own with
+    /// [`Node::restore_cluster`](crate::Node::restore_cluster) and they are a cluster, as if
+    /// it had been formed by votes and every node restarted. For simulations that start from
+    /// formed clusters (forming 200 clusters of 50 by votes costs far more than the run they
+    /// are formed for); a real cluster only forms by votes, so only the `test-hooks` feature
+    /// has this.
+    pub fn prearranged(
+        cluster: ClusterId,
+        key: &ClusterKey,
+        members: &[PrearrangedMember],
+    ) -> Vec<ClusterState> {
+        let mut table: Vec<SavedMember> = members
+            .iter()
+            .map(|m| SavedMember {
+                identity: m.identity,
+                epoch_key: m.epoch_secret.public(),
+                addr: m.addr.into(),
+                joined: Epoch(0),
+                heartbeat_counter: 0,
+            })
+            .collect();
+        table.sort_by_key(|m| m.identity.member_id());
+        members
+            .iter()
+            .map(|m| ClusterState {
+                cluster,
+                limit: None,
+                epoch: Epoch(0),
+                joined: Epoch(0),
+                key: Secret32(*key.as_bytes()),
+                my_secret: Secret32(*m.epoch_secret.secret_bytes()),
+                leader_rank: super::epoch::FOUNDING_RANK,
+                members: BoundedVec::truncating(table.clone()),
+                offered: BoundedVec::truncating(Vec::new()),
+                heartbeat_counter: 0,
+                last_posted: None,
+                heads: BoundedVec::truncating(Vec::new()),
+            })
+            .collect()
+    }
+}
+
 impl core::fmt::Debug for ClusterState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClusterState")

@@ -21,10 +21,12 @@
 pub mod cluster_aead;
 pub mod identity;
 pub mod kdf;
+pub mod memo;
 pub mod seal;
 
 pub use cluster_aead::ClusterKey;
 pub use identity::{IdentityKey, PublicIdentity, Signature};
+pub use memo::SignatureMemo;
 pub use seal::{EpochPublic, EpochSecret, SEAL_OVERHEAD, seal_to, seal_to_into};
 
 /// Why a cryptographic operation failed.

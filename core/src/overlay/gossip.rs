@@ -91,7 +91,7 @@ impl Gossip {
             ctx.stats.dropped.duplicate += 1;
             return;
         }
-        if announcement.verify().is_err() {
+        if announcement.verify_with(ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }

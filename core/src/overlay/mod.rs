@@ -238,7 +238,11 @@ impl Overlay {
             return;
         }
         let signed = transcript(ACK_LABEL, &outgoing.nonce, &ack.nonce, &us, &ack.identity);
-        if ack.identity.verify(&signed, &ack.signature).is_err() {
+        if ctx
+            .verifier
+            .verify(&ack.identity, &signed, &ack.signature)
+            .is_err()
+        {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }

@@ -281,7 +281,10 @@ impl Votes {
             ctx.stats.dropped.stale += 1;
             return false;
         }
-        if proposal.verify(&proposer.identity).is_err() {
+        if proposal
+            .verify_with(&proposer.identity, ctx.verifier)
+            .is_err()
+        {
             ctx.stats.dropped.bad_signature += 1;
             return false;
         }
@@ -416,7 +419,7 @@ impl Votes {
             ctx.stats.dropped.not_member += 1;
             return;
         };
-        if ballot.verify(&voter.identity).is_err() {
+        if ballot.verify_with(&voter.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
             return;
         }
@@ -503,7 +506,11 @@ impl Votes {
             ctx.stats.dropped.not_member += 1;
             return Vec::new();
         };
-        if published.tally.verify(&authority.identity).is_err() {
+        if published
+            .tally
+            .verify_with(&authority.identity, ctx.verifier)
+            .is_err()
+        {
             ctx.stats.dropped.bad_signature += 1;
             return Vec::new();
         }

@@ -16,6 +16,7 @@ use super::anon::{AnonPacket, AnonRelay, AnonSync};
 use super::fragment::Fragment;
 use super::vote::{Decision, Proposal, PublishedTally};
 use super::{BoundedBytes, BoundedVec, PeerAddr};
+use crate::crypto::memo::Verifier;
 use crate::crypto::{
     ClusterKey, CryptoError, EpochPublic, IdentityKey, PublicIdentity, SEAL_OVERHEAD, Signature,
 };
@@ -66,7 +67,16 @@ impl<T: SignedBody> Signed<T> {
 
     /// Checks that `signer` signed this message.
     pub fn verify(&self, signer: &PublicIdentity) -> Result<(), CryptoError> {
-        signer.verify(&signed_bytes(&self.body), &self.signature)
+        self.verify_with(signer, Verifier::default())
+    }
+
+    /// Checks that `signer` signed this message, through `verifier`.
+    pub(crate) fn verify_with(
+        &self,
+        signer: &PublicIdentity,
+        verifier: Verifier<'_>,
+    ) -> Result<(), CryptoError> {
+        verifier.verify(signer, &signed_bytes(&self.body), &self.signature)
     }
 }
 

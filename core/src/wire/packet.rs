@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::{Deserialize, Serialize};
 
 use super::{BoundedBytes, BoundedVec, MAX_DATAGRAM_SIZE};
+use crate::crypto::memo::Verifier;
 use crate::crypto::{CryptoError, EpochPublic, IdentityKey, PublicIdentity, Signature};
 use crate::ids::MemberId;
 
@@ -202,8 +203,13 @@ impl Announcement {
 
     /// Checks that `origin` signed this announcement.
     pub fn verify(&self) -> Result<(), CryptoError> {
+        self.verify_with(Verifier::default())
+    }
+
+    /// Checks that `origin` signed this announcement, through `verifier`.
+    pub(crate) fn verify_with(&self, verifier: Verifier<'_>) -> Result<(), CryptoError> {
         let signed = Self::signed_bytes(&self.origin, self.seq, &self.body);
-        self.origin.verify(&signed, &self.signature)
+        verifier.verify(&self.origin, &signed, &self.signature)
     }
 
     /// The bytes the signature covers: label, origin, sequence number, encoded body.

@@ -1,12 +1,16 @@
-//! Forming every cluster of a scenario at once: nodes connect along one overlay, and
-//! in each cluster the founder founds it and the others join one by one through a random
-//! member, the clusters all joining side by side (so that forming 200 clusters takes the
-//! simulated time of forming one).
+//! Forming every cluster of a scenario at once: nodes connect along one overlay (random, or given), and
+//! in each cluster either the founder founds it and the others join one by one through a
+//! random member, the clusters all joining side by side (so that forming 200 clusters takes
+//! the simulated time of forming one), or every member starts in a prearranged cluster.
 
 use std::time::Duration;
 
-use peerster_core::Timestamp;
+use peerster_core::crypto::{ClusterKey, EpochSecret};
+use peerster_core::ids::ClusterId;
+use peerster_core::{ClusterState, PrearrangedMember, Timestamp};
+use rand_core::Rng;
 
+use super::spec::Formation;
 use crate::cluster::converged;
 use crate::random::below;
 use crate::{NodeIndex, Observer, Simulation, Topology};
@@ -38,23 +42,85 @@ fn check_every(nodes: usize) -> Duration {
 
 /// Forms `clusters` clusters of `members` nodes each (cluster `c` is nodes
 /// `c * members .. (c + 1) * members`) on `topology` (a joiner also connects to the member
-/// it joins through, so the overlay need not be connected), and returns each cluster's
-/// members, founder first.
-pub fn form_clusters_on<O: Observer>(
+/// it joins through, so the overlay need not be connected) as `formation` says, and returns
+/// each cluster's members, founder first.
+pub fn form_clusters<O: Observer>(
     sim: &mut Simulation<O>,
     clusters: usize,
     members: usize,
     topology: &Topology,
+    formation: Formation,
 ) -> Vec<Vec<NodeIndex>> {
     let nodes = clusters * members;
     sim.connect_topology(topology);
-    for i in 0..nodes {
-        sim.command(i, |node, now| {
-            // A short ASCII name is always within the bound.
-            let _ = node.announce(now, &format!("n{i}"));
-        });
+    // A joiner needs its contact's announcement (it carries the key the request is sealed
+    // to); prearranged clusters have no joiner, and every announcement flooding every node
+    // is quadratic in the overlay's size.
+    if formation == Formation::Votes {
+        for i in 0..nodes {
+            sim.command(i, |node, now| {
+                // A short ASCII name is always within the bound.
+                let _ = node.announce(now, &format!("n{i}"));
+            });
+        }
     }
     sim.run_for(Duration::from_secs(5));
+    match formation {
+        Formation::Votes => form_by_votes(sim, clusters, members),
+        Formation::Prearranged => prearrange(sim, clusters, members),
+    }
+}
+
+/// Starts every member in its cluster's founding epoch, with one key and table per cluster
+/// drawn from the scenario's randomness, and lets the first heartbeats confirm it.
+fn prearrange<O: Observer>(
+    sim: &mut Simulation<O>,
+    clusters: usize,
+    members: usize,
+) -> Vec<Vec<NodeIndex>> {
+    let mut formed = Vec::with_capacity(clusters);
+    for c in 0..clusters {
+        let nodes: Vec<NodeIndex> = (c * members..(c + 1) * members).collect();
+        let cluster = ClusterId(sim.rng().next_u64());
+        let key = ClusterKey::from_bytes(random_bytes(sim));
+        let table: Vec<PrearrangedMember> = nodes
+            .iter()
+            .map(|&n| PrearrangedMember {
+                identity: sim.identity(n),
+                addr: sim.addr(n),
+                epoch_secret: EpochSecret::from_bytes(random_bytes(sim)),
+            })
+            .collect();
+        let states = ClusterState::prearranged(cluster, &key, &table);
+        let mut restored = Vec::with_capacity(members);
+        for (&n, state) in nodes.iter().zip(&states) {
+            let mut ok = false;
+            sim.command(n, |node, now| ok = node.restore_cluster(now, state).is_ok());
+            if ok {
+                restored.push(n);
+            }
+        }
+        formed.push(restored);
+    }
+    // Members confirm one another with their first heartbeats.
+    sim.run_for(Duration::from_secs(1));
+    formed
+}
+
+/// 32 bytes from the scenario's randomness.
+fn random_bytes<O: Observer>(sim: &mut Simulation<O>) -> [u8; 32] {
+    let mut bytes = [0; 32];
+    sim.rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Forms the clusters through the protocol, every join decided by a vote.
+fn form_by_votes<O: Observer>(
+    sim: &mut Simulation<O>,
+    clusters: usize,
+    members: usize,
+) -> Vec<Vec<NodeIndex>> {
+    let nodes = clusters * members;
     let mut forming: Vec<Forming> = (0..clusters)
         .map(|c| {
             let nodes: Vec<NodeIndex> = (c * members..(c + 1) * members).collect();

@@ -61,6 +61,11 @@ impl Joins {
         let cluster_of = &mut sim.observer_mut().cluster_of;
         cluster_of.resize(node + 1, None);
         cluster_of[node] = Some(cluster);
+        // The joiner needs the contact's announcement (prearranged clusters never announced).
+        sim.command(contact, |n, now| {
+            // A short ASCII name is always within the bound.
+            let _ = n.announce(now, &format!("n{contact}"));
+        });
         let addr = sim.addr(contact);
         sim.command(node, |n, now| {
             n.connect(now, addr);

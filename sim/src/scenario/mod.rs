@@ -8,6 +8,7 @@
 //! | [`eavesdrop`] | the taps' and the global passive observer's estimator from sizes and times |
 //! | [`formation`] | every cluster formed side by side, joins decided by votes |
 //! | [`joins`] | new nodes joining a cluster during the run, each by a vote |
+//! | [`calls`] | voice calls of the workload: placed, answered, framed, hung up, scored |
 //! | [`observe`] | the run's observer: deliveries, votes, rollouts, spies, taps, drops |
 //! | [`anonymity`] | the first-spy and posterior-entropy estimators, scored |
 //! | [`run`] | [`run_scenario`]: formation, adversaries, workload, churn, scoring |
@@ -16,6 +17,7 @@
 //! | [`tamper`] | tamperers' attacks on the frames they relay, and the honest refusals counted |
 
 pub mod anonymity;
+pub mod calls;
 pub mod eavesdrop;
 pub mod formation;
 pub mod joins;

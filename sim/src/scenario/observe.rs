@@ -16,6 +16,7 @@ use peerster_core::{Event, Timestamp, VoteOutcome};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 
+use super::calls::CallLog;
 use super::eavesdrop::Eavesdropper;
 use super::tamper::{self, Attack, Tampering};
 use crate::{NodeIndex, Observer, Verdict};
@@ -96,6 +97,8 @@ pub struct ScenarioObserver {
     pub removed: Vec<(NodeIndex, Timestamp)>,
     /// Members some rollout dropped from the table, with the first time one was seen.
     pub dropped: BTreeMap<MemberId, Timestamp>,
+    /// Call events not yet handed to the call workload.
+    pub(crate) calls: CallLog,
 }
 
 impl ScenarioObserver {
@@ -208,6 +211,7 @@ impl Observer for ScenarioObserver {
     }
 
     fn on_event(&mut self, at: Timestamp, node: NodeIndex, event: &Event) {
+        self.calls.on_event(at, node, event);
         match event {
             Event::Post {
                 author, position, ..

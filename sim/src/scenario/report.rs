@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::anonymity::Anonymity;
+use super::calls::Calls;
 use super::joins::JoinReport;
 use super::spec::Scenario;
 use super::tamper::Tampering;
@@ -173,6 +174,9 @@ pub struct Report {
     /// What tamperers altered and how honest members refused it (absent without tamperers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tampering: Option<Tampering>,
+    /// Voice calls (absent when the workload places none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Calls>,
     /// Bytes per node over time.
     pub timeline: Vec<Sample>,
     /// Every post and anonymous-message latency, in milliseconds, for the CDF plots.
@@ -191,6 +195,8 @@ pub struct Latencies {
     pub chat: Vec<Duration>,
     /// Anonymous-message latencies.
     pub anon: Vec<Duration>,
+    /// Voice-frame latencies.
+    pub calls: Vec<Duration>,
 }
 
 impl Report {
@@ -274,6 +280,18 @@ impl Report {
             );
         }
         s.push_str(&self.adversary_summary());
+        if let Some(c) = &self.calls {
+            let _ = writeln!(
+                s,
+                "  calls: {} placed, {} answered, {} of {} voice frames received ({:.2} % lost), latency {}",
+                c.count,
+                c.answered,
+                c.frames_received,
+                c.frames_sent,
+                pct(c.frames_lost_ratio),
+                lat(&c.latency_ms)
+            );
+        }
         let _ = writeln!(
             s,
             "  cost: {:.0} B per node (p99 {:.0}); {} events, {:.0} events/s, {:.1} s wall for {:.0} s simulated",

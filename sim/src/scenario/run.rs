@@ -10,8 +10,9 @@ use peerster_core::wire::fragment::MessageId;
 use peerster_core::{AnonOptions, ConfigError, Node, Timestamp, VoteOutcome};
 
 use super::anonymity::{self, Crowd};
+use super::calls::CallWorkload;
 use super::eavesdrop::Eavesdropper;
-use super::formation::form_clusters_on;
+use super::formation::form_clusters;
 use super::joins::Joins;
 use super::observe::{Misbehaviour, ScenarioObserver};
 use super::report::{Delivery, Latencies, Percentiles, Report, Rollouts, Sample, Spread, Votes};
@@ -44,6 +45,7 @@ enum Action {
     Restart(NodeIndex),
     Leave,
     Join(usize),
+    Call(usize),
 }
 
 /// A message the workload sent.
@@ -79,7 +81,13 @@ pub fn run_scenario(
     };
     let mut sim = Simulation::with_observer(setup, observer)?;
     let overlay = scenario.overlay(sim.rng());
-    let mut clusters = form_clusters_on(&mut sim, scenario.clusters, members, &overlay);
+    let mut clusters = form_clusters(
+        &mut sim,
+        scenario.clusters,
+        members,
+        &overlay,
+        scenario.cluster.formation,
+    );
     let formation = sim.now().saturating_since(Timestamp::ZERO);
     let members_joined = clusters.iter().map(Vec::len).sum();
     sim.run_for(Duration::from_secs(5));
@@ -155,10 +163,12 @@ pub fn run_scenario(
     draw(&mut sim, scenario.churn.crashes, &|_| Action::Crash);
     draw(&mut sim, scenario.churn.leaves, &|_| Action::Leave);
     draw(&mut sim, scenario.churn.joins, &Action::Join);
+    draw(&mut sim, w.calls, &Action::Call);
     actions.sort();
     let mut actions: std::collections::VecDeque<_> = actions.into();
 
     let text = "x".repeat(w.text_bytes);
+    let mut calls = CallWorkload::new(w.call_s);
     let mut posts: BTreeMap<(MemberId, PostPosition), (Timestamp, usize)> = BTreeMap::new();
     let mut anon: BTreeMap<MessageId, SentAnon> = BTreeMap::new();
     let mut answered: BTreeSet<MessageId> = BTreeSet::new();
@@ -274,6 +284,10 @@ pub fn run_scenario(
                         }
                     }
                 }
+                Action::Call(c) => {
+                    let candidates = live(&sim, c);
+                    calls.place(&mut sim, &candidates);
+                }
                 Action::Restart(node) => sim.restart(node),
                 Action::Leave => {
                     let candidates: Vec<NodeIndex> = (0..nodes)
@@ -298,8 +312,10 @@ pub fn run_scenario(
         }
         let next_action = actions.front().map_or(end, |(at, _)| *at);
         let until = next_action.min(end).min(sim.now() + SLICE).max(sim.now());
+        let until = calls.next_wake(sim.now()).map_or(until, |t| t.min(until));
         sim.run_until(until);
         joins.advance(&mut sim, &mut clusters);
+        calls.step(&mut sim);
         if sim.observer().open_frames {
             refresh_keys(&mut sim, &clusters);
         }
@@ -488,10 +504,12 @@ pub fn run_scenario(
         anonymity,
         tampering,
         joins: (scenario.churn.joins > 0).then(|| joins.report()),
+        calls: calls.score(),
         timeline,
         latencies: Latencies {
             chat: chat_latencies,
             anon: anon_latencies,
+            calls: calls.latencies(),
         },
         config: scenario.clone(),
         digest: format!("{:016x}", sim.digest()),

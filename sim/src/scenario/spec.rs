@@ -93,12 +93,31 @@ impl Default for Scenario {
 pub struct ClusterSpec {
     /// Members per cluster, the founder included.
     pub members: usize,
+    /// How the clusters come to be before the run.
+    pub formation: Formation,
 }
 
 impl Default for ClusterSpec {
     fn default() -> Self {
-        ClusterSpec { members: 10 }
+        ClusterSpec {
+            members: 10,
+            formation: Formation::Votes,
+        }
     }
+}
+
+/// How a scenario's clusters are formed before its workload starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Formation {
+    /// Through the protocol: the founder founds, the others join one by one, each join
+    /// decided by a vote of the members so far (the default).
+    Votes,
+    /// Already formed: every member starts in the founding epoch with the same key and
+    /// table, as if the cluster had formed by votes and every node had then restarted (core's
+    /// cluster-state restore). For runs whose subject is the steady state at a size where
+    /// forming by votes would cost more than the run.
+    Prearranged,
 }
 
 /// The overlay.
@@ -203,6 +222,11 @@ pub struct WorkloadSpec {
     /// Expulsion votes over the run: a random honest member proposes to expel a random other
     /// member of its cluster.
     pub expulsions: usize,
+    /// Voice calls over the run, each from a random live honest member to another member of
+    /// its cluster (see [`super::calls`]).
+    pub calls: usize,
+    /// Seconds each call talks (both ends send a frame every 20 ms).
+    pub call_s: f64,
 }
 
 impl Default for WorkloadSpec {
@@ -213,7 +237,28 @@ impl Default for WorkloadSpec {
             replies: true,
             text_bytes: 100,
             expulsions: 0,
+            calls: 0,
+            call_s: 10.0,
         }
+    }
+}
+
+impl WorkloadSpec {
+    /// Checks the call keys' ranges.
+    fn check_calls(&self) -> Result<(), ScenarioError> {
+        if self.calls > 100_000 {
+            return Err(ScenarioError::Invalid {
+                key: "workload.calls",
+                problem: "must be at most 100000".into(),
+            });
+        }
+        if !(self.call_s.is_finite() && (0.02..=3600.0).contains(&self.call_s)) {
+            return Err(ScenarioError::Invalid {
+                key: "workload.call_s",
+                problem: "must be 0.02 to 3600 seconds".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -373,6 +418,7 @@ impl Scenario {
         if a.taps > self.nodes() {
             return invalid("adversary.taps", "more taps than nodes");
         }
+        self.workload.check_calls()?;
         if self.workload.text_bytes > 16_384 {
             return invalid("workload.text_bytes", "must be at most 16384");
         }

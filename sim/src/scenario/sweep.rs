@@ -31,6 +31,8 @@ pub const METRICS: &[&str] = &[
     "/anonymity/crowds_bound",
     "/anonymity/recall",
     "/anonymity/dandelion_precision",
+    "/calls/frames_lost_ratio",
+    "/calls/latency_ms/p99",
     "/events_per_s",
 ];
 
