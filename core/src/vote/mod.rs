@@ -252,6 +252,11 @@ impl Votes {
         if let Some(open) = self.open.get(&id) {
             return Ok((id, open.proposal.clone()));
         }
+        if self.closed.contains(&id) || self.closed_by_current.contains_key(&id) {
+            // Every member remembers it closed and would drop it: say so rather than report
+            // a vote that never opens.
+            return Err(CommandError::VotedRecently);
+        }
         if self.open.len() >= ctx.config.max_open_votes {
             return Err(CommandError::TooManyVotes {
                 max: ctx.config.max_open_votes,
