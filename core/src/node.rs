@@ -306,6 +306,10 @@ pub enum CommandError {
     /// This node voted on this proposal already.
     #[error("already voted")]
     AlreadyVoted,
+    /// The same proposal (a proposal's id is its cluster and kind) was voted on recently:
+    /// members would drop it as a replay, so it is not opened again.
+    #[error("the same proposal was voted on recently")]
+    VotedRecently,
     /// Too many votes are open.
     #[error("{max} votes are open already")]
     TooManyVotes {

@@ -449,6 +449,7 @@ fn cluster_payloads_on_handmade_inputs() {
                 member: peerster_core::ids::MemberId([5; 16]),
             },
             verifiable: true,
+            electorate: 2,
         },
     ));
     let digests = vec![[1; 16], [2; 16]];

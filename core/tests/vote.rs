@@ -195,3 +195,33 @@ fn in_verifiable_mode_a_lying_authority_is_named() {
     );
     assert!(net.nodes[0].stats().vote_redraws >= 1);
 }
+
+/// Proposing again what was just voted on is refused with its reason, not reported as a vote
+/// that never opens (every member would drop the same proposal as a replay).
+#[test]
+fn a_proposal_just_voted_on_is_refused_not_silently_dropped() {
+    let config = Config {
+        auto_vote: AutoVote::Ask,
+        ..Config::default()
+    };
+    let mut net = settled_cluster(3, 4, config);
+    let subject = net.nodes[2].id();
+    let now = net.now;
+    let proposal = net.nodes[0].expel(now, subject).expect("a member");
+    net.run_for(Duration::from_millis(200));
+    for voter in 0..3 {
+        let now = net.now;
+        net.nodes[voter].vote(now, proposal, false).expect("open");
+    }
+    net.run_for(Duration::from_secs(10));
+    assert!(
+        net.events.iter().any(|(n, e)| *n == 0
+            && matches!(e, Event::VoteClosed { proposal: p, outcome: VoteOutcome::Rejected, .. } if *p == proposal)),
+        "the members said no"
+    );
+    let now = net.now;
+    assert_eq!(
+        net.nodes[0].expel(now, subject),
+        Err(peerster_core::CommandError::VotedRecently)
+    );
+}

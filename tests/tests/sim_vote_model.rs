@@ -12,6 +12,24 @@ use peerster_core::VoteOutcome;
 use peerster_sim::{LinkModel, VoteRun, VoteScenario, run_vote};
 use proptest::prelude::*;
 
+/// One case of the model check below, as it draws them.
+fn run_case(
+    seed: u64,
+    members: usize,
+    liar: bool,
+    crash: bool,
+    link: (u64, u64, u8),
+) -> peerster_sim::VoteReport {
+    let (latency_ms, jitter_ms, loss_percent) = link;
+    let mut scenario = VoteScenario::new(members, seed);
+    scenario.link = LinkModel::ideal(Duration::from_millis(latency_ms))
+        .with_jitter(Duration::from_millis(jitter_ms))
+        .with_uniform_loss(f64::from(loss_percent) / 100.0);
+    scenario.liars = usize::from(liar);
+    scenario.crashes = usize::from(crash);
+    run_vote(&scenario).expect("valid scenario")
+}
+
 fn check(run: &VoteRun) -> Result<(), TestCaseError> {
     let applied: Vec<VoteOutcome> = run.applied.iter().flatten().copied().collect();
     prop_assert!(
@@ -39,16 +57,30 @@ proptest! {
         jitter_ms in 0u64..40,
         loss_percent in 0u8..40,
     ) {
-        let mut scenario = VoteScenario::new(members, seed);
-        scenario.link = LinkModel::ideal(Duration::from_millis(latency_ms))
-            .with_jitter(Duration::from_millis(jitter_ms))
-            .with_uniform_loss(f64::from(loss_percent) / 100.0);
-        scenario.liars = usize::from(liar);
-        scenario.crashes = usize::from(crash);
-        let report = run_vote(&scenario).expect("valid scenario");
+        let report = run_case(seed, members, liar, crash, (latency_ms, jitter_ms, loss_percent));
         check(&report.join)?;
         if let Some(expel) = &report.expel {
             check(expel)?;
         }
     }
+}
+
+/// A case the model check found: under 34 % loss the key rollouts forked and the cluster split
+/// in two sides that dropped each other from their tables. The proposer, left alone in its
+/// table, drew itself as the only authority of the expulsion and accepted it with its own
+/// ballot, while the other side failed the vote. A round now needs ballots from a majority of
+/// the electorate the proposal was opened with, and a side holding fewer than that never fails
+/// the vote either: neither side applies an outcome, so they cannot differ.
+#[test]
+fn a_split_cluster_applies_no_outcome_its_other_side_could_contradict() {
+    let report = run_case(1376603728165885952, 4, true, true, (5, 17, 34));
+    check(&report.join).expect("the join vote agrees");
+    let expel = report.expel.as_ref().expect("the newcomer was admitted");
+    check(expel).expect("the expulsion vote agrees");
+    // The split is what makes this case: no side holds a quorum, so none decides.
+    assert!(
+        expel.applied.iter().all(Option::is_none),
+        "{:?}",
+        expel.applied
+    );
 }

@@ -149,6 +149,7 @@ impl Membership {
                 proposer: self.me,
                 kind,
                 verifiable: false,
+                electorate: 0,
             }
             .id();
             let duty = self.contacts.entry(joiner).or_insert(ContactDuty {

@@ -55,9 +55,10 @@ pub enum VoteState {
 pub enum VoteOutcome {
     /// The members said yes: the joiner is in, or the member is out.
     Accepted,
-    /// The members said no, or too few voted: nothing changes.
+    /// A majority of the electorate voted, and more said no: nothing changes.
     Rejected,
-    /// No round produced identical tallies from all its authorities: nothing changes.
+    /// No round produced identical tallies from all its authorities, counting ballots from a
+    /// majority of the electorate: nothing changes.
     Failed,
 }
 
@@ -243,11 +244,18 @@ impl Votes {
                 proposer: view.me,
                 kind,
                 verifiable: ctx.config.verifiable_votes,
+                // Every member of the current table joined no later than the current epoch.
+                electorate: u16::try_from(view.current.table.len()).unwrap_or(u16::MAX),
             },
         );
         let id = proposal.body.id();
         if let Some(open) = self.open.get(&id) {
             return Ok((id, open.proposal.clone()));
+        }
+        if self.closed.contains(&id) || self.closed_by_current.contains_key(&id) {
+            // Every member remembers it closed and would drop it: say so rather than report
+            // a vote that never opens.
+            return Err(CommandError::VotedRecently);
         }
         if self.open.len() >= ctx.config.max_open_votes {
             return Err(CommandError::TooManyVotes {
@@ -304,6 +312,11 @@ impl Votes {
             ProposalKind::Admit { .. } => false,
         };
         if moot || self.open.len() >= ctx.config.max_open_votes {
+            ctx.stats.dropped.unexpected += 1;
+            return false;
+        }
+        if !electorate_plausible(body, view) {
+            // A proposer understating its electorate would lower the quorum.
             ctx.stats.dropped.unexpected += 1;
             return false;
         }
@@ -547,10 +560,16 @@ impl Votes {
             let count = certificate[0].body.count;
             // At most MAX_AUTHORITIES tallies: one per authority of a table of MAX_MEMBERS.
             let certificate = BoundedVec::truncating(certificate);
-            let outcome = if rule::accepts(&count, vote.voters) {
-                Outcome::Accepted(certificate)
-            } else {
-                Outcome::Rejected(certificate)
+            let outcome = match rule::decides(&count, usize::from(vote.proposal.body.electorate)) {
+                Some(true) => Outcome::Accepted(certificate),
+                Some(false) => Outcome::Rejected(certificate),
+                None => {
+                    // Too few of the electorate voted to decide (a partition's minority, or
+                    // members that do not answer): the round decides nothing, and its timer
+                    // voids it (not at once: a round of one member would redraw in a loop).
+                    debug!(%proposal, round = vote.round, ?count, "round below the quorum");
+                    return Vec::new();
+                }
             };
             debug!(%proposal, round = vote.round, ?count, "vote decided");
             vote.result = Some((now, outcome));
@@ -730,6 +749,20 @@ impl Votes {
             }
         }
         self.publish_own(now, tallies, view, ctx);
+    }
+}
+
+/// Whether the electorate a proposal claims can be right, as far as this member's table tells:
+/// exactly the table when made in the current epoch, no smaller than what is left of it when
+/// made before (an electorate only shrinks). A proposal from an epoch this member has not
+/// reached yet cannot be checked.
+fn electorate_plausible(proposal: &Proposal, view: &VoteView<'_>) -> bool {
+    let left = draw::electorate(&view.current.table, proposal.epoch, |e| e.joined).len();
+    let claimed = usize::from(proposal.electorate);
+    match proposal.epoch.cmp(&view.current.epoch) {
+        core::cmp::Ordering::Equal => claimed == left,
+        core::cmp::Ordering::Less => claimed >= left,
+        core::cmp::Ordering::Greater => true,
     }
 }
 
@@ -947,10 +980,18 @@ impl Vote {
     ) -> Vec<PublishedTally> {
         self.voided = self.voided.saturating_add(1);
         ctx.stats.vote_redraws += 1;
+        let quorum = rule::quorum(usize::from(self.proposal.body.electorate));
         if self.voided >= ctx.config.vote_rounds {
-            info!(proposal = %self.proposal.body.id(), "vote failed: no round agreed");
-            self.result = Some((now, Outcome::Failed));
-            return Vec::new();
+            if self.voters >= quorum {
+                info!(proposal = %self.proposal.body.id(), "vote failed: no round agreed");
+                self.result = Some((now, Outcome::Failed));
+                return Vec::new();
+            }
+            // Fewer members than a quorum of the electorate are left in this member's table:
+            // the others may be a majority elsewhere (the cluster split) and decide there, so
+            // failing here could apply another outcome than theirs. The vote stays open and
+            // keeps drawing rounds, which decide nothing while the quorum is missing.
+            debug!(proposal = %self.proposal.body.id(), voters = self.voters, quorum, "rounds spent below the quorum: the vote stays open");
         }
         debug!(proposal = %self.proposal.body.id(), round = self.round + 1, "round void, new authorities drawn");
         let round = self.round.wrapping_add(1);

@@ -8,21 +8,29 @@ use crate::ids::{ClusterId, MemberId};
 use crate::wire::cluster::Signed;
 use crate::wire::vote::{Count, Decision, Outcome, ProposalKind, Tally};
 
-/// Whether a count accepts the proposal, in a round of a table of `members`.
+/// The ballots a round needs to decide a proposal opened with `electorate` voters: a majority
+/// of them, `floor(n/2)+1`.
+pub(crate) fn quorum(electorate: usize) -> usize {
+    electorate / 2 + 1
+}
+
+/// What a count decides of a proposal opened with `electorate` voters: `Some(true)` accepts,
+/// `Some(false)` rejects, `None` decides nothing (the round is void).
 ///
-/// At least a majority of the members (`floor(n/2)+1`) must have voted, else the proposal is
-/// rejected. Then more yes than no accepts, more no than yes rejects; a tie goes to the
-/// authorities' own ballots (more yes than no among them accepts), and a tie there rejects.
-pub(crate) fn accepts(count: &Count, members: usize) -> bool {
+/// Fewer ballots than the [`quorum`] decide nothing: two sides of a split cluster cannot
+/// both hold a majority of the electorate, so at most one of them decides. Then more yes than
+/// no accepts, more no than yes rejects; a tie goes to the authorities' own ballots (more yes
+/// than no among them accepts), and a tie there rejects.
+pub(crate) fn decides(count: &Count, electorate: usize) -> Option<bool> {
     let voted = usize::from(count.yes) + usize::from(count.no);
-    if voted < members / 2 + 1 {
-        return false;
+    if voted < quorum(electorate) {
+        return None;
     }
-    match count.yes.cmp(&count.no) {
+    Some(match count.yes.cmp(&count.no) {
         core::cmp::Ordering::Greater => true,
         core::cmp::Ordering::Less => false,
         core::cmp::Ordering::Equal => count.authorities_yes > count.authorities_no,
-    }
+    })
 }
 
 /// Why a decision in a rollout was refused.
@@ -56,8 +64,14 @@ pub(crate) fn check_decision(
         Outcome::Rejected(t) => (t, false),
     };
     let voters = super::draw::electorate(&base.table, proposal.body.epoch, |e| e.joined);
+    // An electorate only shrinks: a proposal claiming fewer voters than are left lowers its
+    // quorum.
+    let electorate = usize::from(proposal.body.electorate);
+    if electorate < voters.len() {
+        return Err(DecisionFault::BadProposal);
+    }
     let count = certificate_count(tallies, proposal, cluster, base, &voters)?;
-    if accepts(&count, voters.len()) != accepted {
+    if decides(&count, electorate) != Some(accepted) {
         return Err(DecisionFault::BadCertificate);
     }
     Ok(())
@@ -134,15 +148,18 @@ mod tests {
 
     #[test]
     fn the_majority_of_ballots_decides_with_a_quorum_and_the_authorities_break_ties() {
-        assert!(accepts(&count(11, 0, 6, 0), 20));
-        assert!(accepts(&count(6, 5, 3, 3), 20));
-        assert!(!accepts(&count(5, 6, 3, 3), 20));
-        // 10 of 20 voted: below the quorum of 11.
-        assert!(!accepts(&count(10, 0, 6, 0), 20));
+        assert_eq!(decides(&count(11, 0, 6, 0), 20), Some(true));
+        assert_eq!(decides(&count(6, 5, 3, 3), 20), Some(true));
+        assert_eq!(decides(&count(5, 6, 3, 3), 20), Some(false));
+        // 10 of 20 voted: below the quorum of 11, nothing is decided either way.
+        assert_eq!(decides(&count(10, 0, 6, 0), 20), None);
+        assert_eq!(decides(&count(0, 10, 0, 6), 20), None);
         // A tie: the authorities' own ballots decide, and a tie there rejects.
-        assert!(accepts(&count(6, 6, 4, 2), 20));
-        assert!(!accepts(&count(6, 6, 2, 4), 20));
-        assert!(!accepts(&count(6, 6, 3, 3), 20));
-        assert!(accepts(&count(1, 0, 1, 0), 1));
+        assert_eq!(decides(&count(6, 6, 4, 2), 20), Some(true));
+        assert_eq!(decides(&count(6, 6, 2, 4), 20), Some(false));
+        assert_eq!(decides(&count(6, 6, 3, 3), 20), Some(false));
+        assert_eq!(decides(&count(1, 0, 1, 0), 1), Some(true));
+        // One member left of an electorate of five decides nothing alone.
+        assert_eq!(decides(&count(1, 0, 1, 0), 5), None);
     }
 }

@@ -142,6 +142,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                         addr: std::net::SocketAddr::from(([192, 168, 1, 9], 9000)).into(),
                     },
                     verifiable: false,
+                    electorate: 3,
                 },
             )),
         ),

@@ -82,6 +82,11 @@ pub struct Proposal {
     /// Authorities publish the signed ballots with their tallies, so every member recounts
     /// them (and ballots are no longer secret among members).
     pub verifiable: bool,
+    /// How many members could vote on it when it was opened (the proposer's table in
+    /// `epoch`). A round decides only with ballots from a majority of them, however many of
+    /// them are left: members the table lost since (a partition, a fork of the rollouts) do
+    /// not lower the quorum, so a minority never decides.
+    pub electorate: u16,
 }
 
 impl SignedBody for Proposal {

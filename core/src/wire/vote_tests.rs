@@ -28,6 +28,7 @@ fn proposal(kind: ProposalKind) -> Signed<Proposal> {
             proposer: alice.public().member_id(),
             kind,
             verifiable: false,
+            electorate: 4,
         },
     )
 }

@@ -38,6 +38,7 @@ impl MemberWorld {
             proposer,
             kind,
             verifiable: spec.verifiable,
+            electorate: self.electorate(),
         };
         self.sign(&spec.signer, proposer, proposal)
     }
@@ -232,6 +233,13 @@ impl MemberWorld {
             .map(|p| (*p).clone())
     }
 
+    /// The electorate a proposal of the current epoch claims: the node's table.
+    fn electorate(&self) -> u16 {
+        self.node
+            .cluster()
+            .map_or(0, |c| u16::try_from(c.members.len()).unwrap_or(u16::MAX))
+    }
+
     /// The proposal of the `i`-th open vote of the node, signed again by its proposer's
     /// fixture identity (by the other real node if it is none) in the current epoch.
     fn open_proposal(&self, i: u8) -> Option<Signed<Proposal>> {
@@ -243,6 +251,7 @@ impl MemberWorld {
             proposer: vote.proposer,
             kind: vote.kind.clone(),
             verifiable: self.node.config().verifiable_votes,
+            electorate: self.electorate(),
         };
         Some(self.sign(&Signer::Named, vote.proposer, proposal))
     }
@@ -265,6 +274,7 @@ impl MemberWorld {
                     member: self.member(&MemberChoice::Peer),
                 },
                 verifiable: false,
+                electorate: self.electorate(),
             };
             self.sign(&Signer::Named, me, expel)
         });

@@ -115,6 +115,8 @@ pub struct Votes {
     pub failed: usize,
     /// Votes some honest member applied as rejected.
     pub rejected: usize,
+    /// Expulsions the workload asked for that the proposer refused to open, by reason.
+    pub refused: std::collections::BTreeMap<String, usize>,
     /// Rounds redrawn, summed over honest members.
     pub redraws: u64,
     /// Outcomes applied by an honest member that differ from the honest majority's ballots
@@ -260,8 +262,14 @@ impl Report {
         if let Some(v) = &self.votes {
             let _ = writeln!(
                 s,
-                "  votes: {} opened, {} passed, {} rejected, {} failed, {} redraws, {} wrong outcomes",
-                v.opened, v.passed, v.rejected, v.failed, v.redraws, v.wrong_outcomes
+                "  votes: {} opened, {} refused, {} passed, {} rejected, {} failed, {} redraws, {} wrong outcomes",
+                v.opened,
+                v.refused.values().sum::<usize>(),
+                v.passed,
+                v.rejected,
+                v.failed,
+                v.redraws,
+                v.wrong_outcomes
             );
         }
         if let Some(a) = &self.anonymity {

@@ -177,6 +177,8 @@ pub fn run_scenario(
     let mut crashed: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut expelled: BTreeSet<NodeIndex> = BTreeSet::new();
     let mut joins = Joins::default();
+    // Expulsions the proposer refused, by reason.
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     let bytes_at_start = bytes_sent(&sim, nodes);
     let honest_nodes: Vec<NodeIndex> = (0..nodes).filter(|n| !bad(n)).collect();
     let drops_at_start = drops_of(&sim, &honest_nodes);
@@ -253,15 +255,20 @@ pub fn run_scenario(
                         .iter()
                         .copied()
                         .filter(|&n| n != proposer && !gone.contains(&n) && sim.is_up(n))
+                        // A target already proposed would be the same proposal again.
+                        .filter(|n| !expelled.contains(n))
                         .collect();
                     let Some(target) = pick(&mut sim, &targets) else {
                         continue;
                     };
                     let id = sim.identity(target).member_id();
-                    let mut ok = false;
-                    sim.command(proposer, |node, now| ok = node.expel(now, id).is_ok());
-                    if ok {
-                        expelled.insert(target);
+                    let mut result = Ok(());
+                    sim.command(proposer, |node, now| result = node.expel(now, id).map(drop));
+                    match result {
+                        Ok(()) => {
+                            expelled.insert(target);
+                        }
+                        Err(e) => *refused.entry(e.to_string()).or_default() += 1,
                     }
                 }
                 Action::Crash => {
@@ -431,6 +438,7 @@ pub fn run_scenario(
             passed: applied(VoteOutcome::Accepted),
             failed: applied(VoteOutcome::Failed),
             rejected: applied(VoteOutcome::Rejected),
+            refused,
             redraws: (0..nodes)
                 .filter(|&n| is_honest(n))
                 .filter_map(|n| sim.node(n))
