@@ -102,6 +102,10 @@ pub(crate) struct Membership {
     pub(crate) leading: Option<Leading>,
     /// A leader ranked before this member was seen at work: do not take over before this.
     pub(crate) quiet_until: Timestamp,
+    /// No later than the time every other member of the current table was last heard from
+    /// (their `last_heard` only grows, and a table installed later holds no earlier one), so
+    /// that the rollout deadline can be bounded without a pass over the table.
+    pub(crate) heard_floor: Timestamp,
     pub(crate) heartbeat_counter: u64,
     pub(crate) next_heartbeat: Timestamp,
     /// When a frame from another member last opened under the current key (or the current
@@ -136,7 +140,7 @@ impl Membership {
         current: EpochState,
         config: &crate::Config,
     ) -> Self {
-        Membership {
+        let mut membership = Membership {
             cluster,
             limit,
             me,
@@ -151,6 +155,7 @@ impl Membership {
             leaves: BTreeMap::new(),
             leading: None,
             quiet_until: Timestamp::ZERO,
+            heard_floor: now,
             heartbeat_counter: 0,
             next_heartbeat: now,
             last_opened: now,
@@ -168,7 +173,9 @@ impl Membership {
             contacts: BTreeMap::new(),
             chat: Chat::new(now),
             anon: AnonLayer::new(now, config),
-        }
+        };
+        membership.heard_floor = membership.heard_from_all().map_or(now, |t| t.min(now));
+        membership
     }
 
     /// What the anonymous layer sees of the membership.
@@ -373,7 +380,7 @@ impl Membership {
                 return;
             }
             entry.heartbeat_counter = counter;
-            entry.last_heard = now;
+            entry.last_heard = entry.last_heard.max(now);
         }
         if used == KeyUsed::Previous {
             // The sender has not installed the current epoch: it missed the rollout.

@@ -685,6 +685,7 @@ impl ClusterLayer {
             return;
         }
         m.floods.expire(now);
+        m.refresh_heard_floor(now, ctx.config);
         m.expire_contacts(now, ctx);
         m.heartbeat(now, ctx);
         m.keep_poking(now, ctx);

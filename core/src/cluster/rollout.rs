@@ -177,6 +177,12 @@ impl RolloutFault {
 impl Membership {
     /// When the rollout out of the current epoch is due, in this member's view.
     pub(crate) fn rollout_due(&self, config: &crate::Config) -> Timestamp {
+        self.rollout_due_given(config, self.heard_from_all())
+    }
+
+    /// When the rollout is due if every other member was last heard from at `heard` (`None`:
+    /// there is no other member). An earlier `heard` gives an earlier (or the same) time.
+    fn rollout_due_given(&self, config: &crate::Config, heard: Option<Timestamp>) -> Timestamp {
         let mut due = self.installed_at + config.rollout_interval;
         if let Some(decided) = self.votes.decided_since() {
             due = due.min(decided);
@@ -184,12 +190,27 @@ impl Membership {
         for &since in self.leaves.values() {
             due = due.min(since);
         }
-        for (id, entry) in &self.current.table {
-            if *id != self.me {
-                due = due.min(entry.last_heard + config.member_timeout);
-            }
+        if let Some(heard) = heard {
+            due = due.min(heard + config.member_timeout);
         }
         due.max(self.installed_at + config.rollout_settle)
+    }
+
+    /// The last time every other member of the current table was heard from: the earliest of
+    /// their `last_heard`. One pass over the table.
+    pub(crate) fn heard_from_all(&self) -> Option<Timestamp> {
+        (self.current.table.iter())
+            .filter(|(id, _)| **id != self.me)
+            .map(|(_, entry)| entry.last_heard)
+            .min()
+    }
+
+    /// Brings [`Membership::heard_floor`] up to date once it is half a member timeout old, so
+    /// that polling the deadline seldom needs a pass over the table.
+    pub(crate) fn refresh_heard_floor(&mut self, now: Timestamp, config: &crate::Config) {
+        if now >= self.heard_floor + config.member_timeout / 2 {
+            self.heard_floor = self.heard_from_all().map_or(now, |t| t.min(now));
+        }
     }
 
     /// When this member takes the lead of the rollout, if that is before `bound`: `None` if
@@ -204,6 +225,13 @@ impl Membership {
         bound: Timestamp,
     ) -> Option<Timestamp> {
         if self.leading.is_some() || self.resumed_unconfirmed {
+            return None;
+        }
+        // `heard_floor` is never later than the exact time, so neither is this due time: when
+        // it is already past `bound`, the pass over the table is not needed.
+        debug_assert!(self.heard_from_all().is_none_or(|t| self.heard_floor <= t));
+        let soonest = self.rollout_due_given(config, Some(self.heard_floor));
+        if soonest.max(self.quiet_until) >= bound {
             return None;
         }
         let due = self.rollout_due(config);

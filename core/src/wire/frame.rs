@@ -56,7 +56,8 @@ pub fn seal_frame<R: CryptoRng + ?Sized>(
         len: s.len(),
         max: super::MAX_DATAGRAM_SIZE,
     })?;
-    let datagram = super::encode(&Packet::Sealed(SealedFrame { sealed }))?;
+    let packet = Packet::Sealed(SealedFrame { sealed });
+    let datagram = super::encode_into(&packet, Vec::with_capacity(bucket))?;
     debug_assert!(
         datagram.len() == bucket || bucket < Config::MIN_PAD_BUCKET,
         "frame of {} bytes for bucket {bucket}",

@@ -32,7 +32,13 @@ pub const MAX_DATAGRAM_SIZE: usize = 1200;
 
 /// Encodes `packet` into a datagram.
 pub fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
-    let mut out = Vec::with_capacity(128);
+    encode_into(packet, Vec::with_capacity(128))
+}
+
+/// Encodes a packet after the bytes of `out`, which is empty and has room for the datagram
+/// when the caller knows its size.
+pub(crate) fn encode_into(packet: &Packet, mut out: Vec<u8>) -> Result<Vec<u8>, EncodeError> {
+    debug_assert!(out.is_empty());
     out.push(WIRE_VERSION);
     let out =
         postcard::to_extend(packet, out).map_err(|e| EncodeError::Serialize(e.to_string()))?;
@@ -92,15 +98,18 @@ where
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes { extra: rest.len() });
     }
-    match postcard::to_allocvec(&value) {
-        Ok(canonical) if canonical == bytes => Ok(value),
+    // A canonical encoding the same length as `bytes` fits; one that does not fit differs.
+    let mut canonical = vec![0; bytes.len()];
+    match postcard::to_slice(&value, &mut canonical) {
+        Ok(written) if written == bytes => Ok(value),
         _ => Err(DecodeError::NonCanonical),
     }
 }
 
 /// Encodes a payload to be carried inside a frame.
 pub fn encode_payload<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    postcard::to_allocvec(value).map_err(|e| EncodeError::Serialize(e.to_string()))
+    postcard::to_extend(value, Vec::with_capacity(256))
+        .map_err(|e| EncodeError::Serialize(e.to_string()))
 }
 
 #[cfg(test)]
