@@ -151,6 +151,11 @@ impl<T> EventQueue<T> {
         self.current = next;
         if in_ring == Some(next) {
             let i = (next % SLOTS) as usize;
+            // The emptied front goes back into the ring: without a trim, every slot would
+            // end up holding the capacity of the largest burst the run ever had.
+            if self.front.capacity() > 2 * self.ring[i].len() + 64 {
+                self.front.shrink_to(self.ring[i].len() + 64);
+            }
             std::mem::swap(&mut self.front, &mut self.ring[i]);
             self.occupied[i / 64] &= !(1 << (i % 64));
         }
@@ -274,5 +279,33 @@ mod tests {
             }
             assert_eq!(q.len(), reference.len());
         }
+    }
+
+    #[test]
+    fn bursts_do_not_leave_their_capacity_in_the_ring() {
+        let mut q = EventQueue::new();
+        let slot = 1u64 << SLOT_BITS;
+        // Bursts of 20 000 items in 64 slots, one item in every other slot, and the wheel
+        // turned three times over: each vector that carried a burst keeps its capacity
+        // unless it is trimmed when it goes back into the ring.
+        for b in 0..64u64 {
+            for i in 0..20_000u64 {
+                q.push(Timestamp::from_micros((1 + b * 61) * slot), i);
+            }
+        }
+        let mut now = 0u64;
+        for _ in 0..3 {
+            for step in 1..SLOTS {
+                q.push(Timestamp::from_micros(now + step * slot), 0);
+            }
+            while let Some((at, _)) = q.pop_due(Timestamp::MAX) {
+                now = at.as_micros();
+            }
+        }
+        let held: usize = q.ring.iter().map(Vec::capacity).sum();
+        assert!(
+            held < 600_000,
+            "an empty ring holds room for {held} entries"
+        );
     }
 }

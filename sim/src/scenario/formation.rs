@@ -71,15 +71,26 @@ pub fn form_clusters<O: Observer>(
     }
 }
 
+/// How long prearranged clusters take to start, one after another: clusters that all start at
+/// one instant heartbeat and roll their keys in step for the whole run, which no deployment
+/// does, and the simultaneous rollouts of thousands of nodes make a burst of traffic and
+/// memory that is the simulation's, not the protocol's.
+const PREARRANGED_SPREAD: Duration = Duration::from_secs(10);
+
 /// Starts every member in its cluster's founding epoch, with one key and table per cluster
-/// drawn from the scenario's randomness, and lets the first heartbeats confirm it.
+/// drawn from the scenario's randomness, the clusters one after another over
+/// [`PREARRANGED_SPREAD`], and lets the first heartbeats confirm them.
 fn prearrange<O: Observer>(
     sim: &mut Simulation<O>,
     clusters: usize,
     members: usize,
 ) -> Vec<Vec<NodeIndex>> {
     let mut formed = Vec::with_capacity(clusters);
+    let gap = PREARRANGED_SPREAD / u32::try_from(clusters.max(1)).unwrap_or(u32::MAX);
     for c in 0..clusters {
+        if c > 0 {
+            sim.run_for(gap);
+        }
         let nodes: Vec<NodeIndex> = (c * members..(c + 1) * members).collect();
         let cluster = ClusterId(sim.rng().next_u64());
         let key = ClusterKey::from_bytes(random_bytes(sim));
