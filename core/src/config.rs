@@ -38,6 +38,13 @@ pub struct Config {
     /// Interval between anti-entropy status exchanges with a random peer, and between checks
     /// that the node has `target_peers`. Default 2 s.
     pub gossip_interval: Duration,
+    /// Interval between anti-entropy status exchanges once the announcement store has not
+    /// changed, and no peer's status has differed from ours, for `gossip_idle_after`: peers
+    /// that agree have nothing to repair, and a change or a new peer brings back the
+    /// `gossip_interval` pace at once. Default 30 s.
+    pub gossip_idle_interval: Duration,
+    /// How long after the last change anti-entropy stays at `gossip_interval`. Default 60 s.
+    pub gossip_idle_after: Duration,
     /// How many random peers a new announcement is pushed to by each node that learns it.
     /// Default 3.
     pub gossip_fanout: usize,
@@ -243,6 +250,8 @@ impl Default for Config {
             max_known_addrs: 256,
             peer_exchange_interval: Duration::from_secs(30),
             gossip_interval: Duration::from_secs(2),
+            gossip_idle_interval: Duration::from_secs(30),
+            gossip_idle_after: Duration::from_secs(60),
             gossip_fanout: 3,
             max_announcements: 1024,
             max_queued_transmits: 4096,
@@ -460,6 +469,7 @@ impl Config {
             ("peer_timeout", self.peer_timeout),
             ("peer_exchange_interval", self.peer_exchange_interval),
             ("gossip_interval", self.gossip_interval),
+            ("gossip_idle_interval", self.gossip_idle_interval),
             ("heartbeat_interval", self.heartbeat_interval),
             ("member_timeout", self.member_timeout),
             ("rollout_interval", self.rollout_interval),

@@ -186,3 +186,47 @@ fn every_announcement_reaches_every_node_under_loss() {
         eprintln!("seed {seed}: 40 announcements reached 40 nodes at 20 % loss in {spread:?}");
     }
 }
+
+/// Statuses sent by node `i` whose delivery falls in `from..to`.
+fn statuses_sent(net: &Net, i: usize, from: Timestamp, to: Timestamp) -> usize {
+    net.transcript
+        .iter()
+        .filter(|f| f.from == net.addrs[i] && f.deliver_at >= from && f.deliver_at < to)
+        .filter(|f| matches!(wire::decode(&f.payload), Ok(Packet::Status(_))))
+        .count()
+}
+
+#[test]
+fn status_exchanges_slow_down_while_nothing_changes_and_speed_up_on_a_change() {
+    let config = Config::default();
+    let (fast, idle) = (config.gossip_interval, config.gossip_idle_interval);
+    let mut net = star(6, 4, config.clone());
+    net.nodes[2].announce(Timestamp::ZERO, "bob").unwrap();
+    net.run_for(Duration::from_secs(200));
+    // From 100 s on, nothing has changed for longer than `gossip_idle_after`.
+    let quiet = (Timestamp::from_secs(100), Timestamp::from_secs(200));
+    let window = quiet.1 - quiet.0;
+    for i in 0..6 {
+        let sent = statuses_sent(&net, i, quiet.0, quiet.1);
+        let at_idle_pace = (window.as_secs() / idle.as_secs()) as usize + 1;
+        assert!(sent <= at_idle_pace, "node {i}: {sent} statuses while idle");
+    }
+    // A new announcement brings the fast pace back everywhere, and still reaches everyone.
+    let now = net.now;
+    net.nodes[4].announce(now, "carol").unwrap();
+    net.run_for(Duration::from_secs(20));
+    for i in 0..6 {
+        let sent = statuses_sent(&net, i, now, net.now);
+        assert!(
+            sent as u64 >= 20 / fast.as_secs() / 2,
+            "node {i}: only {sent} statuses after a change"
+        );
+        if i != 4 {
+            assert!(
+                announcements_seen(&net, i)
+                    .iter()
+                    .any(|(_, n)| n == "carol")
+            );
+        }
+    }
+}

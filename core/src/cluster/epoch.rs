@@ -174,13 +174,16 @@ impl EpochState {
         rng: &mut impl Rng,
         eligible: impl Fn(&MemberEntry) -> bool,
     ) -> Vec<SocketAddr> {
-        let candidates: Vec<SocketAddr> = self
+        // References, not addresses: only the `k` drawn entries are read past their keys.
+        let candidates: Vec<&MemberEntry> = self
             .table
             .iter()
             .filter(|(id, entry)| *id != me && eligible(entry))
-            .map(|(_, entry)| entry.addr)
+            .map(|(_, entry)| entry)
             .collect();
-        crate::sample::sample(candidates, k, rng)
+        (crate::sample::sample(candidates, k, rng).into_iter())
+            .map(|entry| entry.addr)
+            .collect()
     }
 }
 

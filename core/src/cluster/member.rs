@@ -775,16 +775,14 @@ impl Membership {
             .filter(|(id, _)| **id != self.me)
             .map(|(_, e)| e.addr)
             .collect();
-        for to in targets {
-            transport::send_frame(
-                ctx,
-                &current.key,
-                self.cluster,
-                current.epoch,
-                to,
-                FrameBody::Heartbeat(heartbeat.clone()),
-            );
-        }
+        transport::send_frame_to_all(
+            ctx,
+            &current.key,
+            self.cluster,
+            current.epoch,
+            &targets,
+            FrameBody::Heartbeat(heartbeat),
+        );
     }
 
     /// Whether this member has lost its cluster: nothing from the others has opened for twice

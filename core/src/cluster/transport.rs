@@ -55,19 +55,39 @@ pub(crate) fn send_frame(
     to: SocketAddr,
     body: FrameBody,
 ) {
+    send_frame_to_all(ctx, key, cluster, epoch, &[to], body);
+}
+
+/// Like [`send_frame`] for each of `targets`: encoded once, sealed for each (every copy has
+/// its own nonce, so no two are alike on the wire).
+pub(crate) fn send_frame_to_all(
+    ctx: &mut Ctx<'_>,
+    key: &ClusterKey,
+    cluster: ClusterId,
+    epoch: Epoch,
+    targets: &[SocketAddr],
+    body: FrameBody,
+) {
     let frame = ClusterFrame {
         cluster,
         epoch,
         body,
     };
-    let datagram = wire::encode_payload(&frame).and_then(|payload| {
+    let sealed = |ctx: &mut Ctx<'_>, payload: &[u8]| {
         let bucket = frame::smallest_bucket(&ctx.config.pad_buckets, payload.len())?;
-        frame::seal_frame(key, ctx.rng, bucket, &payload)
-    });
-    match datagram {
-        Ok(datagram) => ctx.out.send_datagram(ctx.stats, to, datagram),
-        // Our own frames are built within their bounds; reaching this is a bug.
-        Err(error) => warn!(%error, "could not seal own cluster frame"),
+        frame::seal_frame(key, ctx.rng, bucket, payload)
+    };
+    let payload = wire::encode_payload(&frame);
+    for &to in targets {
+        match payload
+            .as_deref()
+            .map_err(Clone::clone)
+            .and_then(|p| sealed(ctx, p))
+        {
+            Ok(datagram) => ctx.out.send_datagram(ctx.stats, to, datagram),
+            // Our own frames are built within their bounds; reaching this is a bug.
+            Err(error) => warn!(%error, "could not seal own cluster frame"),
+        }
     }
 }
 
@@ -86,18 +106,15 @@ pub(crate) fn send_flooded(
     bytes: &[u8],
     targets: &[SocketAddr],
 ) {
-    let pieces = fragments(ctx, message, bytes);
-    for &to in targets {
-        for piece in &pieces {
-            send_frame(
-                ctx,
-                key,
-                cluster,
-                epoch,
-                to,
-                FrameBody::Fragment(piece.clone()),
-            );
-        }
+    for piece in fragments(ctx, message, bytes) {
+        send_frame_to_all(
+            ctx,
+            key,
+            cluster,
+            epoch,
+            targets,
+            FrameBody::Fragment(piece),
+        );
     }
 }
 

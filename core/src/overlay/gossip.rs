@@ -3,7 +3,8 @@
 //! Each node keeps the newest signed announcement of each origin (bounded by
 //! `Config::max_announcements`). A new one is pushed to `gossip_fanout` random peers by every
 //! node that accepts it; duplicates and older ones are dropped before their signature is even
-//! checked. Every `gossip_interval` a node sends one random peer a [`Status`]: an XOR digest of
+//! checked. Every `gossip_interval` (every `gossip_idle_interval` once nothing has changed for
+//! `gossip_idle_after`) a node sends one random peer a [`Status`]: an XOR digest of
 //! the `(origin, seq)` pairs in each of [`STATUS_BUCKETS`] buckets. For each bucket whose
 //! digest differs, the peer answers with its entries ([`StatusRange`]s), and the node pushes
 //! what the peer lacks; if the peer holds something the node lacks, the node answers with its
@@ -42,6 +43,9 @@ pub(crate) struct Gossip {
     own_seq: u64,
     own_body: Option<AnnouncementBody>,
     next_status: Timestamp,
+    /// When the store last changed or a peer's status last differed from ours: the status
+    /// pace is fast for `gossip_idle_after` from then.
+    last_change: Timestamp,
 }
 
 impl Gossip {
@@ -52,6 +56,7 @@ impl Gossip {
             own_seq: 0,
             own_body: None,
             next_status: now,
+            last_change: now,
         }
     }
 
@@ -71,7 +76,7 @@ impl Gossip {
         self.own_seq += 1;
         self.own_body = Some(body.clone());
         let announcement = Announcement::new_signed(ctx.identity, self.own_seq, body);
-        self.insert(now, announcement.clone(), ctx.config.max_announcements);
+        self.insert(now, announcement.clone(), ctx.config);
         push(&announcement, peers, None, ctx);
         self.own_seq
     }
@@ -103,7 +108,7 @@ impl Gossip {
                 Some(body) => {
                     self.announce(now, body, peers, ctx);
                 }
-                None => self.insert(now, announcement, ctx.config.max_announcements),
+                None => self.insert(now, announcement, ctx.config),
             }
             return;
         }
@@ -119,11 +124,17 @@ impl Gossip {
                 body: announcement.body.clone(),
             },
         );
-        self.insert(now, announcement, ctx.config.max_announcements);
+        self.insert(now, announcement, ctx.config);
     }
 
     /// Answers a status: our entries of every bucket whose digest differs from the peer's.
-    pub(crate) fn on_status(&mut self, from: SocketAddr, status: Status, ctx: &mut Ctx<'_>) {
+    pub(crate) fn on_status(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        status: Status,
+        ctx: &mut Ctx<'_>,
+    ) {
         if status.digests.len() != STATUS_BUCKETS {
             ctx.stats.dropped.malformed += 1;
             return;
@@ -132,6 +143,7 @@ impl Gossip {
             if u64::from_le_bytes(*theirs) == self.digests[bucket] {
                 continue;
             }
+            self.changed(now, ctx.config);
             for range in self.ranges(bucket) {
                 ctx.out.send(ctx.stats, from, &Packet::StatusRange(range));
             }
@@ -142,6 +154,7 @@ impl Gossip {
     /// entries of the range back.
     pub(crate) fn on_status_range(
         &mut self,
+        now: Timestamp,
         from: SocketAddr,
         range: StatusRange,
         ctx: &mut Ctx<'_>,
@@ -158,6 +171,8 @@ impl Gossip {
             ctx.stats.dropped.malformed += 1;
             return;
         }
+        // A range comes only where digests differ: there is something to repair.
+        self.changed(now, ctx.config);
         let theirs: BTreeMap<MemberId, u64> = range.entries.iter().copied().collect();
         for (id, held) in self.store.iter().filter(|(id, _)| in_range(id)) {
             if theirs
@@ -224,10 +239,22 @@ impl Gossip {
         if now < self.next_status {
             return;
         }
-        self.next_status = now + ctx.config.gossip_interval;
+        let idle = now >= self.last_change + ctx.config.gossip_idle_after;
+        self.next_status = now
+            + if idle {
+                ctx.config.gossip_idle_interval
+            } else {
+                ctx.config.gossip_interval
+            };
         if let Some(peer) = random_peer(peers, ctx.rng) {
             self.send_status(peer, ctx);
         }
+    }
+
+    /// Notes that there is something to repair or spread: statuses go at the fast pace again.
+    fn changed(&mut self, now: Timestamp, config: &crate::Config) {
+        self.last_change = now;
+        self.next_status = self.next_status.min(now + config.gossip_interval);
     }
 
     /// When the next status is due.
@@ -266,10 +293,11 @@ impl Gossip {
     }
 
     /// Stores `announcement` as its origin's newest, evicting the oldest other entry if full.
-    fn insert(&mut self, now: Timestamp, announcement: Announcement, max: usize) {
+    fn insert(&mut self, now: Timestamp, announcement: Announcement, config: &crate::Config) {
+        self.changed(now, config);
         let id = announcement.origin.member_id();
         if !self.store.contains_key(&id)
-            && self.store.len() >= max
+            && self.store.len() >= config.max_announcements
             && let Some(oldest) = oldest_key(&self.store, |held| held.received)
         {
             self.remove(&oldest);

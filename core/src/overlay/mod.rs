@@ -174,8 +174,8 @@ impl Overlay {
             _ if !self.peers.contains_key(&from) => ctx.stats.dropped.unexpected += 1,
             Packet::PeerList(list) => self.exchange.on_list(now, from, list, &self.peers, ctx),
             Packet::Rumor(rumor) => self.gossip.on_rumor(now, from, rumor, &self.peers, ctx),
-            Packet::Status(status) => self.gossip.on_status(from, status, ctx),
-            Packet::StatusRange(range) => self.gossip.on_status_range(from, range, ctx),
+            Packet::Status(status) => self.gossip.on_status(now, from, status, ctx),
+            Packet::StatusRange(range) => self.gossip.on_status_range(now, from, range, ctx),
         }
     }
 
