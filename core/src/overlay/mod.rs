@@ -95,6 +95,10 @@ pub(crate) struct Overlay {
     incoming: BTreeMap<SocketAddr, Incoming>,
     exchange: Exchange,
     gossip: Gossip,
+    /// The earliest moment `handle_timeout` has work to do, brought up to date by every
+    /// method that changes the state (the node polls it after every input, most of which are
+    /// not the overlay's).
+    deadline: Timestamp,
 }
 
 impl Overlay {
@@ -105,6 +109,7 @@ impl Overlay {
             incoming: BTreeMap::new(),
             exchange: Exchange::new(now),
             gossip: Gossip::new(now),
+            deadline: now,
         }
     }
 
@@ -120,7 +125,9 @@ impl Overlay {
         body: AnnouncementBody,
         ctx: &mut Ctx<'_>,
     ) -> u64 {
-        self.gossip.announce(now, body, &self.peers, ctx)
+        let seq = self.gossip.announce(now, body, &self.peers, ctx);
+        self.deadline = self.next_deadline(ctx.config);
+        seq
     }
 
     /// The verified peers, by address.
@@ -132,6 +139,7 @@ impl Overlay {
     pub(crate) fn connect(&mut self, now: Timestamp, addr: SocketAddr, ctx: &mut Ctx<'_>) {
         self.exchange.bootstrap(addr);
         self.dial(now, addr, ctx);
+        self.deadline = self.next_deadline(ctx.config);
     }
 
     /// Starts a handshake with `addr` unless one is in flight or `addr` is our own.
@@ -156,6 +164,18 @@ impl Overlay {
 
     /// Handles an overlay packet from `from`. `len` is the datagram's size.
     pub(crate) fn handle(
+        &mut self,
+        now: Timestamp,
+        from: SocketAddr,
+        len: usize,
+        packet: Packet,
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.dispatch(now, from, len, packet, ctx);
+        self.deadline = self.next_deadline(ctx.config);
+    }
+
+    fn dispatch(
         &mut self,
         now: Timestamp,
         from: SocketAddr,
@@ -371,6 +391,11 @@ impl Overlay {
 
     /// Retries or gives up handshakes, pings peers and drops the silent ones.
     pub(crate) fn handle_timeout(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
+        self.run_timers(now, ctx);
+        self.deadline = self.next_deadline(ctx.config);
+    }
+
+    fn run_timers(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
         let mut unreachable = Vec::new();
         for (&addr, outgoing) in self.outgoing.iter_mut() {
             if now < outgoing.next_retry {
@@ -435,6 +460,11 @@ impl Overlay {
 
     /// The earliest moment [`Overlay::handle_timeout`] has work to do.
     pub(crate) fn poll_timeout(&self, config: &crate::Config) -> Timestamp {
+        debug_assert_eq!(self.deadline, self.next_deadline(config));
+        self.deadline
+    }
+
+    fn next_deadline(&self, config: &crate::Config) -> Timestamp {
         let retries = self.outgoing.values().map(|o| o.next_retry);
         let expiries = self.incoming.values().map(|i| i.expires);
         let peers = self
