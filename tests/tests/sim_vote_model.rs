@@ -71,9 +71,14 @@ proptest! {
 /// ballot, while the other side failed the vote. A round now needs ballots from a majority of
 /// the electorate the proposal was opened with, and a side holding fewer than that never fails
 /// the vote either: neither side applies an outcome, so they cannot differ.
+///
+/// Which seed ends in a split depends on every datagram the run sends: the one the model check
+/// found (1376603728165885952) stopped splitting when announcement anti-entropy slowed down
+/// while idle. Seed 394 is the one seed of 0..400 with these settings whose expulsion no
+/// honest member applies.
 #[test]
 fn a_split_cluster_applies_no_outcome_its_other_side_could_contradict() {
-    let report = run_case(1376603728165885952, 4, true, true, (5, 17, 34));
+    let report = run_case(394, 4, true, true, (5, 17, 34));
     check(&report.join).expect("the join vote agrees");
     let expel = report.expel.as_ref().expect("the newcomer was admitted");
     check(expel).expect("the expulsion vote agrees");

@@ -220,8 +220,15 @@ impl Gossip {
         }
     }
 
-    /// Sends `to` our status (right after a handshake, to sync at once).
-    pub(crate) fn send_status(&self, to: SocketAddr, ctx: &mut Ctx<'_>) {
+    /// Greets a new peer: our status at once, and the fast pace for a while, since a new peer
+    /// may hold what we lack (or lack what we hold) and the first status may be lost.
+    pub(crate) fn greet(&mut self, now: Timestamp, to: SocketAddr, ctx: &mut Ctx<'_>) {
+        self.changed(now, ctx.config);
+        self.send_status(to, ctx);
+    }
+
+    /// Sends `to` our status.
+    fn send_status(&self, to: SocketAddr, ctx: &mut Ctx<'_>) {
         let digests = self.digests.iter().map(|d| d.to_le_bytes()).collect();
         let status = Status {
             digests: BoundedVec::truncating(digests),

@@ -171,18 +171,6 @@ impl Overlay {
         packet: Packet,
         ctx: &mut Ctx<'_>,
     ) {
-        self.dispatch(now, from, len, packet, ctx);
-        self.deadline = self.next_deadline(ctx.config);
-    }
-
-    fn dispatch(
-        &mut self,
-        now: Timestamp,
-        from: SocketAddr,
-        len: usize,
-        packet: Packet,
-        ctx: &mut Ctx<'_>,
-    ) {
         match packet {
             Packet::Hello(hello) => self.on_hello(now, from, len, hello, ctx),
             Packet::HelloAck(ack) => self.on_hello_ack(now, from, ack, ctx),
@@ -197,6 +185,7 @@ impl Overlay {
             Packet::Status(status) => self.gossip.on_status(now, from, status, ctx),
             Packet::StatusRange(range) => self.gossip.on_status_range(now, from, range, ctx),
         }
+        self.deadline = self.next_deadline(ctx.config);
     }
 
     fn on_hello(
@@ -354,7 +343,7 @@ impl Overlay {
         self.exchange.connected(addr);
         if !known {
             self.exchange.send_list(addr, &self.peers, false, ctx);
-            self.gossip.send_status(addr, ctx);
+            self.gossip.greet(now, addr, ctx);
             debug!(%addr, peer = %id, "peer verified");
             ctx.out.emit(
                 ctx.stats,
@@ -391,11 +380,6 @@ impl Overlay {
 
     /// Retries or gives up handshakes, pings peers and drops the silent ones.
     pub(crate) fn handle_timeout(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
-        self.run_timers(now, ctx);
-        self.deadline = self.next_deadline(ctx.config);
-    }
-
-    fn run_timers(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
         let mut unreachable = Vec::new();
         for (&addr, outgoing) in self.outgoing.iter_mut() {
             if now < outgoing.next_retry {
@@ -456,6 +440,7 @@ impl Overlay {
         for addr in self.exchange.handle_timeout(now, &self.peers, pending, ctx) {
             self.dial(now, addr, ctx);
         }
+        self.deadline = self.next_deadline(ctx.config);
     }
 
     /// The earliest moment [`Overlay::handle_timeout`] has work to do.
