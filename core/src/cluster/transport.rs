@@ -108,7 +108,10 @@ pub(crate) fn send_flooded(
 ) {
     // Target by target. Piece by piece instead changes which datagrams a lossy link drops,
     // and in tests/sim_cluster.rs (seed 1, 30 % loss) that stalls joins for good from the
-    // third on, which points to a recovery bug that this order hides (not yet found).
+    // third on: a member that had put a rollout's first copy together and refused it drops
+    // every catch-up copy, sent under the same flood id. Sending those under a fresh id
+    // (branch `diag`) cures that and uncovers a second stall, the founder left an epoch
+    // behind, not yet found. This order hides both.
     let pieces = fragments(ctx, message, bytes);
     for &to in targets {
         for piece in &pieces {
