@@ -73,19 +73,19 @@ pub(crate) fn send_frame_to_all(
         epoch,
         body,
     };
-    let sealed = |ctx: &mut Ctx<'_>, payload: &[u8]| {
-        let bucket = frame::smallest_bucket(&ctx.config.pad_buckets, payload.len())?;
-        frame::seal_frame(key, ctx.rng, bucket, payload)
+    // Our own frames are built within their bounds: failing here is a bug.
+    let payload = match wire::encode_payload(&frame) {
+        Ok(payload) => payload,
+        Err(error) => {
+            warn!(%error, "could not encode own cluster frame");
+            return;
+        }
     };
-    let payload = wire::encode_payload(&frame);
     for &to in targets {
-        match payload
-            .as_deref()
-            .map_err(Clone::clone)
-            .and_then(|p| sealed(ctx, p))
-        {
+        let datagram = frame::smallest_bucket(&ctx.config.pad_buckets, payload.len())
+            .and_then(|bucket| frame::seal_frame(key, ctx.rng, bucket, &payload));
+        match datagram {
             Ok(datagram) => ctx.out.send_datagram(ctx.stats, to, datagram),
-            // Our own frames are built within their bounds; reaching this is a bug.
             Err(error) => warn!(%error, "could not seal own cluster frame"),
         }
     }
