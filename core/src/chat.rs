@@ -5,10 +5,11 @@
 //! [`Flooded`] object. Each author numbers its posts per epoch ([`PostPosition`]) and names its
 //! previous post, so a member delivers an author's posts in order: a post whose predecessor has
 //! not been delivered is held back until it is, or until `Config::post_gap_timeout` passes.
-//! Every member keeps the last `Config::max_post_history` posts, and every
-//! `Config::post_sync_interval` tells a random member the last post it delivered from each
-//! author ([`PostSync`]); the other answers with what it has beyond that. A member is never
-//! sent a post older than the epoch it joined in.
+//! Every member keeps the last `Config::max_post_history` posts, and now and then tells a
+//! random member the last post it delivered from each author ([`PostSync`]); the other answers
+//! with what it has beyond that. A member is never sent a post older than the epoch it joined
+//! in. The exchanges follow a [`Trickle`] timer: every `Config::post_sync_min_interval` after a
+//! new post, twice as long after each exchange until `Config::post_sync_max_interval`.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,6 +21,7 @@ use crate::cluster::transport;
 use crate::ids::{ClusterId, Epoch, MemberId};
 use crate::node::{Ctx, Event};
 use crate::time::Timestamp;
+use crate::trickle::Trickle;
 use crate::wire::cluster::{AuthorHead, Flooded, FrameBody, Post, PostPosition, PostSync, Signed};
 use crate::wire::fragment::MessageId;
 use crate::wire::{self, BoundedBytes, BoundedVec};
@@ -60,9 +62,9 @@ pub(crate) struct Chat {
     heads: BTreeMap<MemberId, PostPosition>,
     /// Posts held back, keyed by author and the position of the post they wait for.
     held: BTreeMap<(MemberId, PostPosition), HeldPost>,
-    next_sync: Timestamp,
-    /// When a post was last made or received: syncs are frequent while posts flow.
-    last_activity: Timestamp,
+    /// When the next anti-entropy exchange is due: soon after a new post, then less and less
+    /// often.
+    sync: Trickle,
     /// First table index of the next sync, when the table is larger than one sync covers.
     sync_start: usize,
 }
@@ -75,8 +77,7 @@ impl Chat {
             arrival: VecDeque::new(),
             heads: BTreeMap::new(),
             held: BTreeMap::new(),
-            next_sync: now,
-            last_activity: now,
+            sync: Trickle::new(now),
             sync_start: 0,
         }
     }
@@ -132,7 +133,7 @@ impl Chat {
         );
         let message = transport::new_message_id(ctx);
         let bytes = wire::encode_payload(&Flooded::Post(post)).unwrap_or_default();
-        self.last_activity = now;
+        self.sync.reset(now, ctx.config.post_sync_bounds(), ctx.rng);
         self.store(ctx, view.me, position, message, bytes.clone());
         self.heads.insert(view.me, position);
         self.last_posted = Some(position);
@@ -157,9 +158,8 @@ impl Chat {
             return false;
         }
         self.store(ctx, author, position, message, bytes);
-        // Posts flow again: sync at the active pace from now on.
-        self.last_activity = now;
-        self.next_sync = self.next_sync.min(now + ctx.config.post_sync_interval);
+        // Something new: others may lack it too, or lack what came with it.
+        self.sync.reset(now, ctx.config.post_sync_bounds(), ctx.rng);
         let ready = match (post.body.prev, self.heads.get(&author)) {
             (None, _) => true,
             (Some(prev), Some(head)) => prev == *head,
@@ -253,14 +253,7 @@ impl Chat {
                 self.deliver(held.post, view, ctx);
             }
         }
-        if now >= self.next_sync {
-            let active = now < self.last_activity + ctx.config.post_sync_idle_after;
-            self.next_sync = now
-                + if active {
-                    ctx.config.post_sync_interval
-                } else {
-                    ctx.config.post_sync_idle_interval
-                };
+        if self.sync.fire(now, ctx.config.post_sync_bounds(), ctx.rng) {
             let targets = view.current.random_members(&view.me, 1, ctx.rng, |_| true);
             if let Some(&to) = targets.first() {
                 let sync = self.sync_message(view, &ctx.config.pad_buckets, true);
@@ -276,7 +269,8 @@ impl Chat {
             .values()
             .map(|h| h.since + config.post_gap_timeout)
             .min();
-        gap.map_or(self.next_sync, |g| g.min(self.next_sync))
+        let sync = self.sync.deadline();
+        gap.map_or(sync, |g| g.min(sync))
     }
 
     /// This member's heads for the next window of the table.
@@ -350,8 +344,15 @@ impl Chat {
     }
 
     /// Answers another member's sync: the posts it lacks (none older than its joining), and
-    /// this member's own sync if it is behind and was asked for one.
-    pub(crate) fn on_sync(&mut self, sync: PostSync, view: &ChatView<'_>, ctx: &mut Ctx<'_>) {
+    /// this member's own sync if it is behind and was asked for one. A sync that shows either
+    /// side behind brings anti-entropy back to its quick pace: others may be behind too.
+    pub(crate) fn on_sync(
+        &mut self,
+        now: Timestamp,
+        sync: PostSync,
+        view: &ChatView<'_>,
+        ctx: &mut Ctx<'_>,
+    ) {
         let current = view.current;
         let (first, last) = (usize::from(sync.first), usize::from(sync.last));
         let Some(requester) = current.table.get(&sync.member) else {
@@ -403,6 +404,9 @@ impl Chat {
                 }
                 to_send.push((stored.message, &stored.bytes));
             }
+        }
+        if behind || !to_send.is_empty() {
+            self.sync.reset(now, ctx.config.post_sync_bounds(), ctx.rng);
         }
         let to = requester.addr;
         for (message, bytes) in to_send {

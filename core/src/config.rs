@@ -113,15 +113,13 @@ pub struct Config {
     /// How many random members each member relays a new flooded object (post, rollout,
     /// admission, leave) to. Default 5.
     pub cluster_fanout: usize,
-    /// Interval between post anti-entropy exchanges with a random member while posts flow.
-    /// Default 1 s.
-    pub post_sync_interval: Duration,
-    /// Interval between post anti-entropy exchanges once no post has been seen for
-    /// `post_sync_idle_after`. Default 15 s.
-    pub post_sync_idle_interval: Duration,
-    /// How long after the last post seen anti-entropy stays at `post_sync_interval`.
-    /// Default 60 s.
-    pub post_sync_idle_after: Duration,
+    /// Interval of post anti-entropy (an exchange with a random member) right after a new
+    /// post: the shortest interval of its Trickle timer (RFC 6206), which doubles while no
+    /// post comes. Default 1 s.
+    pub post_sync_min_interval: Duration,
+    /// The longest interval of post anti-entropy, reached when no post came for a while.
+    /// Default 15 s.
+    pub post_sync_max_interval: Duration,
     /// Most posts sent in answer to one anti-entropy exchange. Default 16.
     pub post_sync_budget: usize,
     /// Posts kept for anti-entropy. Default 1024.
@@ -161,11 +159,12 @@ pub struct Config {
     pub anon_store_ttl: Duration,
     /// Bytes of packets kept for members that were away. Default 4 MiB.
     pub anon_store_bytes: usize,
-    /// Interval of anti-entropy of stored packets while packets flow. Default 2 s.
-    pub anon_sync_interval: Duration,
-    /// Interval of anti-entropy of stored packets when nothing changed for a while. Default
-    /// 20 s.
-    pub anon_sync_idle_interval: Duration,
+    /// Interval of anti-entropy of stored packets right after a packet was stored: the
+    /// shortest interval of its Trickle timer (RFC 6206), which doubles while none comes.
+    /// Default 2 s.
+    pub anon_sync_min_interval: Duration,
+    /// The longest interval of anti-entropy of stored packets. Default 20 s.
+    pub anon_sync_max_interval: Duration,
     /// Most stored packets sent in answer to one anti-entropy exchange. Default 16.
     pub anon_sync_budget: usize,
     /// Trial decryptions per second at most, so that a flood cannot pin a member's CPU;
@@ -276,9 +275,8 @@ impl Default for Config {
             join_attempts: 15,
             max_pending_joins: 32,
             cluster_fanout: 5,
-            post_sync_interval: Duration::from_secs(1),
-            post_sync_idle_interval: Duration::from_secs(15),
-            post_sync_idle_after: Duration::from_secs(60),
+            post_sync_min_interval: Duration::from_secs(1),
+            post_sync_max_interval: Duration::from_secs(15),
             post_sync_budget: 16,
             max_post_history: 1024,
             max_held_posts: 256,
@@ -295,8 +293,8 @@ impl Default for Config {
             anon_attempts: 6,
             anon_store_ttl: Duration::from_secs(600),
             anon_store_bytes: 4 << 20,
-            anon_sync_interval: Duration::from_secs(2),
-            anon_sync_idle_interval: Duration::from_secs(20),
+            anon_sync_min_interval: Duration::from_secs(2),
+            anon_sync_max_interval: Duration::from_secs(20),
             anon_sync_budget: 16,
             anon_trial_budget: 2000,
             max_pending_trials: 1024,
@@ -368,6 +366,18 @@ pub enum ConfigError {
         /// The configured rollout timeout.
         timeout: Duration,
     },
+    /// The shortest interval of an anti-entropy timer is longer than its longest.
+    #[error("`{min_field}` ({min:?}) must not be longer than `{max_field}` ({max:?})")]
+    IntervalBounds {
+        /// The name of the shortest interval's field.
+        min_field: &'static str,
+        /// The configured shortest interval.
+        min: Duration,
+        /// The name of the longest interval's field.
+        max_field: &'static str,
+        /// The configured longest interval.
+        max: Duration,
+    },
     /// `cover_rate` is above [`Config::MAX_COVER_RATE`].
     #[error("`cover_rate` must be at most {max} packets per second, got {got}")]
     CoverRateTooHigh {
@@ -420,6 +430,22 @@ impl Config {
     /// The smallest the largest padding bucket may be: it must hold every message that travels
     /// in a single frame (a join request, a key offer, a heartbeat, an anonymous packet).
     pub const MIN_LARGEST_PAD_BUCKET: usize = 600;
+
+    /// The bounds of the post anti-entropy timer.
+    pub(crate) fn post_sync_bounds(&self) -> crate::trickle::TrickleBounds {
+        crate::trickle::TrickleBounds {
+            min: self.post_sync_min_interval,
+            max: self.post_sync_max_interval,
+        }
+    }
+
+    /// The bounds of the stored-packet anti-entropy timer.
+    pub(crate) fn anon_sync_bounds(&self) -> crate::trickle::TrickleBounds {
+        crate::trickle::TrickleBounds {
+            min: self.anon_sync_min_interval,
+            max: self.anon_sync_max_interval,
+        }
+    }
 
     /// The highest cover rate: one packet per millisecond.
     pub const MAX_COVER_RATE: u32 = 1000;
@@ -476,8 +502,8 @@ impl Config {
             ("rollout_timeout", self.rollout_timeout),
             ("offer_window", self.offer_window),
             ("join_retry", self.join_retry),
-            ("post_sync_interval", self.post_sync_interval),
-            ("post_sync_idle_interval", self.post_sync_idle_interval),
+            ("post_sync_min_interval", self.post_sync_min_interval),
+            ("post_sync_max_interval", self.post_sync_max_interval),
             ("post_gap_timeout", self.post_gap_timeout),
             ("anon_embargo", self.anon_embargo),
             ("vote_deadline", self.vote_deadline),
@@ -485,8 +511,8 @@ impl Config {
             ("ballot_retry", self.ballot_retry),
             ("anon_ack_timeout", self.anon_ack_timeout),
             ("anon_store_ttl", self.anon_store_ttl),
-            ("anon_sync_interval", self.anon_sync_interval),
-            ("anon_sync_idle_interval", self.anon_sync_idle_interval),
+            ("anon_sync_min_interval", self.anon_sync_min_interval),
+            ("anon_sync_max_interval", self.anon_sync_max_interval),
             ("anon_thread_ttl", self.anon_thread_ttl),
             ("call_ring_timeout", self.call_ring_timeout),
             ("call_silence_timeout", self.call_silence_timeout),
@@ -512,6 +538,29 @@ impl Config {
                 timeout: self.member_timeout,
                 interval: self.heartbeat_interval,
             });
+        }
+        for (min_field, min, max_field, max) in [
+            (
+                "post_sync_min_interval",
+                self.post_sync_min_interval,
+                "post_sync_max_interval",
+                self.post_sync_max_interval,
+            ),
+            (
+                "anon_sync_min_interval",
+                self.anon_sync_min_interval,
+                "anon_sync_max_interval",
+                self.anon_sync_max_interval,
+            ),
+        ] {
+            if min > max {
+                return Err(ConfigError::IntervalBounds {
+                    min_field,
+                    min,
+                    max_field,
+                    max,
+                });
+            }
         }
         if self.offer_window >= self.rollout_timeout {
             return Err(ConfigError::OfferWindowTooLong {
@@ -636,6 +685,28 @@ mod tests {
             config.validate(),
             Err(ConfigError::TimeoutBelowKeepalive { .. })
         ));
+    }
+
+    #[test]
+    fn an_anti_entropy_timer_whose_shortest_interval_is_its_longest_is_accepted_and_no_more() {
+        let equal = Config {
+            post_sync_min_interval: Duration::from_secs(15),
+            ..Config::default()
+        };
+        assert_eq!(equal.validate(), Ok(()));
+        let inverted = Config {
+            anon_sync_min_interval: Duration::from_secs(21),
+            ..Config::default()
+        };
+        assert_eq!(
+            inverted.validate(),
+            Err(ConfigError::IntervalBounds {
+                min_field: "anon_sync_min_interval",
+                min: Duration::from_secs(21),
+                max_field: "anon_sync_max_interval",
+                max: Duration::from_secs(20),
+            })
+        );
     }
 
     #[test]

@@ -82,6 +82,7 @@ mod overlay;
 mod sample;
 pub mod stats;
 pub mod time;
+mod trickle;
 mod vote;
 pub mod wire;
 

@@ -360,7 +360,16 @@ fn cover_traffic_keeps_the_realtime_rate_steady_whether_or_not_a_member_talks() 
     // While it talks, its voice takes the place of the dummies (the last second is silent).
     let dummies = after.cover_sent - before.cover_sent;
     assert!(dummies <= 55, "{dummies} dummies while talking");
-    assert!(net.nodes[3].stats().cover_received > 0);
+    // Every dummy reaches a member (in `anon_stem_copies` copies), which drops it; only those
+    // still in flight are missing. Which members receive them depends on the stem successors
+    // drawn, so the count is over the cluster.
+    let copies = Config::default().anon_stem_copies as u64;
+    let sent: u64 = net.nodes.iter().map(|n| n.stats().cover_sent).sum::<u64>() * copies;
+    let received: u64 = net.nodes.iter().map(|n| n.stats().cover_received).sum();
+    assert!(
+        received <= sent && received * 100 >= sent * 95,
+        "{received} of {sent} cover copies received"
+    );
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn fast_config() -> Config {
         offer_window: Duration::from_millis(300),
         rollout_grace: Duration::from_secs(6),
         join_retry: Duration::from_millis(500),
-        post_sync_interval: Duration::from_millis(500),
+        post_sync_min_interval: Duration::from_millis(500),
         ..Config::default()
     }
 }

@@ -74,11 +74,12 @@ proptest! {
 ///
 /// Which seed ends in a split depends on every datagram the run sends: the one the model check
 /// found (1376603728165885952) stopped splitting when announcement anti-entropy slowed down
-/// while idle. Seed 394 is the one seed of 0..400 with these settings whose expulsion no
-/// honest member applies.
+/// while idle, and the next one (394) when post anti-entropy moved to a Trickle timer. Seed 125
+/// is the first of the 8 seeds of 0..600 with these settings whose expulsion no honest member
+/// applies. A partition built by the test would not depend on the traffic.
 #[test]
 fn a_split_cluster_applies_no_outcome_its_other_side_could_contradict() {
-    let report = run_case(394, 4, true, true, (5, 17, 34));
+    let report = run_case(125, 4, true, true, (5, 17, 34));
     check(&report.join).expect("the join vote agrees");
     let expel = report.expel.as_ref().expect("the newcomer was admitted");
     check(expel).expect("the expulsion vote agrees");

@@ -1,15 +1,19 @@
 //! Anti-entropy of the store: listing it to a random member, and answering another's listing.
 
+use core::time::Duration;
+
 use super::{AnonLayer, AnonView};
 use crate::cluster::transport;
+use crate::ids::Epoch;
 use crate::node::Ctx;
 use crate::sample::sample;
 use crate::time::Timestamp;
-use crate::wire::anon::{AnonSync, RelayPhase, TrafficClass};
+use crate::wire::anon::{AnonPacket, AnonSync, RelayPhase, TrafficClass};
 use crate::wire::cluster::FrameBody;
 
 impl AnonLayer {
-    /// Handles another member's listing of its store.
+    /// Handles another member's listing of its store. A listing that differs from this
+    /// member's store brings anti-entropy back to its quick pace.
     pub(crate) fn on_sync(
         &mut self,
         now: Timestamp,
@@ -29,6 +33,10 @@ impl AnonLayer {
         if !handover.is_empty() {
             ctx.stats.anon_store_handovers += handover.len() as u64;
         }
+        if lacking || !handover.is_empty() {
+            // Stores differ: others may differ too.
+            self.sync.reset(now, ctx.config.anon_sync_bounds(), ctx.rng);
+        }
         for (epoch, packet, ttl_s) in handover {
             let phase = RelayPhase::Stored { ttl_s };
             self.send_relay(addr, epoch, phase, TrafficClass::Message, packet, view, ctx);
@@ -46,16 +54,25 @@ impl AnonLayer {
         }
     }
 
+    /// Keeps `packet` for members that were away. Returns whether it was new: then the store
+    /// changed, and anti-entropy speeds up.
+    pub(super) fn store_packet(
+        &mut self,
+        now: Timestamp,
+        epoch: Epoch,
+        packet: AnonPacket,
+        ttl: Duration,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let new = self.store.insert(now, epoch, packet, ttl);
+        if new {
+            self.sync.reset(now, ctx.config.anon_sync_bounds(), ctx.rng);
+        }
+        new
+    }
+
     /// Lists this member's store to a random live member.
     pub(super) fn sync(&mut self, now: Timestamp, view: &AnonView<'_>, ctx: &mut Ctx<'_>) {
-        let active =
-            now.saturating_since(self.store.last_change) < ctx.config.anon_sync_idle_interval * 3;
-        self.next_sync = now
-            + if active {
-                ctx.config.anon_sync_interval
-            } else {
-                ctx.config.anon_sync_idle_interval
-            };
         let live = view.live(now, ctx.config);
         let Some(&peer) = sample(live, 1, ctx.rng).first() else {
             return;

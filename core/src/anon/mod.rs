@@ -51,6 +51,7 @@ use crate::crypto::EpochPublic;
 use crate::ids::{ClusterId, MemberId};
 use crate::node::Ctx;
 use crate::time::Timestamp;
+use crate::trickle::Trickle;
 use crate::wire;
 use crate::wire::anon::{MAX_ANON_MESSAGE_BYTES, ThreadId, TrafficClass};
 use crate::wire::fragment::{MessageId, Reassembler, ReassemblyLimits};
@@ -153,7 +154,9 @@ pub(crate) struct AnonLayer {
     secrets: Secrets,
     talk: Conversations,
     reassembly: Reassembler,
-    next_sync: Timestamp,
+    /// When the next anti-entropy exchange of the store is due: soon after a packet was
+    /// stored, then less and less often.
+    sync: Trickle,
     /// Acknowledgements waiting for their random delay, by due time.
     acks: BTreeMap<(Timestamp, MessageId), EpochPublic>,
     calls: Calls,
@@ -170,7 +173,7 @@ impl AnonLayer {
             routes: Routes::default(),
             relay: Relay::new((stored_packets * 2).max(1024)),
             voice_relay: Relay::new(MAX_VOICE_DIGESTS),
-            store: Store::new(config.anon_store_bytes, now),
+            store: Store::new(config.anon_store_bytes),
             trials: Trials::new(config.anon_trial_budget, config.max_pending_trials, now),
             secrets: Secrets::default(),
             talk: Conversations::new(config.max_anon_threads),
@@ -180,7 +183,7 @@ impl AnonLayer {
                 timeout: config.anon_ack_timeout * config.anon_attempts,
                 remember_completed: 0,
             }),
-            next_sync: now + config.anon_sync_interval,
+            sync: Trickle::new(now),
             acks: BTreeMap::new(),
             calls: Calls::default(),
             cover: Cover::default(),
@@ -234,11 +237,12 @@ impl AnonLayer {
         for due in self.relay.due_embargoes(now) {
             debug!("embargo ran out: fluffing a packet the stem lost");
             ctx.stats.anon_embargo_fluffs += 1;
-            self.store.insert(
+            self.store_packet(
                 now,
                 due.epoch,
                 due.packet.clone(),
                 ctx.config.anon_store_ttl,
+                ctx,
             );
             let class = TrafficClass::Message;
             self.fluff(now, due.epoch, due.packet, 0, None, class, view, ctx);
@@ -253,7 +257,7 @@ impl AnonLayer {
         for message in due {
             self.attempt(now, message, view, ctx);
         }
-        if now >= self.next_sync {
+        if self.sync.fire(now, ctx.config.anon_sync_bounds(), ctx.rng) {
             self.sync(now, view, ctx);
         }
         self.call_timeouts(now, view, ctx);
@@ -264,7 +268,7 @@ impl AnonLayer {
     /// The layer's next deadline.
     pub(crate) fn poll_timeout(&self) -> Option<Timestamp> {
         [
-            Some(self.next_sync),
+            Some(self.sync.deadline()),
             self.relay.next_embargo(),
             self.relay.next_expiry(),
             self.voice_relay.next_expiry(),

@@ -164,11 +164,11 @@ impl AnonLayer {
         epoch: Epoch,
         packet: &AnonPacket,
         class: TrafficClass,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
     ) {
         if class == TrafficClass::Message {
-            self.store
-                .insert(now, epoch, packet.clone(), ctx.config.anon_store_ttl);
+            let ttl = ctx.config.anon_store_ttl;
+            self.store_packet(now, epoch, packet.clone(), ttl, ctx);
         }
     }
 
@@ -318,11 +318,12 @@ impl AnonLayer {
             (sighting, RelayPhase::Stored { ttl_s }) => {
                 if sighting == Sighting::New {
                     self.try_open(now, epoch, &packet, class, view, ctx);
-                    // More may be waiting: ask again soon.
-                    self.next_sync = self.next_sync.min(now + ctx.config.anon_sync_interval / 8);
                 }
                 let ttl = Duration::from_secs(ttl_s.into()).min(ctx.config.anon_store_ttl);
-                self.store.insert(now, epoch, packet, ttl);
+                if self.store_packet(now, epoch, packet, ttl, ctx) {
+                    // More may be waiting: ask again soon.
+                    self.sync.hurry(now + ctx.config.anon_sync_min_interval / 8);
+                }
             }
         }
         self.run_trials(now, view, ctx);

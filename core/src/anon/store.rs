@@ -37,20 +37,17 @@ pub(crate) struct Store {
     capacity: usize,
     /// Where the next listing starts.
     cursor: u64,
-    /// When the set of kept packets last changed.
-    pub(crate) last_change: Timestamp,
 }
 
 impl Store {
     /// A store of at most `bytes` bytes of packets.
-    pub(crate) fn new(bytes: usize, now: Timestamp) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         Store {
             packets: BTreeMap::new(),
             by_expiry: BTreeSet::new(),
             fingerprint: 0,
             capacity: (bytes / ANON_PACKET_LEN).max(1),
             cursor: 0,
-            last_change: now,
         }
     }
 
@@ -89,7 +86,6 @@ impl Store {
         );
         self.by_expiry.insert((expires, id));
         self.fingerprint ^= id;
-        self.last_change = now;
         true
     }
 
@@ -202,8 +198,8 @@ mod tests {
     #[test]
     fn two_stores_converge_through_listings() {
         let now = Timestamp::from_secs(1);
-        let mut a = Store::new(1 << 20, now);
-        let mut b = Store::new(1 << 20, now);
+        let mut a = Store::new(1 << 20);
+        let mut b = Store::new(1 << 20);
         for i in 0..300 {
             b.insert(now, Epoch(1), packet(i), TTL);
         }
@@ -235,7 +231,7 @@ mod tests {
     #[test]
     fn capacity_and_time_bound_the_store() {
         let now = Timestamp::from_secs(1);
-        let mut store = Store::new(4 * ANON_PACKET_LEN, now);
+        let mut store = Store::new(4 * ANON_PACKET_LEN);
         for i in 0..10u16 {
             store.insert(
                 now,
@@ -252,9 +248,9 @@ mod tests {
 
     #[test]
     fn handed_over_packets_keep_their_remaining_time() {
-        let mut store = Store::new(1 << 20, Timestamp::ZERO);
+        let mut store = Store::new(1 << 20);
         store.insert(Timestamp::ZERO, Epoch(1), packet(1), TTL);
-        let empty = Store::new(1 << 20, Timestamp::ZERO).listing_from(ME, 0, true);
+        let empty = Store::new(1 << 20).listing_from(ME, 0, true);
         let (handover, _) = store.compare(Timestamp::from_secs(45), &empty, 16);
         assert_eq!(handover.len(), 1);
         assert_eq!(handover[0].2, 15);

@@ -326,7 +326,7 @@ impl Membership {
             }
             FrameBody::PostSync(sync) if used == KeyUsed::Current => {
                 let (chat, view) = self.chat_parts();
-                chat.on_sync(sync, &view, ctx);
+                chat.on_sync(now, sync, &view, ctx);
             }
             // Anonymous packets in flight during a rollout are still relayed.
             FrameBody::Anon(relay) => {
