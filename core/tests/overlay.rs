@@ -69,6 +69,100 @@ fn silent_peer_is_lost_after_the_timeout() {
     assert_eq!(net.nodes[0].peers().count(), 0);
 }
 
+/// Pings each node sent since `since`.
+fn pings_sent(net: &Net, since: Timestamp) -> Vec<usize> {
+    let mut sent = vec![0; net.nodes.len()];
+    for flight in net.transcript.iter().filter(|f| f.deliver_at >= since) {
+        if let Ok(Packet::Ping(_)) = wire::decode(&flight.payload) {
+            sent[net.index(flight.from).unwrap()] += 1;
+        }
+    }
+    sent
+}
+
+#[test]
+fn a_link_is_kept_alive_by_the_pings_of_one_end() {
+    let config = Config::default();
+    for seed in 0..4 {
+        let mut net = Net::new(2, seed, config.clone());
+        let b = net.addrs[1];
+        net.nodes[0].connect(Timestamp::ZERO, b);
+        // The first round of pings comes from both ends, before either has a pong to echo.
+        net.run_for(config.keepalive_interval * 3);
+        let since = net.now;
+        net.run_for(config.keepalive_interval * 20);
+        let mut pings = pings_sent(&net, since);
+        // The end with the smaller member id pings, about once an interval; the other only
+        // answers.
+        if net.nodes[1].id() < net.nodes[0].id() {
+            pings.reverse();
+        }
+        assert!((19..=21).contains(&pings[0]), "seed {seed}: {pings:?}");
+        assert_eq!(pings[1], 0, "seed {seed}");
+        assert!(
+            !net.events
+                .iter()
+                .any(|(_, e)| matches!(e, Event::PeerLost { .. })),
+            "seed {seed}"
+        );
+        for node in &net.nodes {
+            let (_, peer) = node.peers().next().expect("still a peer");
+            assert!(net.now - peer.last_heard <= config.keepalive_interval);
+        }
+    }
+}
+
+#[test]
+fn when_the_pinging_end_falls_silent_the_other_pings_and_drops_it_despite_forged_pings() {
+    let config = Config::default();
+    let mut net = Net::new(2, 5, config.clone());
+    let b = net.addrs[1];
+    net.nodes[0].connect(Timestamp::ZERO, b);
+    net.run_for(config.keepalive_interval * 3);
+    let pinger = usize::from(net.nodes[1].id() < net.nodes[0].id());
+    let (gone, other) = (net.addrs[pinger], 1 - pinger);
+    // The pinging end vanishes. An attacker on the path keeps sending pings in its name, with
+    // made-up echoes: they are answered, but they are no sign of life.
+    net.hook = Box::new(move |f| {
+        if f.from == gone || f.to == gone {
+            Verdict::Drop
+        } else {
+            Verdict::Deliver
+        }
+    });
+    let cut = net.now;
+    let mut forged = 0u8;
+    while net.now < cut + config.peer_timeout * 2 {
+        forged = forged.wrapping_add(1);
+        let probe = Probe {
+            nonce: [forged; 8],
+            echo: [forged; 8],
+        };
+        let ping = wire::encode(&Packet::Ping(probe)).unwrap();
+        let now = net.now;
+        net.nodes[other].handle_datagram(now, gone, &ping);
+        net.run_for(Duration::from_secs(5));
+    }
+    let pings_after_cut = net
+        .transcript
+        .iter()
+        .filter(|f| f.from == net.addrs[other] && f.deliver_at > cut)
+        .filter(|f| matches!(wire::decode(&f.payload), Ok(Packet::Ping(_))))
+        .count();
+    assert!(
+        pings_after_cut > 0,
+        "the other end pinged once the pings stopped"
+    );
+    assert!(
+        net.events.iter().any(
+            |(i, e)| *i == other && matches!(e, Event::PeerLost { addr, .. } if *addr == gone)
+        ),
+        "{:?}",
+        net.events
+    );
+    assert_eq!(net.nodes[other].peers().count(), 0);
+}
+
 #[test]
 fn handshake_to_nobody_gives_up_after_its_attempts_then_retries_its_bootstrap() {
     let config = Config::default();
@@ -154,7 +248,11 @@ fn unpadded_hello_and_strangers_pings_get_no_answer() {
     assert_eq!(net.nodes[1].poll_transmit(), None);
     assert_eq!(net.nodes[1].stats().dropped.unpadded_hello, 1);
 
-    let ping = wire::encode(&Packet::Ping(Probe { nonce: [9; 8] })).unwrap();
+    let probe = Probe {
+        nonce: [9; 8],
+        echo: [0; 8],
+    };
+    let ping = wire::encode(&Packet::Ping(probe)).unwrap();
     net.nodes[1].handle_datagram(Timestamp::ZERO, a, &ping);
     assert_eq!(net.nodes[1].poll_transmit(), None);
     assert_eq!(net.nodes[1].stats().dropped.unexpected, 1);

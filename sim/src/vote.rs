@@ -32,6 +32,10 @@ pub struct VoteScenario {
     pub crashes: usize,
     /// How long a vote may take before the run stops waiting for it.
     pub deadline: Duration,
+    /// Groups of nodes (node 0 the proposer, node `members` the newcomer) that cannot reach
+    /// one another from the moment the expulsion opens to the end of the run. Empty: no
+    /// partition.
+    pub partition: Vec<Vec<NodeIndex>>,
 }
 
 impl VoteScenario {
@@ -46,6 +50,7 @@ impl VoteScenario {
             liars: 0,
             crashes: 0,
             deadline: Duration::from_secs(600),
+            partition: Vec::new(),
         }
     }
 }
@@ -283,6 +288,14 @@ pub fn run_vote(scenario: &VoteScenario) -> Result<VoteReport, ConfigError> {
         .collect();
     for &c in &crashed {
         sim.crash(c);
+    }
+    for (i, side) in scenario.partition.iter().enumerate() {
+        for other in &scenario.partition[i + 1..] {
+            for (&a, &b) in side.iter().flat_map(|a| other.iter().map(move |b| (a, b))) {
+                sim.network_mut().set_link(a, b, LinkModel::cut());
+                sim.network_mut().set_link(b, a, LinkModel::cut());
+            }
+        }
     }
     let expel = proposed.then(|| follow_vote(&mut sim, &honest, before, scenario.deadline));
     let live_honest: Vec<NodeIndex> = honest.iter().copied().filter(|&i| sim.is_up(i)).collect();

@@ -697,9 +697,14 @@ impl Membership {
         }
     }
 
-    /// A member sent a frame this member cannot open: one of the two missed a rollout. A
-    /// heartbeat under our key tells it; if it is ahead, it answers with the rollout we missed
-    /// (it keeps our key for the grace period). Each member is poked at most once per
+    /// A member sent a frame this member cannot open: one of the two missed a rollout, or the
+    /// two installed competing rollouts of the same epoch. A heartbeat under our key tells it;
+    /// if it is ahead, it answers with the rollout we missed (it keeps our key for the grace
+    /// period). A heartbeat of the previous epoch under the previous key reaches it if it
+    /// installed a competing rollout (both sides keep the key they rolled out of): it answers
+    /// with its rollout, and the better-ranked of the two wins on both sides (see
+    /// `Membership::on_rollout`). Without it, two sides of a fork could never open each
+    /// other's frames again. Each member is poked at most once per
     /// [`POKE_PACE`], and at most [`POKES_PER_PACE`] members per pace in all, so that a member
     /// behind asks several others at once (any one answer may be lost) without flooding.
     /// Returns whether `from` is another member of the current table.
@@ -714,7 +719,7 @@ impl Membership {
             return known;
         }
         self.pokes.insert(from, now);
-        let heartbeat = self.next_heartbeat_message(ctx);
+        let heartbeat = self.next_heartbeat_message(self.current.epoch, ctx);
         let current = &self.current;
         transport::send_frame(
             ctx,
@@ -724,6 +729,20 @@ impl Membership {
             from,
             FrameBody::Heartbeat(heartbeat),
         );
+        if let Some(epoch) = self.previous.as_ref().map(|p| p.state.epoch) {
+            let heartbeat = self.next_heartbeat_message(epoch, ctx);
+            if let Some(previous) = &self.previous {
+                let state = &previous.state;
+                transport::send_frame(
+                    ctx,
+                    &state.key,
+                    self.cluster,
+                    state.epoch,
+                    from,
+                    FrameBody::Heartbeat(heartbeat),
+                );
+            }
+        }
         true
     }
 
@@ -745,13 +764,14 @@ impl Membership {
         (self.next_repoke < self.behind_until).then_some(self.next_repoke)
     }
 
-    fn next_heartbeat_message(&mut self, ctx: &mut Ctx<'_>) -> Signed<Heartbeat> {
+    /// This member's next heartbeat, for `epoch`.
+    fn next_heartbeat_message(&mut self, epoch: Epoch, ctx: &mut Ctx<'_>) -> Signed<Heartbeat> {
         self.heartbeat_counter += 1;
         Signed::sign(
             ctx.identity,
             Heartbeat {
                 cluster: self.cluster,
-                epoch: self.current.epoch,
+                epoch,
                 member: self.me,
                 counter: self.heartbeat_counter,
             },
@@ -767,7 +787,7 @@ impl Membership {
         let interval = ctx.config.heartbeat_interval;
         let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
         self.next_heartbeat = now + interval.mul_f64(1.0 - 0.1 * fraction);
-        let heartbeat = self.next_heartbeat_message(ctx);
+        let heartbeat = self.next_heartbeat_message(self.current.epoch, ctx);
         let current = &self.current;
         let targets: Vec<SocketAddr> = current
             .table

@@ -481,12 +481,20 @@ impl Membership {
                 (&previous.state, previous.installed_at, true)
             }
             _ => {
+                debug!(%epoch, current = %self.current.epoch, ?used, "stale rollout refused");
                 ctx.stats.dropped.stale += 1;
+                // It may be the next one by the time a copy comes again (a catch-up sends the
+                // same flood): look at it then.
+                self.floods.forget(message);
                 return Continue::Stay;
             }
         };
         if let Err(fault) = self.check(now, base, base_installed, &rollout, ctx) {
+            debug!(%epoch, leader = %rollout.body.leader, ?fault, "rollout refused");
             fault.count(ctx.stats);
+            // Out of turn in this member's view may be in turn later, when a catch-up brings
+            // the same flood again.
+            self.floods.forget(message);
             return Continue::Stay;
         }
         if concurrent {

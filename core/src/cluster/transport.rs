@@ -106,24 +106,21 @@ pub(crate) fn send_flooded(
     bytes: &[u8],
     targets: &[SocketAddr],
 ) {
-    // Target by target. Piece by piece instead changes which datagrams a lossy link drops,
-    // and in tests/sim_cluster.rs (seed 1, 30 % loss) that stalls joins for good from the
-    // third on: a member that had put a rollout's first copy together and refused it drops
-    // every catch-up copy, sent under the same flood id. Sending those under a fresh id
-    // (branch `diag`) cures that and uncovers a second stall, the founder left an epoch
-    // behind, not yet found. This order hides both.
-    let pieces = fragments(ctx, message, bytes);
-    for &to in targets {
-        for piece in &pieces {
-            send_frame(
-                ctx,
-                key,
-                cluster,
-                epoch,
-                to,
-                FrameBody::Fragment(piece.clone()),
-            );
-        }
+    // Piece by piece, each piece encoded once for all targets. Which order the datagrams go in
+    // decides which of them a lossy link drops; it once decided whether joins stalled under
+    // 30 % loss (tests/sim_cluster.rs), because a member that refused a rollout it put together
+    // dropped every later copy of it, and because two sides that installed competing rollouts
+    // never heard of each other. Refused rollouts are now forgotten, and pokes reach the other
+    // side of a fork (`Membership::poke`), so neither order stalls.
+    for piece in fragments(ctx, message, bytes) {
+        send_frame_to_all(
+            ctx,
+            key,
+            cluster,
+            epoch,
+            targets,
+            FrameBody::Fragment(piece),
+        );
     }
 }
 

@@ -10,8 +10,12 @@
 //! transcript = nonce_a ‖ nonce_b ‖ A's identity ‖ B's identity
 //! ```
 //!
-//! Verified peers are pinged every `keepalive_interval`, and every `handshake_retry` while a
-//! ping is unanswered; one silent for `peer_timeout` is dropped. The initiator resends its
+//! Each link is kept alive from one end: the peer with the smaller member id pings every
+//! `keepalive_interval` (every `handshake_retry` while a ping is unanswered). Its pong proves the
+//! answerer alive; the pinger's next ping echoes the pong's nonce, which proves the pinger alive
+//! to the answerer, so the answerer need not ping back. The answerer pings only when the
+//! pinger's authenticated pings stop for half an interval more than they should. A peer silent
+//! for `peer_timeout` is dropped. The initiator resends its
 //! `HelloConfirm` with each ping until the first pong, so a lost confirmation cannot leave one
 //! side knowing the other and not the reverse. Every table is bounded by
 //! [`Config`](crate::Config).
@@ -61,7 +65,16 @@ pub struct Peer {
     /// When the peer last proved it is alive.
     pub last_heard: Timestamp,
     next_ping: Timestamp,
+    /// Whether this end keeps the link alive (its member id is the smaller): the other end
+    /// pings only when this one's pings stop.
+    keeps_alive: bool,
+    /// The nonce of our unanswered ping, which the pong must echo.
     outstanding_ping: Option<[u8; 8]>,
+    /// The nonce of our last pong to the peer, which its next ping must echo to count as a
+    /// sign of life.
+    challenge: Option<[u8; 8]>,
+    /// The nonce of the peer's last pong to us, echoed in our pings.
+    answer: [u8; 8],
     /// Our `HelloConfirm`, until the peer shows it received it by answering a ping; resent
     /// with every unanswered ping, so a lost confirmation does not leave the peer without us.
     unconfirmed: Option<HelloConfirm>,
@@ -175,7 +188,7 @@ impl Overlay {
             Packet::Hello(hello) => self.on_hello(now, from, len, hello, ctx),
             Packet::HelloAck(ack) => self.on_hello_ack(now, from, ack, ctx),
             Packet::HelloConfirm(confirm) => self.on_hello_confirm(now, from, confirm, ctx),
-            Packet::Ping(probe) => self.on_ping(from, probe, ctx),
+            Packet::Ping(probe) => self.on_ping(now, from, probe, ctx),
             Packet::Pong(probe) => self.on_pong(now, from, probe, ctx),
             // Cluster and join frames are the cluster layer's; the node routes them there.
             Packet::Sealed(_) | Packet::Join(_) => ctx.stats.dropped.unexpected += 1,
@@ -330,15 +343,18 @@ impl Overlay {
             debug!(%addr, "peer table full");
             return None;
         }
+        let id = identity.member_id();
         let peer = Peer {
             identity,
-            id: identity.member_id(),
+            id,
             last_heard: now,
             next_ping: now + ctx.config.keepalive_interval,
+            keeps_alive: ctx.identity.public().member_id() < id,
             outstanding_ping: None,
+            challenge: None,
+            answer: [0; 8],
             unconfirmed: None,
         };
-        let id = peer.id;
         self.peers.insert(addr, peer);
         self.exchange.connected(addr);
         if !known {
@@ -357,19 +373,37 @@ impl Overlay {
         self.peers.get_mut(&addr)
     }
 
-    fn on_ping(&mut self, from: SocketAddr, probe: Probe, ctx: &mut Ctx<'_>) {
+    fn on_ping(&mut self, now: Timestamp, from: SocketAddr, probe: Probe, ctx: &mut Ctx<'_>) {
         // Only verified peers get an answer, so a spoofed ping cannot aim pongs at a stranger.
-        if self.peers.contains_key(&from) {
-            ctx.out.send(ctx.stats, from, &Packet::Pong(probe));
-        } else {
+        let Some(peer) = self.peers.get_mut(&from) else {
             ctx.stats.dropped.unexpected += 1;
+            return;
+        };
+        if peer.challenge == Some(probe.echo) {
+            // The peer received our last pong: it is alive at its address, and it has us
+            // verified (it pings only its peers), so our confirmation reached it.
+            peer.last_heard = now;
+            peer.unconfirmed = None;
+            peer.outstanding_ping = None;
+            if !peer.keeps_alive {
+                peer.next_ping = now + ctx.config.keepalive_interval * 3 / 2;
+            }
         }
+        let mut nonce = [0; 8];
+        ctx.rng.fill_bytes(&mut nonce);
+        peer.challenge = Some(nonce);
+        let pong = Probe {
+            nonce,
+            echo: probe.nonce,
+        };
+        ctx.out.send(ctx.stats, from, &Packet::Pong(pong));
     }
 
     fn on_pong(&mut self, now: Timestamp, from: SocketAddr, probe: Probe, ctx: &mut Ctx<'_>) {
         match self.peers.get_mut(&from) {
-            Some(peer) if peer.outstanding_ping == Some(probe.nonce) => {
+            Some(peer) if peer.outstanding_ping == Some(probe.echo) => {
                 peer.outstanding_ping = None;
+                peer.answer = probe.nonce;
                 peer.unconfirmed = None;
                 peer.last_heard = now;
                 peer.next_ping = now + ctx.config.keepalive_interval;
@@ -506,8 +540,11 @@ fn ping(addr: SocketAddr, peer: &mut Peer, now: Timestamp, ctx: &mut Ctx<'_>) {
         nonce
     });
     peer.next_ping = now + ctx.config.handshake_retry;
-    ctx.out
-        .send(ctx.stats, addr, &Packet::Ping(Probe { nonce }));
+    let probe = Probe {
+        nonce,
+        echo: peer.answer,
+    };
+    ctx.out.send(ctx.stats, addr, &Packet::Ping(probe));
 }
 
 fn send_hello(addr: SocketAddr, outgoing: &Outgoing, ctx: &mut Ctx<'_>) {

@@ -196,6 +196,12 @@ impl Reassembler {
         Ok(Some(whole))
     }
 
+    /// Forgets that `message` was completed, so that a later copy is put together again: for
+    /// a message its receiver refused for a reason that may pass (it came too early, say).
+    pub fn forget(&mut self, message: MessageId) {
+        self.completed.retain(|m| *m != message);
+    }
+
     /// Drops partial messages older than the timeout.
     pub fn expire(&mut self, now: Timestamp) {
         let timeout = self.limits.timeout;
@@ -259,6 +265,28 @@ mod tests {
             r.insert(Timestamp::ZERO, fragments[2].clone()),
             Err(FragmentError::Duplicate)
         );
+    }
+
+    #[test]
+    fn a_forgotten_message_is_put_together_again_from_a_later_copy() {
+        let payload: Vec<u8> = (0..3000u32).map(|i| (i * 3) as u8).collect();
+        let fragments = split([2; 16], &payload, 1000).unwrap();
+        let mut r = Reassembler::new(limits());
+        let deliver = |r: &mut Reassembler| {
+            let mut whole = None;
+            for f in fragments.clone() {
+                match r.insert(Timestamp::ZERO, f) {
+                    Ok(Some(done)) => whole = Some(done),
+                    Ok(None) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(whole)
+        };
+        assert_eq!(deliver(&mut r), Ok(Some(payload.clone())));
+        assert_eq!(deliver(&mut r), Err(FragmentError::Duplicate));
+        r.forget([2; 16]);
+        assert_eq!(deliver(&mut r), Ok(Some(payload)));
     }
 
     #[test]

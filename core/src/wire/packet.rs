@@ -109,11 +109,18 @@ pub struct HelloConfirm {
     pub signature: Signature,
 }
 
-/// The body of a [`Packet::Ping`] or [`Packet::Pong`].
+/// The body of a [`Packet::Ping`] or [`Packet::Pong`]: a fresh random value for the next
+/// packet of the other side to echo, and the echo of the last one the other side sent, so that
+/// one round trip proves to each side that the other is alive at its address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Probe {
-    /// A random value the answer echoes, proving it came from the pinged address.
+    /// A fresh random value. A ping's is echoed by the pong that answers it; a pong's by the
+    /// next ping of the peer it answered.
     pub nonce: [u8; 8],
+    /// In a pong, the nonce of the ping it answers. In a ping, the nonce of the last pong the
+    /// pinger received from this peer (zeros before the first): it shows the pinged peer that
+    /// the pinger is alive, so that the pinged peer need not ping back.
+    pub echo: [u8; 8],
 }
 
 /// A cluster frame as it travels: a random nonce, then the ciphertext of a padded payload.

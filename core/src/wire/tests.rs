@@ -47,8 +47,12 @@ fn examples() -> Vec<Packet> {
         }),
         Packet::Ping(Probe {
             nonce: [1, 2, 3, 4, 5, 6, 7, 8],
+            echo: [9; 8],
         }),
-        Packet::Pong(Probe { nonce: [42; 8] }),
+        Packet::Pong(Probe {
+            nonce: [42; 8],
+            echo: [1, 2, 3, 4, 5, 6, 7, 8],
+        }),
         Packet::Sealed(sealed),
         Packet::PeerList(PeerList {
             addrs: BoundedVec::new(vec![
@@ -97,7 +101,11 @@ fn snapshot_of_every_packet_type() {
 
 #[test]
 fn unknown_version_and_type_are_typed_errors() {
-    let mut bytes = encode(&Packet::Ping(Probe { nonce: [1; 8] })).unwrap();
+    let mut bytes = encode(&Packet::Ping(Probe {
+        nonce: [1; 8],
+        echo: [0; 8],
+    }))
+    .unwrap();
     bytes[0] = 2;
     assert_eq!(
         decode(&bytes),
@@ -221,8 +229,8 @@ fn arb_packet() -> impl Strategy<Value = Packet> {
                 signature: id.sign(&msg),
             })
         }),
-        any::<[u8; 8]>().prop_map(|nonce| Packet::Ping(Probe { nonce })),
-        any::<[u8; 8]>().prop_map(|nonce| Packet::Pong(Probe { nonce })),
+        any::<([u8; 8], [u8; 8])>().prop_map(|(nonce, echo)| Packet::Ping(Probe { nonce, echo })),
+        any::<([u8; 8], [u8; 8])>().prop_map(|(nonce, echo)| Packet::Pong(Probe { nonce, echo })),
         proptest::collection::vec(any::<u8>(), 0..=MAX_DATAGRAM_SIZE - 4).prop_map(|sealed| {
             Packet::Sealed(SealedFrame {
                 sealed: BoundedBytes::new(sealed).unwrap(),
