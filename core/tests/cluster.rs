@@ -451,3 +451,74 @@ fn an_expelled_member_opens_nothing_of_the_next_epoch() {
     let (stats, after) = post_and_open_nothing_at(&mut net, 1, 3);
     assert_eq!(after.dropped.unexpected, stats.dropped.unexpected);
 }
+
+/// The table of `node` as (id, epoch key) pairs: two members on competing rollouts of one
+/// epoch differ here, not in the epoch number.
+fn keyed_table(net: &Net, node: usize) -> Vec<(peerster_core::ids::MemberId, Vec<u8>)> {
+    let info = net.nodes[node].cluster().expect("a member");
+    info.members
+        .iter()
+        .map(|m| (m.id, m.epoch_key.as_bytes().to_vec()))
+        .collect()
+}
+
+#[test]
+fn competing_rollouts_of_one_epoch_heal_once_the_two_sides_hear_each_other() {
+    let config = Config {
+        heartbeat_interval: Duration::from_secs(5),
+        member_timeout: Duration::from_secs(120),
+        rollout_interval: Duration::from_secs(20),
+        rollout_timeout: Duration::from_secs(3),
+        ..Config::default()
+    };
+    for seed in [31, 32, 33] {
+        let mut net = common::settled_cluster(4, seed, config.clone());
+        let epoch = net.nodes[0].cluster().unwrap().epoch;
+        // Nodes 0 and 1 cannot reach nodes 2 and 3: when the epoch is due to roll, each side
+        // rolls it on its own, every member still in (none silent yet), with different keys.
+        let split = std::rc::Rc::new(std::cell::Cell::new(true));
+        let (cut, addrs) = (split.clone(), net.addrs.clone());
+        let side = move |a: std::net::SocketAddr| addrs.iter().position(|x| *x == a) < Some(2);
+        net.hook = Box::new(move |f| {
+            if cut.get() && side(f.from) != side(f.to) {
+                Verdict::Drop
+            } else {
+                Verdict::Deliver
+            }
+        });
+        for _ in 0..60 {
+            net.run_for(Duration::from_secs(1));
+            if (0..4).all(|i| net.nodes[i].cluster().unwrap().epoch > epoch) {
+                break;
+            }
+        }
+        let epochs: Vec<_> = (0..4)
+            .map(|i| net.nodes[i].cluster().unwrap().epoch)
+            .collect();
+        assert!(
+            epochs.iter().all(|e| *e == epoch.next()),
+            "seed {seed}: {epochs:?}"
+        );
+        assert_eq!(keyed_table(&net, 0), keyed_table(&net, 1), "seed {seed}");
+        assert_eq!(keyed_table(&net, 2), keyed_table(&net, 3), "seed {seed}");
+        assert_ne!(
+            keyed_table(&net, 0),
+            keyed_table(&net, 2),
+            "seed {seed}: a fork"
+        );
+        // The partition ends while both sides still hold the key they rolled out of: the
+        // better-ranked rollout wins on both sides.
+        split.set(false);
+        net.run_for(Duration::from_secs(15));
+        let reference = keyed_table(&net, 0);
+        for i in 1..4 {
+            assert_eq!(
+                net.nodes[i].cluster().unwrap().epoch,
+                net.nodes[0].cluster().unwrap().epoch,
+                "seed {seed}, node {i}"
+            );
+            assert_eq!(keyed_table(&net, i), reference, "seed {seed}, node {i}");
+        }
+        assert_eq!(reference.len(), 4, "seed {seed}: nobody dropped");
+    }
+}
