@@ -719,29 +719,19 @@ impl Membership {
             return known;
         }
         self.pokes.insert(from, now);
-        let heartbeat = self.next_heartbeat_message(self.current.epoch, ctx);
-        let current = &self.current;
-        transport::send_frame(
-            ctx,
-            &current.key,
-            self.cluster,
-            current.epoch,
-            from,
-            FrameBody::Heartbeat(heartbeat),
-        );
-        if let Some(epoch) = self.previous.as_ref().map(|p| p.state.epoch) {
+        // Under our key, then under the previous one (see above).
+        let epochs = [
+            Some(self.current.epoch),
+            self.previous.as_ref().map(|p| p.state.epoch),
+        ];
+        for epoch in epochs.into_iter().flatten() {
             let heartbeat = self.next_heartbeat_message(epoch, ctx);
-            if let Some(previous) = &self.previous {
-                let state = &previous.state;
-                transport::send_frame(
-                    ctx,
-                    &state.key,
-                    self.cluster,
-                    state.epoch,
-                    from,
-                    FrameBody::Heartbeat(heartbeat),
-                );
-            }
+            let state = match &self.previous {
+                Some(previous) if previous.state.epoch == epoch => &previous.state,
+                _ => &self.current,
+            };
+            let body = FrameBody::Heartbeat(heartbeat);
+            transport::send_frame(ctx, &state.key, self.cluster, epoch, from, body);
         }
         true
     }

@@ -106,12 +106,7 @@ pub(crate) fn send_flooded(
     bytes: &[u8],
     targets: &[SocketAddr],
 ) {
-    // Piece by piece, each piece encoded once for all targets. Which order the datagrams go in
-    // decides which of them a lossy link drops; it once decided whether joins stalled under
-    // 30 % loss (tests/sim_cluster.rs), because a member that refused a rollout it put together
-    // dropped every later copy of it, and because two sides that installed competing rollouts
-    // never heard of each other. Refused rollouts are now forgotten, and pokes reach the other
-    // side of a fork (`Membership::poke`), so neither order stalls.
+    // Piece by piece: each piece is encoded once for all targets, then sealed per target.
     for piece in fragments(ctx, message, bytes) {
         send_frame_to_all(
             ctx,
