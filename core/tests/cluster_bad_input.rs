@@ -11,11 +11,12 @@ mod common;
 use std::time::Duration;
 
 use common::Net;
-use peerster_core::crypto::{EpochPublic, IdentityKey};
+use peerster_core::crypto::hash_chain::ChainSalt;
+use peerster_core::crypto::{EpochPublic, HashChain, IdentityKey};
 use peerster_core::ids::{ClusterId, Epoch};
 use peerster_core::wire::cluster::{
-    ClusterFrame, Flooded, FrameBody, Heartbeat, JoinMessage, Rollout, RolloutEntry,
-    SEALED_KEY_LEN, Signed, Welcome,
+    ClusterFrame, Flooded, FrameBody, Heartbeat, HeartbeatChain, JoinMessage, Rollout,
+    RolloutEntry, SEALED_KEY_LEN, Signed, Welcome,
 };
 use peerster_core::wire::fragment::Fragment;
 use peerster_core::wire::{BoundedBytes, BoundedVec, encode_payload, frame, join_frame};
@@ -103,53 +104,82 @@ fn feed(net: &mut Net, at: usize, from: usize, datagrams: &[Vec<u8>]) -> (Stats,
     (stats, net.nodes[at].stats())
 }
 
+/// A heartbeat naming `member`, its chain of `generation` signed by `signer`, revealing link
+/// `index`.
 fn heartbeat(
     net: &Net,
     at: usize,
     signer: &IdentityKey,
     member: usize,
-    counter: u64,
-) -> Signed<Heartbeat> {
+    generation: u64,
+    index: u32,
+) -> Heartbeat {
     let info = net.nodes[at].cluster().unwrap();
-    Signed::sign(
-        signer,
-        Heartbeat {
-            cluster: info.id,
-            epoch: info.epoch,
-            member: identity(member).public().member_id(),
-            counter,
-        },
-    )
+    let body = HeartbeatChain {
+        cluster: info.id,
+        member: identity(member).public().member_id(),
+        generation,
+        head: [0; 32],
+    };
+    let chain = HashChain::from_seed(ChainSalt(&body.salt()), HeartbeatChain::MAX_LEN, [7; 32]);
+    let head = chain.head();
+    Heartbeat {
+        chain: Signed::sign(signer, HeartbeatChain { head, ..body }),
+        index,
+        link: chain.link(index).unwrap_or_default(),
+    }
 }
 
 #[test]
-fn heartbeats_from_non_members_wrong_epochs_replays_and_bad_signatures_are_dropped() {
+fn heartbeats_from_non_members_other_clusters_replays_and_forged_chains_are_dropped() {
     let mut net = cluster();
+    let fed = |net: &mut Net, from: usize, heartbeat: Heartbeat| {
+        let d = frame_for(net, 0, None, FrameBody::Heartbeat(heartbeat));
+        feed(net, 0, from, &[d])
+    };
     // From a non-member (node 4 is in the overlay but not the cluster).
-    let outsider = heartbeat(&net, 0, &identity(4), 4, 1 << 40);
-    let d = frame_for(&net, 0, None, FrameBody::Heartbeat(outsider));
-    let (a, b) = feed(&mut net, 0, 4, &[d]);
+    let outsider = heartbeat(&net, 0, &identity(4), 4, 1 << 40, 1);
+    let (a, b) = fed(&mut net, 4, outsider);
     assert_eq!(b.dropped.not_member, a.dropped.not_member + 1);
 
-    // A wrong epoch inside the heartbeat.
-    let mut stale = heartbeat(&net, 0, &identity(1), 1, 1 << 40);
-    stale.body.epoch = Epoch(stale.body.epoch.0 + 5);
-    let stale = Signed::sign(&identity(1), stale.body);
-    let d = frame_for(&net, 0, None, FrameBody::Heartbeat(stale));
-    let (a, b) = feed(&mut net, 0, 1, &[d]);
+    // A chain of another cluster.
+    let mut stale = heartbeat(&net, 0, &identity(1), 1, 1 << 40, 1);
+    stale.chain.body.cluster = ClusterId(stale.chain.body.cluster.0 ^ 1);
+    stale.chain = Signed::sign(&identity(1), stale.chain.body);
+    let (a, b) = fed(&mut net, 1, stale);
     assert_eq!(b.dropped.stale, a.dropped.stale + 1);
 
-    // Signed by another member than the one it names.
-    let forged = heartbeat(&net, 0, &identity(2), 1, 1 << 40);
-    let d = frame_for(&net, 0, None, FrameBody::Heartbeat(forged));
-    let (a, b) = feed(&mut net, 0, 2, &[d]);
+    // A chain signed by another member than the one it names.
+    let forged = heartbeat(&net, 0, &identity(2), 1, 1 << 40, 1);
+    let (a, b) = fed(&mut net, 2, forged);
+    assert_eq!(b.dropped.bad_signature, a.dropped.bad_signature + 1);
+
+    // A link that is not the chain's, and one past the longest chain.
+    let mut bad_link = heartbeat(&net, 0, &identity(1), 1, 1 << 40, 2);
+    bad_link.link[0] ^= 1;
+    let (a, b) = fed(&mut net, 2, bad_link);
+    assert_eq!(b.dropped.bad_signature, a.dropped.bad_signature + 1);
+    let mut too_far = heartbeat(&net, 0, &identity(1), 1, 1 << 40, 1);
+    too_far.index = HeartbeatChain::MAX_LEN + 1;
+    let (a, b) = fed(&mut net, 2, too_far);
     assert_eq!(b.dropped.bad_signature, a.dropped.bad_signature + 1);
 
     // A valid heartbeat, then the same again: the replay is recognised.
-    let valid = heartbeat(&net, 0, &identity(1), 1, 1 << 41);
+    let valid = heartbeat(&net, 0, &identity(1), 1, 1 << 41, 3);
     let d = frame_for(&net, 0, None, FrameBody::Heartbeat(valid));
     let (a, b) = feed(&mut net, 0, 1, &[d.clone(), d]);
     assert_eq!(b.dropped.duplicate, a.dropped.duplicate + 1);
+    // An earlier link of that chain, and a valid link of an older chain, are replays too.
+    let earlier = heartbeat(&net, 0, &identity(1), 1, 1 << 41, 2);
+    let (a, b) = fed(&mut net, 1, earlier);
+    assert_eq!(b.dropped.duplicate, a.dropped.duplicate + 1);
+    let older = heartbeat(&net, 0, &identity(1), 1, 1 << 40, 9);
+    let (a, b) = fed(&mut net, 1, older);
+    assert_eq!(b.dropped.duplicate, a.dropped.duplicate + 1);
+    // The next link of the accepted chain is taken.
+    let next = heartbeat(&net, 0, &identity(1), 1, 1 << 41, 4);
+    let (a, b) = fed(&mut net, 1, next);
+    assert_eq!(b.dropped, a.dropped);
 
     // A frame of another cluster's key, or noise: nothing opens.
     let mut rng = ChaCha20Rng::from_seed([1; 32]);

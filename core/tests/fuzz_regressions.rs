@@ -197,18 +197,19 @@ fn anonymous_member_on_handmade_inputs() {
 
     let step = member_step;
     let frame = peer_frame;
-    let heartbeat = |counter| {
+    let heartbeat = |index| {
         frame(BodySpec::Heartbeat {
             signer: Signer::Named,
             cluster: ClusterChoice::Real,
-            epoch: EpochChoice::Current,
             member: MemberChoice::Peer,
-            counter,
+            generation: 1000,
+            index,
+            corrupt: false,
         })
     };
     let scenario = || {
         vec![
-            heartbeat(1000),
+            heartbeat(1),
             step(Action::AnonMessage {
                 key: KeyChoice::Current,
                 from: AddrChoice::Peer,
@@ -239,7 +240,7 @@ fn anonymous_member_on_handmade_inputs() {
                 repeat: 0,
                 sign: false,
             })),
-            heartbeat(1001),
+            heartbeat(2),
             step(Action::Timeout { advance_ms: 1_000 }),
             step(Action::Timeout { advance_ms: 1_000 }),
             // The harness overheard the answer: it acknowledges it to the answer's reply key.
@@ -389,8 +390,8 @@ fn cluster_payloads_on_handmade_inputs() {
     use peerster_core::ids::{ClusterId, Epoch};
     use peerster_core::wire::anon::AnonPacket;
     use peerster_core::wire::cluster::{
-        ClusterFrame, Flooded, FrameBody, Heartbeat, JoinMessage, JoinRefusal, Leave,
-        RefusalReason, Signed,
+        ClusterFrame, Flooded, FrameBody, Heartbeat, HeartbeatChain, JoinMessage, JoinRefusal,
+        Leave, RefusalReason, Signed,
     };
     use peerster_core::wire::vote::{
         Count, Proposal, ProposalKind, PublishedTally, Tally, digests_hash,
@@ -403,15 +404,19 @@ fn cluster_payloads_on_handmade_inputs() {
     let frame = ClusterFrame {
         cluster,
         epoch,
-        body: FrameBody::Heartbeat(Signed::sign(
-            &identity,
-            Heartbeat {
-                cluster,
-                epoch,
-                member,
-                counter: 9,
-            },
-        )),
+        body: FrameBody::Heartbeat(Heartbeat {
+            chain: Signed::sign(
+                &identity,
+                HeartbeatChain {
+                    cluster,
+                    member,
+                    generation: 9,
+                    head: [9; 32],
+                },
+            ),
+            index: 1,
+            link: [1; 32],
+        }),
     };
     let flooded = Flooded::Leave(Signed::sign(
         &identity,
@@ -539,9 +544,10 @@ fn cluster_member_on_handmade_inputs() {
                 body: BodySpec::Heartbeat {
                     signer: Signer::Named,
                     cluster: ClusterChoice::Real,
-                    epoch: EpochChoice::Current,
                     member: MemberChoice::Peer,
-                    counter: 1000,
+                    generation: 1000,
+                    index: 1,
+                    corrupt: false,
                 },
             }),
             flood(
@@ -580,9 +586,10 @@ fn cluster_member_on_handmade_inputs() {
                 body: BodySpec::Heartbeat {
                     signer: Signer::Named,
                     cluster: ClusterChoice::Real,
-                    epoch: EpochChoice::Previous,
                     member: MemberChoice::Peer,
-                    counter: 1001,
+                    generation: 1000,
+                    index: 2,
+                    corrupt: false,
                 },
             }),
             step(Action::Join {
@@ -922,11 +929,11 @@ fn voting_member_on_handmade_inputs() {
 
 #[test]
 fn cluster_state_regressions_stay_fixed() {
-    // The folder holds at least the pinned version-1 state, which must decode.
+    // The folder holds at least the pinned version-2 state (the snapshot of `cluster_state_v2`), which must decode.
     assert!(replay("cluster_state", harness::cluster_state) >= 1);
     let pinned = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/regressions/cluster_state/pinned-v1-state"),
+            .join("../fuzz/regressions/cluster_state/pinned-v2-state"),
     )
     .expect("readable input");
     assert!(peerster_core::ClusterState::decode(&pinned).is_ok());

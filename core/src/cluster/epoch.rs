@@ -36,8 +36,8 @@ pub(crate) struct MemberEntry {
     pub(crate) joined: Epoch,
     /// When a signed message from it last arrived (or when it entered the table).
     pub(crate) last_heard: Timestamp,
-    /// Its last heartbeat counter accepted, to refuse replays.
-    pub(crate) heartbeat_counter: u64,
+    /// Its heartbeat chain as far as accepted, to check the next link and refuse replays.
+    pub(crate) heartbeat: Option<super::heartbeat::ChainView>,
 }
 
 /// The rollout that opened an epoch, kept to relay it to members that missed it and to
@@ -205,7 +205,7 @@ mod tests {
                     addr: SocketAddr::from(([10, 0, 0, i], 7000)),
                     joined: Epoch(0),
                     last_heard: Timestamp::ZERO,
-                    heartbeat_counter: 0,
+                    heartbeat: None,
                 };
                 (identity.member_id(), entry)
             })

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use tracing::{debug, trace};
 
 use super::epoch::{EpochState, MemberEntry};
+use super::heartbeat::{self, OwnChain, Refused};
 use super::transport;
 use crate::anon::{AnonLayer, AnonView};
 use crate::chat::{Chat, ChatView};
@@ -106,7 +107,8 @@ pub(crate) struct Membership {
     /// (their `last_heard` only grows, and a table installed later holds no earlier one), so
     /// that the rollout deadline can be bounded without a pass over the table.
     pub(crate) heard_floor: Timestamp,
-    pub(crate) heartbeat_counter: u64,
+    /// This member's heartbeat chain.
+    pub(crate) heartbeats: OwnChain,
     pub(crate) next_heartbeat: Timestamp,
     /// When a frame from another member last opened under the current key (or the current
     /// epoch was installed).
@@ -156,7 +158,7 @@ impl Membership {
             leading: None,
             quiet_until: Timestamp::ZERO,
             heard_floor: now,
-            heartbeat_counter: 0,
+            heartbeats: OwnChain::new(0),
             next_heartbeat: now,
             last_opened: now,
             resumed_unconfirmed: false,
@@ -354,33 +356,49 @@ impl Membership {
         &mut self,
         now: Timestamp,
         used: KeyUsed,
-        heartbeat: Signed<Heartbeat>,
+        heartbeat: Heartbeat,
         ctx: &mut Ctx<'_>,
     ) {
-        let body = &heartbeat.body;
-        if body.member == self.me {
+        let member = heartbeat.chain.body.member;
+        if member == self.me {
             ctx.stats.dropped.unexpected += 1;
             return;
         }
-        if !self.check_signed(
-            used,
-            &body.member,
-            body.cluster,
-            body.epoch,
-            &heartbeat,
-            ctx,
-        ) {
+        // The sender must be a member of the epoch whose key opened the frame.
+        let Some(identity) = self.state(used).table.get(&member).map(|e| e.identity) else {
+            ctx.stats.dropped.not_member += 1;
             return;
-        }
-        let member = body.member;
-        let counter = body.counter;
-        if let Some(entry) = self.current.table.get_mut(&member) {
-            if counter <= entry.heartbeat_counter {
+        };
+        // Its chain is followed across epochs, in the newest table that holds it.
+        let cluster = self.cluster;
+        let entry = match self.current.table.get_mut(&member) {
+            Some(entry) => entry,
+            None => match self.previous.as_mut() {
+                Some(previous) => match previous.state.table.get_mut(&member) {
+                    Some(entry) => entry,
+                    None => return,
+                },
+                None => return,
+            },
+        };
+        let known = entry.heartbeat.as_ref();
+        match heartbeat::check(&heartbeat, cluster, member, &identity, known, ctx.verifier) {
+            Ok(view) => {
+                entry.heartbeat = Some(view);
+                entry.last_heard = entry.last_heard.max(now);
+            }
+            Err(Refused::Stale) => {
+                ctx.stats.dropped.stale += 1;
+                return;
+            }
+            Err(Refused::Replay) => {
                 ctx.stats.dropped.duplicate += 1;
                 return;
             }
-            entry.heartbeat_counter = counter;
-            entry.last_heard = entry.last_heard.max(now);
+            Err(Refused::Forged) => {
+                ctx.stats.dropped.bad_signature += 1;
+                return;
+            }
         }
         if used == KeyUsed::Previous {
             // The sender has not installed the current epoch: it missed the rollout.
@@ -725,7 +743,7 @@ impl Membership {
             self.previous.as_ref().map(|p| p.state.epoch),
         ];
         for epoch in epochs.into_iter().flatten() {
-            let heartbeat = self.next_heartbeat_message(epoch, ctx);
+            let heartbeat = self.next_heartbeat(ctx);
             let state = match &self.previous {
                 Some(previous) if previous.state.epoch == epoch => &previous.state,
                 _ => &self.current,
@@ -754,18 +772,10 @@ impl Membership {
         (self.next_repoke < self.behind_until).then_some(self.next_repoke)
     }
 
-    /// This member's next heartbeat, for `epoch`.
-    fn next_heartbeat_message(&mut self, epoch: Epoch, ctx: &mut Ctx<'_>) -> Signed<Heartbeat> {
-        self.heartbeat_counter += 1;
-        Signed::sign(
-            ctx.identity,
-            Heartbeat {
-                cluster: self.cluster,
-                epoch,
-                member: self.me,
-                counter: self.heartbeat_counter,
-            },
-        )
+    /// This member's next heartbeat: the next link of its chain.
+    fn next_heartbeat(&mut self, ctx: &mut Ctx<'_>) -> Heartbeat {
+        self.heartbeats
+            .next_heartbeat(self.cluster, self.me, ctx.identity, ctx.rng)
     }
 
     /// Sends a heartbeat to every member when one is due.
@@ -777,7 +787,7 @@ impl Membership {
         let interval = ctx.config.heartbeat_interval;
         let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
         self.next_heartbeat = now + interval.mul_f64(1.0 - 0.1 * fraction);
-        let heartbeat = self.next_heartbeat_message(self.current.epoch, ctx);
+        let heartbeat = self.next_heartbeat(ctx);
         let current = &self.current;
         let targets: Vec<SocketAddr> = current
             .table

@@ -7,6 +7,7 @@
 //! rules (leader order, concurrent rollouts, what a newcomer and a removed member can read).
 
 pub(crate) mod epoch;
+mod heartbeat;
 pub(crate) mod join;
 pub(crate) mod member;
 mod rollout;
@@ -204,7 +205,7 @@ impl ClusterLayer {
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             joined: Epoch(0),
             last_heard: now,
-            heartbeat_counter: 0,
+            heartbeat: None,
         };
         let state = EpochState::new(
             cluster,
@@ -595,7 +596,7 @@ impl ClusterLayer {
                     addr: e.addr.into(),
                     joined: e.joined,
                     last_heard: now,
-                    heartbeat_counter: 0,
+                    heartbeat: None,
                 };
                 (e.identity.member_id(), entry)
             })

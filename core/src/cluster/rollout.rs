@@ -401,7 +401,7 @@ impl Membership {
                         addr: (*addr).into(),
                         joined: target,
                         last_heard: now,
-                        heartbeat_counter: 0,
+                        heartbeat: None,
                     };
                     members.insert(id, (entry, *join_key));
                 }
@@ -635,7 +635,7 @@ impl Membership {
                     addr: e.addr.into(),
                     joined: e.joined,
                     last_heard: known.map_or(now, |k| k.last_heard),
-                    heartbeat_counter: known.map_or(0, |k| k.heartbeat_counter),
+                    heartbeat: known.and_then(|k| k.heartbeat),
                 };
                 (id, entry)
             })

@@ -9,9 +9,10 @@
 //! It holds the cluster's id, size limit and current epoch, the epoch's cluster key, this
 //! member's epoch secret and the fresh secrets it offered to a rollout leader (so that a
 //! rollout published while it was away still opens), the member table (identities, epoch keys,
-//! addresses, joined epochs, last heartbeat counters), the rank of the rollout that opened the
-//! epoch, this member's heartbeat counter, and where the chat stands (this member's last post
-//! and the last post delivered from each member). It holds nothing transient: no time (the
+//! addresses, joined epochs, how far their heartbeat chains were accepted), the rank of the
+//! rollout that opened the epoch, the generation of this member's heartbeat chain, and where
+//! the chat stands (this member's last post and the last post delivered from each member).
+//! It holds nothing transient: no time (the
 //! host's clock may restart with the process), no votes, no anonymous conversations or calls,
 //! no previous epoch, no message in flight.
 //!
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::epoch::{EpochState, MemberEntry, Rank};
+use super::heartbeat::{ChainView, OwnChain};
 use super::member::{MAX_OFFERED, Membership, Offer};
 use crate::crypto::{ClusterKey, EpochPublic, EpochSecret, PublicIdentity};
 use crate::ids::{ClusterId, Epoch, MemberId};
@@ -34,14 +36,15 @@ use crate::wire::cluster::{MAX_MEMBERS, PostPosition};
 use crate::wire::{BoundedVec, DecodeError, PeerAddr};
 
 /// The version byte that starts an encoded [`ClusterState`].
-pub const CLUSTER_STATE_VERSION: u8 = 1;
+pub const CLUSTER_STATE_VERSION: u8 = 2;
 
-/// How far a restored member's heartbeat counter jumps past the one saved. Members refuse a
-/// heartbeat whose counter is not above the last they accepted (replays), and a member killed
-/// without a clean stop sent heartbeats after its state was last saved; this step is more
-/// heartbeats than a member sends between two saves (one every `heartbeat_interval`, saves at
-/// every epoch change) in any realistic life, and leaves room for 2^32 restarts.
-pub(crate) const RESTORE_COUNTER_STEP: u64 = 1 << 32;
+/// How far the generation of a restored member's heartbeat chain jumps past the one saved.
+/// Members refuse a chain older than the newest they accepted (replays), and a member killed
+/// without a clean stop may have started chains after its state was last saved; this step is
+/// more chains than a member uses between two saves (one per `HeartbeatChain::MAX_LEN`
+/// heartbeats, saves at every epoch change) in any realistic life, and leaves room for 2^32
+/// restarts.
+pub(crate) const RESTORE_GENERATION_STEP: u64 = 1 << 32;
 
 /// 32 secret bytes as they are kept in a [`ClusterState`]: zeroized on drop.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -54,7 +57,7 @@ struct SavedMember {
     epoch_key: EpochPublic,
     addr: PeerAddr,
     joined: Epoch,
-    heartbeat_counter: u64,
+    heartbeat: Option<ChainView>,
 }
 
 /// A fresh epoch secret offered to a rollout leader, as kept.
@@ -88,7 +91,7 @@ pub struct ClusterState {
     /// Sorted by member id.
     members: BoundedVec<SavedMember, MAX_MEMBERS>,
     offered: BoundedVec<SavedOffer, MAX_OFFERED>,
-    heartbeat_counter: u64,
+    heartbeat_generation: u64,
     last_posted: Option<PostPosition>,
     /// Sorted by author.
     heads: BoundedVec<SavedHead, MAX_MEMBERS>,
@@ -150,7 +153,7 @@ impl ClusterState {
         // Room for everything up front, so that no reallocation leaves a copy of a secret
         // behind in freed memory.
         let room = 256
-            + self.members.len() * 128
+            + self.members.len() * 192
             + self.offered.len() * 64
             + self.heads.len() * (MemberId::LEN + 16);
         let mut out = Zeroizing::new(Vec::with_capacity(room));
@@ -225,7 +228,7 @@ impl ClusterState {
                 epoch_key: e.epoch_key,
                 addr: e.addr.into(),
                 joined: e.joined,
-                heartbeat_counter: e.heartbeat_counter,
+                heartbeat: e.heartbeat,
             })
             .collect();
         let offered = membership
@@ -253,15 +256,15 @@ impl ClusterState {
             leader_rank: current.leader_rank,
             members: BoundedVec::truncating(members),
             offered: BoundedVec::truncating(offered),
-            heartbeat_counter: membership.heartbeat_counter,
+            heartbeat_generation: membership.heartbeats.generation(),
             last_posted,
             heads: BoundedVec::truncating(heads),
         }
     }
 
     /// The membership this state resumes for the member `me`, installed at `now`: every
-    /// member counts as heard from now, and this member's heartbeat counter jumps by
-    /// [`RESTORE_COUNTER_STEP`].
+    /// member counts as heard from now, and this member's next heartbeat chain is
+    /// [`RESTORE_GENERATION_STEP`] generations past the one saved.
     pub(super) fn resume(
         &self,
         now: Timestamp,
@@ -279,7 +282,7 @@ impl ClusterState {
                     addr: SocketAddr::from(m.addr),
                     joined: m.joined,
                     last_heard: now,
-                    heartbeat_counter: m.heartbeat_counter,
+                    heartbeat: m.heartbeat,
                 };
                 (m.identity.member_id(), entry)
             })
@@ -314,7 +317,10 @@ impl ClusterState {
                 secret: EpochSecret::from_bytes(o.secret.0),
             })
             .collect();
-        membership.heartbeat_counter = self.heartbeat_counter.saturating_add(RESTORE_COUNTER_STEP);
+        membership.heartbeats = OwnChain::new(
+            self.heartbeat_generation
+                .saturating_add(RESTORE_GENERATION_STEP),
+        );
         let heads = self.heads.iter().map(|h| (h.author, h.position)).collect();
         membership.chat = crate::chat::Chat::resumed(now, self.last_posted, heads);
         Ok(membership)
@@ -353,7 +359,7 @@ impl ClusterState {
                 epoch_key: m.epoch_secret.public(),
                 addr: m.addr.into(),
                 joined: Epoch(0),
-                heartbeat_counter: 0,
+                heartbeat: None,
             })
             .collect();
         table.sort_by_key(|m| m.identity.member_id());
@@ -369,7 +375,7 @@ impl ClusterState {
                 leader_rank: super::epoch::FOUNDING_RANK,
                 members: BoundedVec::truncating(table.clone()),
                 offered: BoundedVec::truncating(Vec::new()),
-                heartbeat_counter: 0,
+                heartbeat_generation: 0,
                 last_posted: None,
                 heads: BoundedVec::truncating(Vec::new()),
             })

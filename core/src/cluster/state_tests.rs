@@ -19,7 +19,11 @@ fn state(members: u8, secret: u8, offers: u8, epoch: u64) -> ClusterState {
             epoch_key: EpochPublic([i; 32]),
             addr: SocketAddr::from(([10, 0, 0, i], 7000)).into(),
             joined: Epoch(u64::from(i) % (epoch + 1)),
-            heartbeat_counter: u64::from(i) * 3,
+            heartbeat: (i % 2 == 0).then_some(ChainView {
+                generation: u64::from(i) * 3,
+                index: u32::from(i),
+                link: [i ^ 0x55; 32],
+            }),
         })
         .collect();
     saved.sort_by_key(|m| m.identity.member_id());
@@ -52,7 +56,7 @@ fn state(members: u8, secret: u8, offers: u8, epoch: u64) -> ClusterState {
         leader_rank: [0x22; 32],
         members: BoundedVec::new(saved).unwrap(),
         offered: BoundedVec::truncating(offered),
-        heartbeat_counter: 77,
+        heartbeat_generation: 77,
         last_posted: Some(PostPosition {
             epoch: Epoch(epoch),
             seq: 2,
@@ -65,7 +69,7 @@ fn state(members: u8, secret: u8, offers: u8, epoch: u64) -> ClusterState {
 fn the_encoding_is_pinned() {
     let bytes = state(3, 9, 1, 7).encode();
     assert_eq!(bytes[0], CLUSTER_STATE_VERSION);
-    insta::assert_snapshot!("cluster_state_v1", hex::encode(bytes.as_slice()));
+    insta::assert_snapshot!("cluster_state_v2", hex::encode(bytes.as_slice()));
 }
 
 #[test]
@@ -96,11 +100,12 @@ fn each_kind_of_bad_input_has_its_error() {
         Some(ClusterStateError::Empty)
     );
     let mut other_version = good.clone();
-    other_version[0] = 2;
+    // Version 1 kept heartbeat counters where version 2 keeps chains.
+    other_version[0] = 1;
     assert_eq!(
         ClusterState::decode(&other_version).err(),
         Some(ClusterStateError::UnknownVersion {
-            got: 2,
+            got: 1,
             expected: CLUSTER_STATE_VERSION
         })
     );
@@ -156,10 +161,10 @@ fn a_state_that_contradicts_itself_is_refused() {
 #[test]
 fn an_over_long_varint_is_not_canonical() {
     let good = state(1, 9, 0, 7).encode().to_vec();
-    // Where the heartbeat counter (77, a one-byte varint) sits: the one byte another counter
-    // changes.
+    // Where the heartbeat generation (77, a one-byte varint) sits: the one byte another
+    // generation changes.
     let mut other = state(1, 9, 0, 7);
-    other.heartbeat_counter = 78;
+    other.heartbeat_generation = 78;
     let other = other.encode().to_vec();
     let at = (0..good.len()).find(|&i| good[i] != other[i]).unwrap();
     assert_eq!(good[at], 77);
@@ -185,7 +190,11 @@ fn the_largest_state_encodes_and_decodes() {
                 epoch_key: EpochPublic([0xff; 32]),
                 addr: SocketAddr::from(([0xffff; 8], u16::MAX)).into(),
                 joined: Epoch(u64::MAX),
-                heartbeat_counter: u64::MAX,
+                heartbeat: Some(ChainView {
+                    generation: u64::MAX,
+                    index: u32::MAX,
+                    link: [0xff; 32],
+                }),
             }
         })
         .collect();
@@ -219,7 +228,7 @@ fn the_largest_state_encodes_and_decodes() {
         leader_rank: [0xff; 32],
         members: BoundedVec::new(members).unwrap(),
         offered: BoundedVec::truncating(offered),
-        heartbeat_counter: u64::MAX,
+        heartbeat_generation: u64::MAX,
         last_posted: Some(max),
         heads: BoundedVec::new(heads).unwrap(),
     };

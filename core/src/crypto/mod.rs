@@ -6,6 +6,7 @@
 //! | sealing to one member | [`EpochSecret`], [`EpochPublic`], [`seal_to`] | HPKE base mode, RFC 9180: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305 |
 //! | cluster-wide traffic | [`ClusterKey`] | XChaCha20-Poly1305 with random 192-bit nonces |
 //! | key derivation | [`kdf::derive()`], [`kdf::derive_key32`] | HKDF-SHA256 |
+//! | liveness proofs | [`HashChain`], [`hash_chain::verifies`] | one-way SHA-256 chain (Lamport, RFC 1760) |
 //!
 //! Everything here is deterministic given its inputs: randomness is always passed in by the
 //! caller as a [`rand_core::CryptoRng`] (the node's seeded `ChaCha20Rng`), never read from the
@@ -19,12 +20,14 @@
 //! cross-tested against the `hpke` crate in both directions and against RFC 9180 Appendix A.2.
 
 pub mod cluster_aead;
+pub mod hash_chain;
 pub mod identity;
 pub mod kdf;
 pub mod memo;
 pub mod seal;
 
 pub use cluster_aead::ClusterKey;
+pub use hash_chain::HashChain;
 pub use identity::{IdentityKey, PublicIdentity, Signature};
 pub use memo::SignatureMemo;
 pub use seal::{EpochPublic, EpochSecret, SEAL_OVERHEAD, seal_to, seal_to_into};

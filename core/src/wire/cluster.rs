@@ -105,7 +105,7 @@ pub struct ClusterFrame {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FrameBody {
     /// "I am alive": sent to every member at the heartbeat interval.
-    Heartbeat(Signed<Heartbeat>),
+    Heartbeat(Heartbeat),
     /// A piece of a [`Flooded`] object.
     Fragment(Fragment),
     /// From a rollout leader: "send me a fresh epoch key for the next epoch".
@@ -126,21 +126,52 @@ pub enum FrameBody {
     Cover(AnonPacket),
 }
 
-/// A member's liveness signal.
+/// A member's liveness signal: the next link of its heartbeat chain (see
+/// [`crate::crypto::hash_chain`]). The link proves the sender alive without a signature of its
+/// own: only the member that signed the chain's head knows the links not yet revealed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heartbeat {
-    /// The cluster.
-    pub cluster: ClusterId,
-    /// The sender's epoch.
-    pub epoch: Epoch,
-    /// The sender.
-    pub member: MemberId,
-    /// Increases with every heartbeat of one membership, so a replayed one is recognised.
-    pub counter: u64,
+    /// The chain the link belongs to, its head signed by the sender. Sent with every
+    /// heartbeat, so that a member that missed earlier ones can check this one; it is
+    /// verified once per chain.
+    pub chain: Signed<HeartbeatChain>,
+    /// The link's index in the chain, from 1 to [`HeartbeatChain::MAX_LEN`].
+    pub index: u32,
+    /// The link: hashed down `index` times, it gives the chain's head.
+    pub link: [u8; 32],
 }
 
-impl SignedBody for Heartbeat {
-    const LABEL: &'static [u8] = b"peerster/heartbeat/v1";
+/// A member's commitment to one heartbeat chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatChain {
+    /// The cluster.
+    pub cluster: ClusterId,
+    /// The member (the signer).
+    pub member: MemberId,
+    /// Increases with every chain of one membership: a member keeps the chain of the highest
+    /// generation it has checked, so an older chain is not accepted again.
+    pub generation: u64,
+    /// The chain's head, `link[0]`.
+    pub head: [u8; 32],
+}
+
+impl HeartbeatChain {
+    /// The most links a heartbeat chain has: a member starts a new chain (one signature)
+    /// after this many heartbeats, and a receiver hashes at most this many times per
+    /// heartbeat.
+    pub const MAX_LEN: u32 = 64;
+
+    /// The salt of the chain's steps: its member and generation.
+    pub fn salt(&self) -> [u8; 24] {
+        let mut salt = [0; 24];
+        salt[..16].copy_from_slice(&self.member.0);
+        salt[16..].copy_from_slice(&self.generation.to_be_bytes());
+        salt
+    }
+}
+
+impl SignedBody for HeartbeatChain {
+    const LABEL: &'static [u8] = b"peerster/heartbeat-chain/v1";
 }
 
 /// A rollout leader's request for fresh epoch keys.

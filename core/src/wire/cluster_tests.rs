@@ -58,15 +58,19 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
     let frames = [
         (
             "frame_heartbeat",
-            FrameBody::Heartbeat(Signed::sign(
-                &alice,
-                Heartbeat {
-                    cluster: ClusterId(1),
-                    epoch: Epoch(7),
-                    member: a,
-                    counter: 12,
-                },
-            )),
+            FrameBody::Heartbeat(Heartbeat {
+                chain: Signed::sign(
+                    &alice,
+                    HeartbeatChain {
+                        cluster: ClusterId(1),
+                        member: a,
+                        generation: 3,
+                        head: [0x48; 32],
+                    },
+                ),
+                index: 12,
+                link: [0x4c; 32],
+            }),
         ),
         ("frame_fragment", FrameBody::Fragment(fragment.clone())),
         (
@@ -271,7 +275,7 @@ fn signatures_bind_the_signer_and_the_content() {
     assert!(signed.verify(&bob.public()).is_err(), "another signer");
     signed.body.epoch = Epoch(9);
     assert!(signed.verify(&alice.public()).is_err(), "another epoch");
-    // A leave signature is not a heartbeat signature, even over the same fields' bytes.
+    // A leave signature is not a heartbeat chain's signature, whatever the fields' bytes.
     let leave = Signed::sign(
         &alice,
         Leave {
@@ -281,11 +285,11 @@ fn signatures_bind_the_signer_and_the_content() {
         },
     );
     let heartbeat = Signed {
-        body: Heartbeat {
+        body: HeartbeatChain {
             cluster: ClusterId(1),
-            epoch: Epoch(2),
             member: MemberId([1; 16]),
-            counter: 0,
+            generation: 2,
+            head: [0; 32],
         },
         signature: leave.signature,
     };
@@ -359,6 +363,43 @@ proptest! {
     }
 }
 
+/// A heartbeat with every field at its longest.
+fn largest_heartbeat(signer: &IdentityKey) -> Heartbeat {
+    Heartbeat {
+        chain: Signed::sign(
+            signer,
+            HeartbeatChain {
+                cluster: ClusterId(u64::MAX),
+                member: signer.public().member_id(),
+                generation: u64::MAX,
+                head: [0xff; 32],
+            },
+        ),
+        index: HeartbeatChain::MAX_LEN,
+        link: [0xff; 32],
+    }
+}
+
+#[test]
+fn a_heartbeat_fits_the_smallest_default_pad_bucket() {
+    // Every member sends one to every other member each heartbeat interval: the most
+    // frequent frame of all stays in the cheapest bucket.
+    use crate::config::Config;
+    use crate::wire::frame;
+    let payload = encode_payload(&ClusterFrame {
+        cluster: ClusterId(u64::MAX),
+        epoch: Epoch(u64::MAX),
+        body: FrameBody::Heartbeat(largest_heartbeat(&identity(1))),
+    })
+    .unwrap();
+    let smallest = Config::default().pad_buckets[0];
+    assert!(
+        payload.len() <= frame::payload_capacity(smallest),
+        "{} bytes in a bucket of {smallest}",
+        payload.len()
+    );
+}
+
 #[test]
 fn every_single_frame_message_fits_the_smallest_allowed_largest_bucket() {
     use crate::config::Config;
@@ -370,15 +411,7 @@ fn every_single_frame_message_fits_the_smallest_allowed_largest_bucket() {
     let ipv6 = std::net::SocketAddr::from(([0xffff, 0, 0, 0, 0, 0, 0, 1], 65535)).into();
     let bucket = Config::MIN_LARGEST_PAD_BUCKET;
     let frames = [
-        FrameBody::Heartbeat(Signed::sign(
-            &alice,
-            Heartbeat {
-                cluster: far,
-                epoch: big,
-                member: a,
-                counter: u64::MAX,
-            },
-        )),
+        FrameBody::Heartbeat(largest_heartbeat(&alice)),
         FrameBody::KeyRequest(KeyRequest {
             leader: a,
             target: big,

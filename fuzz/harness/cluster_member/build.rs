@@ -19,7 +19,8 @@ impl MemberWorld {
     ) -> Option<peerster_core::wire::cluster::FrameBody> {
         use peerster_core::wire::anon::{AnonRelay, AnonSync, TrafficClass};
         use peerster_core::wire::cluster::{
-            AuthorHead, FrameBody, Heartbeat, KeyOffer, KeyRequest, PostPosition, PostSync,
+            AuthorHead, FrameBody, Heartbeat, HeartbeatChain, KeyOffer, KeyRequest, PostPosition,
+            PostSync,
         };
         use peerster_core::wire::fragment::{Fragment, MAX_FRAGMENT_BYTES};
         use peerster_core::wire::{BoundedBytes, BoundedVec};
@@ -27,18 +28,31 @@ impl MemberWorld {
             BodySpec::Heartbeat {
                 signer,
                 cluster,
-                epoch,
                 member,
-                counter,
+                generation,
+                index,
+                corrupt,
             } => {
+                use peerster_core::crypto::HashChain;
+                use peerster_core::crypto::hash_chain::ChainSalt;
                 let member = self.member(&member);
-                let heartbeat = Heartbeat {
+                let body = HeartbeatChain {
                     cluster: self.cluster_id(&cluster),
-                    epoch: self.epoch(&epoch),
                     member,
-                    counter,
+                    generation,
+                    head: [0; 32],
                 };
-                FrameBody::Heartbeat(self.sign(&signer, member, heartbeat))
+                let seed = [generation as u8; 32];
+                let chain =
+                    HashChain::from_seed(ChainSalt(&body.salt()), HeartbeatChain::MAX_LEN, seed);
+                let mut link = chain.link(index).unwrap_or_default();
+                link[0] ^= u8::from(corrupt);
+                let head = chain.head();
+                FrameBody::Heartbeat(Heartbeat {
+                    chain: self.sign(&signer, member, HeartbeatChain { head, ..body }),
+                    index,
+                    link,
+                })
             }
             BodySpec::Fragment {
                 message,

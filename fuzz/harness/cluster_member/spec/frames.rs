@@ -12,18 +12,21 @@ use super::{
 /// A frame body, built from fuzzer choices.
 #[derive(Debug, Arbitrary)]
 pub enum BodySpec {
-    /// A heartbeat.
+    /// A heartbeat: a link of a heartbeat chain.
     Heartbeat {
-        /// Who signs it.
+        /// Who signs the chain.
         signer: Signer,
-        /// Cluster named inside.
+        /// Cluster named in the chain.
         cluster: ClusterChoice,
-        /// Epoch named inside.
-        epoch: EpochChoice,
         /// The member it is from.
         member: MemberChoice,
-        /// Its counter.
-        counter: u64,
+        /// The chain's generation (the chain's links follow from it: heartbeats of one
+        /// generation are links of one chain).
+        generation: u64,
+        /// The index of the link revealed.
+        index: u32,
+        /// Flip a bit of the link.
+        corrupt: bool,
     },
     /// A fragment with arbitrary fields.
     Fragment {
