@@ -58,6 +58,13 @@ fn a_global_observer_does_at_least_as_well_as_taps_on_a_subset() {
     );
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert!(json.pointer("/anonymity/global_observer_recall").is_some());
+    // The summary shows the eavesdroppers' figures, and no first-spy line without spies.
+    let summary = report.summary();
+    assert!(
+        summary.contains("eavesdroppers: taps precision"),
+        "{summary}"
+    );
+    assert!(!summary.contains("first-spy"), "{summary}");
     let only_global = run(&["adversary.global_observer=true"]);
     let a = only_global
         .anonymity

@@ -272,7 +272,10 @@ impl Report {
                 v.wrong_outcomes
             );
         }
-        if let Some(a) = &self.anonymity {
+        // The first-spy figures are the spies'; taps and a global observer have their own line.
+        if let Some(a) = &self.anonymity
+            && self.config.adversary.spies > 0
+        {
             let opt = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.3}"));
             let _ = writeln!(
                 s,
