@@ -1,10 +1,11 @@
 //! A host-provided memory of signatures already found valid.
 //!
 //! A simulator runs thousands of nodes in one process, and most signatures reach many of them:
-//! a heartbeat is checked by every other member of its cluster, an announcement by every node
-//! it is gossiped to. Checking each distinct (key, message, signature) once and remembering
-//! that it held gives the same answers at a fraction of the cost, as Bitcoin Core's signature
-//! cache does for transactions checked in the mempool and again in a block.
+//! a post or the head of a heartbeat chain is checked by every other member of its cluster, an
+//! announcement by every node it is gossiped to. Checking each distinct (key, message,
+//! signature) once and remembering that it held gives the same answers at a fraction of the
+//! cost, as Bitcoin Core's signature cache does for transactions checked in the mempool and
+//! again in a block.
 //!
 //! A node uses a memo only when its host installs one ([`crate::Node::set_signature_memo`]);
 //! a node alone in its process gains nothing from it and the runtime leaves it out. The memo
