@@ -106,7 +106,8 @@ fn forged_foreign_and_second_ballots_are_not_counted() {
         "not a member"
     );
 
-    for (other, round) in [(ProposalId([7; 16]), 0), (proposal, 1)] {
+    // Another vote, or a round more than two ahead: stale.
+    for (other, round) in [(ProposalId([7; 16]), 0), (proposal, 3)] {
         let foreign = ballot_frame(&net, authority, &ballot(2, 2, other, round, false));
         let (a, b) = deliver(&mut net, authority, 2, &foreign);
         assert_eq!(
@@ -115,6 +116,13 @@ fn forged_foreign_and_second_ballots_are_not_counted() {
             "another vote or round"
         );
     }
+    // A ballot of the next round is kept until the authority gets there: neither counted
+    // now nor dropped.
+    let early = ballot_frame(&net, authority, &ballot(2, 2, proposal, 1, false));
+    let (a, b) = deliver(&mut net, authority, 2, &early);
+    assert_eq!(b.dropped, a.dropped, "kept for its round");
+    let vote = net.nodes[authority].votes().pop().expect("still open");
+    assert_eq!(vote.round, 0);
 
     // Node 1 votes yes; a second, different ballot of its own is not counted.
     let now = net.now;

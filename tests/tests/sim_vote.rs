@@ -62,6 +62,25 @@ fn a_lying_authority_is_redrawn_around() {
     );
 }
 
+/// Test 3b: a member that misses the flood of the liar's tally learns that its round was
+/// voided only from the round's timer, when the others are a round further. It must count
+/// their ballots and tallies of that round when it gets there, not drop them as stale: it
+/// did, tallied its own ballot alone in the next round, voided it for everyone, stayed a
+/// round behind to the last, and the vote failed closed after every round. This run (seed 1
+/// with 25 s keep-alives, which changes every node's random draws) is one in which a member
+/// misses that flood; the join failed in it before members kept early ballots and tallies.
+#[test]
+fn a_member_a_round_behind_catches_up_instead_of_voiding_every_round() {
+    let mut scenario = VoteScenario::new(20, 1);
+    scenario.liars = 1;
+    scenario.config.keepalive_interval = Duration::from_secs(25);
+    let report = run_vote(&scenario).expect("valid scenario");
+    assert!(all(&report.join, VoteOutcome::Accepted), "{report:?}");
+    let expel = report.expel.as_ref().expect("proposed");
+    assert!(all(expel, VoteOutcome::Accepted), "{report:?}");
+    assert_eq!(report.join.wrong_outcomes + expel.wrong_outcomes, 0);
+}
+
 /// Test 4: a coalition of 3 of 20 members lies the same way. A wrong outcome needs every
 /// authority of a round to lie; short of that, the protocol guarantees that every honest
 /// member applies the same outcome, either the right one or none (the vote fails closed).

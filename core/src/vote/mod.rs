@@ -121,6 +121,10 @@ impl VoteView<'_> {
     }
 }
 
+/// How many rounds ahead of its own a member keeps the ballots and tallies it receives (see
+/// [`Vote::early_tallies`]).
+const EARLY_ROUNDS: u8 = 2;
+
 /// One open vote.
 #[derive(Clone, Debug)]
 struct Vote {
@@ -149,6 +153,16 @@ struct Vote {
     next_reminder: Timestamp,
     /// Tallies of the current round, by authority.
     tallies: BTreeMap<MemberId, PublishedTally>,
+    /// Tallies of the next [`EARLY_ROUNDS`] rounds of the round's epoch, by round and
+    /// authority, counted (and checked) once this member reaches their round. A member that
+    /// missed what voided its round (the flood of a differing tally) learns of it only from
+    /// its round's timer, while the others are a round further; without these, it would
+    /// drop the others' tallies and ballots of that round as stale, tally its own ballot
+    /// alone there, void the round for everyone, and stay one round behind to the last.
+    early_tallies: BTreeMap<(u8, MemberId), PublishedTally>,
+    /// Ballots of the next [`EARLY_ROUNDS`] rounds sent to this member as their authority,
+    /// by round and voter, likewise.
+    early_ballots: BTreeMap<(u8, MemberId), Signed<Ballot>>,
     /// The outcome this member holds, and since when: the next rollout applies it.
     result: Option<(Timestamp, Outcome)>,
 }
@@ -348,6 +362,8 @@ impl Votes {
             lying: self.lying,
             next_reminder: Timestamp::MAX,
             tallies: BTreeMap::new(),
+            early_tallies: BTreeMap::new(),
+            early_ballots: BTreeMap::new(),
             result: None,
         };
         vote.start_round(now, 0, view);
@@ -408,20 +424,22 @@ impl Votes {
             ctx.stats.dropped.unexpected += 1;
             return;
         };
-        self.receive_ballot(now, ballot, view, ctx);
+        let own = self.receive_ballot(ballot, view, ctx);
+        self.publish_own(now, own, view, ctx);
     }
 
+    /// Counts a ballot sent to this member as an authority; returns its tally if the ballot
+    /// completed it.
     fn receive_ballot(
         &mut self,
-        now: Timestamp,
         ballot: Signed<Ballot>,
         view: &VoteView<'_>,
         ctx: &mut Ctx<'_>,
-    ) {
+    ) -> Vec<PublishedTally> {
         let body = &ballot.body;
         let Some(vote) = self.open.get_mut(&body.proposal) else {
             ctx.stats.dropped.stale += 1;
-            return;
+            return Vec::new();
         };
         let Some(voter) = view
             .current
@@ -430,11 +448,23 @@ impl Votes {
             .filter(|e| e.joined <= vote.proposal.body.epoch)
         else {
             ctx.stats.dropped.not_member += 1;
-            return;
+            return Vec::new();
         };
         if ballot.verify_with(&voter.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
-            return;
+            return Vec::new();
+        }
+        if body.cluster == view.cluster
+            && body.epoch == vote.round_epoch
+            && body.round > vote.round
+            && body.round - vote.round <= EARLY_ROUNDS
+            && vote.result.is_none()
+        {
+            // For a round this member has not reached: kept until it does.
+            vote.early_ballots
+                .entry((body.round, body.voter))
+                .or_insert(ballot);
+            return Vec::new();
         }
         if body.cluster != view.cluster
             || body.epoch != vote.round_epoch
@@ -442,7 +472,7 @@ impl Votes {
             || !vote.authorities.contains(&view.me)
         {
             ctx.stats.dropped.stale += 1;
-            return;
+            return Vec::new();
         }
         if let Some(published) = &vote.my_tally {
             // Counted already: the voter sends again because it has not seen our tally.
@@ -451,29 +481,29 @@ impl Votes {
                 let tally = Flooded::Tally(Box::new(published.clone()));
                 view.send_to(&tally, &[entry.addr], ctx);
             }
-            return;
+            return Vec::new();
         }
         if vote.result.is_some() {
             ctx.stats.dropped.stale += 1;
-            return;
+            return Vec::new();
         }
         match vote.ballots.get(&body.voter) {
             Some(held) if *held == ballot => {
                 ctx.stats.dropped.duplicate += 1;
-                return;
+                return Vec::new();
             }
             Some(_) => {
                 // One ballot per member per round: a second, different one is not counted.
                 ctx.stats.dropped.second_ballot += 1;
-                return;
+                return Vec::new();
             }
             None => {}
         }
         vote.ballots.insert(body.voter, ballot);
         if vote.ballots.len() >= vote.voters {
-            let tally = vote.tally(view, ctx);
-            self.publish_own(now, vec![tally], view, ctx);
+            return vec![vote.tally(view, ctx)];
         }
+        Vec::new()
     }
 
     /// Handles a flooded tally.
@@ -502,6 +532,24 @@ impl Votes {
             ctx.stats.dropped.stale += 1;
             return Vec::new();
         };
+        if body.cluster == view.cluster
+            && body.epoch == vote.round_epoch
+            && body.round > vote.round
+            && body.round - vote.round <= EARLY_ROUNDS
+            && vote.result.is_none()
+            && view.current.table.get(&body.authority).is_some_and(|a| {
+                published
+                    .tally
+                    .verify_with(&a.identity, ctx.verifier)
+                    .is_ok()
+            })
+        {
+            // Of a round this member has not reached, signed by a member (so that no forgery
+            // takes the place of the real tally): kept until it does, and checked in full then.
+            let key = (body.round, body.authority);
+            vote.early_tallies.entry(key).or_insert(published);
+            return Vec::new();
+        }
         if body.cluster != view.cluster
             || body.epoch != vote.round_epoch
             || body.round != vote.round
@@ -585,10 +633,46 @@ impl Votes {
         view: &VoteView<'_>,
         ctx: &mut Ctx<'_>,
     ) {
-        while let Some(tally) = tallies.pop() {
-            self.to_flood.push(Flooded::Tally(Box::new(tally.clone())));
-            tallies.extend(self.count_tally(now, tally, view, ctx));
+        loop {
+            while let Some(tally) = tallies.pop() {
+                self.to_flood.push(Flooded::Tally(Box::new(tally.clone())));
+                tallies.extend(self.count_tally(now, tally, view, ctx));
+            }
+            // What came early for the rounds the votes are in now: counting it may void them
+            // in turn, so until nothing is left.
+            let (early_ballots, early_tallies) = self.take_early();
+            if early_ballots.is_empty() && early_tallies.is_empty() {
+                return;
+            }
+            for ballot in early_ballots {
+                tallies.extend(self.receive_ballot(ballot, view, ctx));
+            }
+            for tally in early_tallies {
+                tallies.extend(self.count_tally(now, tally, view, ctx));
+            }
         }
+    }
+
+    /// Takes, from every open vote, the early ballots and tallies of the round it is in now,
+    /// and forgets those of rounds already past.
+    fn take_early(&mut self) -> (Vec<Signed<Ballot>>, Vec<PublishedTally>) {
+        let (mut ballots, mut tallies) = (Vec::new(), Vec::new());
+        for vote in self.open.values_mut() {
+            let round = vote.round;
+            vote.early_ballots.retain(|(r, _), _| *r >= round);
+            vote.early_tallies.retain(|(r, _), _| *r >= round);
+            let due: Vec<_> = (vote.early_ballots.keys())
+                .filter(|(r, _)| *r == round)
+                .copied()
+                .collect();
+            ballots.extend(due.iter().filter_map(|k| vote.early_ballots.remove(k)));
+            let due: Vec<_> = (vote.early_tallies.keys())
+                .filter(|(r, _)| *r == round)
+                .copied()
+                .collect();
+            tallies.extend(due.iter().filter_map(|k| vote.early_tallies.remove(k)));
+        }
+        (ballots, tallies)
     }
 
     /// Runs the votes' timers.
