@@ -454,12 +454,7 @@ impl Votes {
             ctx.stats.dropped.bad_signature += 1;
             return Vec::new();
         }
-        if body.cluster == view.cluster
-            && body.epoch == vote.round_epoch
-            && body.round > vote.round
-            && body.round - vote.round <= EARLY_ROUNDS
-            && vote.result.is_none()
-        {
+        if vote.is_early(body.cluster, body.epoch, body.round, view) {
             // For a round this member has not reached: kept until it does.
             vote.early_ballots
                 .entry((body.round, body.voter))
@@ -532,11 +527,7 @@ impl Votes {
             ctx.stats.dropped.stale += 1;
             return Vec::new();
         };
-        if body.cluster == view.cluster
-            && body.epoch == vote.round_epoch
-            && body.round > vote.round
-            && body.round - vote.round <= EARLY_ROUNDS
-            && vote.result.is_none()
+        if vote.is_early(body.cluster, body.epoch, body.round, view)
             && view.current.table.get(&body.authority).is_some_and(|a| {
                 published
                     .tally
@@ -851,6 +842,17 @@ fn electorate_plausible(proposal: &Proposal, view: &VoteView<'_>) -> bool {
 }
 
 impl Vote {
+    /// Whether a ballot or tally of (`cluster`, `epoch`, `round`) is of one of the next
+    /// [`EARLY_ROUNDS`] rounds of this undecided vote, in the epoch of its round: one this
+    /// member has not reached yet.
+    fn is_early(&self, cluster: ClusterId, epoch: Epoch, round: u8, view: &VoteView<'_>) -> bool {
+        cluster == view.cluster
+            && epoch == self.round_epoch
+            && round > self.round
+            && round - self.round <= EARLY_ROUNDS
+            && self.result.is_none()
+    }
+
     /// Starts `round` in the view's epoch; returns whether this member has a ballot to send.
     fn start_round(&mut self, now: Timestamp, round: u8, view: &VoteView<'_>) -> bool {
         self.round = round;
