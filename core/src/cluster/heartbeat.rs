@@ -54,38 +54,45 @@ impl OwnChain {
         identity: &IdentityKey,
         rng: &mut impl CryptoRng,
     ) -> Heartbeat {
-        let used_up = match &self.current {
-            Some((chain, _, revealed)) => *revealed >= chain.len(),
-            None => true,
+        let current = match self.current.take() {
+            Some(current) if current.2 < current.0.len() => current,
+            _ => self.fresh_chain(cluster, me, identity, rng),
         };
-        if used_up {
-            let body = HeartbeatChain {
-                cluster,
-                member: me,
-                generation: self.next_generation,
-                head: [0; 32],
-            };
-            let mut seed = [0; 32];
-            rng.fill_bytes(&mut seed);
-            let chain =
-                HashChain::from_seed(ChainSalt(&body.salt()), HeartbeatChain::MAX_LEN, seed);
-            let signed = Signed::sign(
-                identity,
-                HeartbeatChain {
-                    head: chain.head(),
-                    ..body
-                },
-            );
-            self.next_generation = self.next_generation.saturating_add(1);
-            self.current = Some((chain, signed, 0));
-        }
-        let (chain, signed, revealed) = self.current.as_mut().expect("a chain was just made");
+        let (chain, signed, revealed) = self.current.insert(current);
         *revealed += 1;
         Heartbeat {
             chain: signed.clone(),
             index: *revealed,
             link: chain.link(*revealed).unwrap_or_default(),
         }
+    }
+
+    /// A fresh chain of the next generation, its head signed, no link revealed yet.
+    fn fresh_chain(
+        &mut self,
+        cluster: ClusterId,
+        me: MemberId,
+        identity: &IdentityKey,
+        rng: &mut impl CryptoRng,
+    ) -> (HashChain, Signed<HeartbeatChain>, u32) {
+        let body = HeartbeatChain {
+            cluster,
+            member: me,
+            generation: self.next_generation,
+            head: [0; 32],
+        };
+        let mut seed = [0; 32];
+        rng.fill_bytes(&mut seed);
+        let chain = HashChain::from_seed(ChainSalt(&body.salt()), HeartbeatChain::MAX_LEN, seed);
+        let signed = Signed::sign(
+            identity,
+            HeartbeatChain {
+                head: chain.head(),
+                ..body
+            },
+        );
+        self.next_generation = self.next_generation.saturating_add(1);
+        (chain, signed, 0)
     }
 }
 

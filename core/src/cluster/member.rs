@@ -371,15 +371,10 @@ impl Membership {
         };
         // Its chain is followed across epochs, in the newest table that holds it.
         let cluster = self.cluster;
-        let entry = match self.current.table.get_mut(&member) {
-            Some(entry) => entry,
-            None => match self.previous.as_mut() {
-                Some(previous) => match previous.state.table.get_mut(&member) {
-                    Some(entry) => entry,
-                    None => return,
-                },
-                None => return,
-            },
+        let entry = (self.current.table.get_mut(&member))
+            .or_else(|| self.previous.as_mut()?.state.table.get_mut(&member));
+        let Some(entry) = entry else {
+            return;
         };
         let known = entry.heartbeat.as_ref();
         match heartbeat::check(&heartbeat, cluster, member, &identity, known, ctx.verifier) {

@@ -649,19 +649,8 @@ impl Votes {
     fn take_early(&mut self) -> (Vec<Signed<Ballot>>, Vec<PublishedTally>) {
         let (mut ballots, mut tallies) = (Vec::new(), Vec::new());
         for vote in self.open.values_mut() {
-            let round = vote.round;
-            vote.early_ballots.retain(|(r, _), _| *r >= round);
-            vote.early_tallies.retain(|(r, _), _| *r >= round);
-            let due: Vec<_> = (vote.early_ballots.keys())
-                .filter(|(r, _)| *r == round)
-                .copied()
-                .collect();
-            ballots.extend(due.iter().filter_map(|k| vote.early_ballots.remove(k)));
-            let due: Vec<_> = (vote.early_tallies.keys())
-                .filter(|(r, _)| *r == round)
-                .copied()
-                .collect();
-            tallies.extend(due.iter().filter_map(|k| vote.early_tallies.remove(k)));
+            ballots.extend(take_round(&mut vote.early_ballots, vote.round));
+            tallies.extend(take_round(&mut vote.early_tallies, vote.round));
         }
         (ballots, tallies)
     }
@@ -839,6 +828,18 @@ fn electorate_plausible(proposal: &Proposal, view: &VoteView<'_>) -> bool {
         core::cmp::Ordering::Less => claimed >= left,
         core::cmp::Ordering::Greater => true,
     }
+}
+
+/// Takes the entries of `round` out of `early` (keyed by round, then sender), and forgets
+/// those of earlier rounds; later rounds stay.
+fn take_round<V>(early: &mut BTreeMap<(u8, MemberId), V>, round: u8) -> Vec<V> {
+    let first = |round| (round, MemberId([0; MemberId::LEN]));
+    let mut from_round = early.split_off(&first(round));
+    *early = match round.checked_add(1) {
+        Some(next) => from_round.split_off(&first(next)),
+        None => BTreeMap::new(),
+    };
+    from_round.into_values().collect()
 }
 
 impl Vote {
