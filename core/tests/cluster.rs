@@ -272,6 +272,57 @@ fn a_silent_member_is_dropped_and_cannot_read_the_new_epoch() {
 }
 
 #[test]
+fn a_member_not_heard_from_for_two_intervals_is_probed_and_answers_at_once() {
+    // Heartbeats every 12 s, so a probe (every 2 s) is answered well before the next one.
+    let config = Config {
+        heartbeat_interval: Duration::from_secs(12),
+        member_timeout: Duration::from_secs(120),
+        ..Config::default()
+    };
+    let probe_interval = config.heartbeat_interval / 6;
+    for seed in 1..=4 {
+        let mut net = full_cluster(4, seed, config.clone());
+        let (from, to) = (net.addrs[3], net.addrs[0]);
+        let heard = |net: &Net| {
+            let info = net.nodes[0].cluster().expect("a member");
+            info.members
+                .iter()
+                .find(|m| m.addr == from)
+                .expect("node 3")
+                .last_heard
+        };
+        // Nothing from node 3 reaches node 0 for three heartbeat intervals.
+        net.hook = Box::new(move |f| {
+            if f.from == from && f.to == to {
+                Verdict::Drop
+            } else {
+                Verdict::Deliver
+            }
+        });
+        net.run_for(config.heartbeat_interval * 3);
+        let before = heard(&net);
+        assert!(
+            net.now >= before + config.heartbeat_interval * 2,
+            "seed {seed}"
+        );
+        net.hook = Box::new(|_| Verdict::Deliver);
+        let healed = net.now;
+        while heard(&net) == before {
+            net.run_for(Duration::from_millis(100));
+            assert!(
+                net.now <= healed + probe_interval + Duration::from_secs(1),
+                "seed {seed}: node 0 did not hear node 3 within a probe interval"
+            );
+        }
+        assert_eq!(
+            net.nodes[0].cluster().unwrap().members.len(),
+            4,
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
 fn a_newcomer_cannot_read_posts_of_earlier_epochs() {
     let mut net = net_with_founder(4, 7, Config::default());
     for i in 1..3 {

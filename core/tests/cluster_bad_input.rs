@@ -127,6 +127,7 @@ fn heartbeat(
         chain: Signed::sign(signer, HeartbeatChain { head, ..body }),
         index,
         link: chain.link(index).unwrap_or_default(),
+        answer: false,
     }
 }
 

@@ -205,6 +205,7 @@ fn anonymous_member_on_handmade_inputs() {
             generation: 1000,
             index,
             corrupt: false,
+            answer: false,
         })
     };
     let scenario = || {
@@ -416,6 +417,7 @@ fn cluster_payloads_on_handmade_inputs() {
             ),
             index: 1,
             link: [1; 32],
+            answer: false,
         }),
     };
     let flooded = Flooded::Leave(Signed::sign(
@@ -548,6 +550,7 @@ fn cluster_member_on_handmade_inputs() {
                     generation: 1000,
                     index: 1,
                     corrupt: false,
+                    answer: false,
                 },
             }),
             flood(
@@ -590,6 +593,7 @@ fn cluster_member_on_handmade_inputs() {
                     generation: 1000,
                     index: 2,
                     corrupt: false,
+                    answer: false,
                 },
             }),
             step(Action::Join {

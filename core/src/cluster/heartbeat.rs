@@ -64,6 +64,27 @@ impl OwnChain {
             chain: signed.clone(),
             index: *revealed,
             link: chain.link(*revealed).unwrap_or_default(),
+            answer: false,
+        }
+    }
+
+    /// The last heartbeat sent again (the next one if none was sent yet): an answer to a
+    /// probe, which the prober lacks because it missed it, at no link of the chain.
+    pub(crate) fn last_heartbeat(
+        &mut self,
+        cluster: ClusterId,
+        me: MemberId,
+        identity: &IdentityKey,
+        rng: &mut impl CryptoRng,
+    ) -> Heartbeat {
+        match &self.current {
+            Some((chain, signed, revealed)) if *revealed > 0 => Heartbeat {
+                chain: signed.clone(),
+                index: *revealed,
+                link: chain.link(*revealed).unwrap_or_default(),
+                answer: false,
+            },
+            _ => self.next_heartbeat(cluster, me, identity, rng),
         }
     }
 
@@ -238,6 +259,24 @@ mod tests {
         let later = sender.check(&third, Some(&view)).unwrap();
         assert_eq!(later.index, 3);
         assert_eq!(sender.check(&second, Some(&later)), Err(Refused::Replay));
+    }
+
+    #[test]
+    fn the_last_heartbeat_sent_again_is_new_to_whoever_missed_it_and_a_replay_to_the_rest() {
+        let mut sender = Sender::new(1);
+        // Before any heartbeat, it is the first.
+        let first = (sender.own).last_heartbeat(CLUSTER, sender.me, &sender.key, &mut sender.rng);
+        assert_eq!(first.index, 1);
+        let heard = sender.check(&first, None).unwrap();
+        let second = sender.next();
+        let again = (sender.own).last_heartbeat(CLUSTER, sender.me, &sender.key, &mut sender.rng);
+        assert_eq!(again, second);
+        // A receiver that missed the second accepts it; one that had it refuses it.
+        let caught_up = sender.check(&again, Some(&heard)).unwrap();
+        assert_eq!(caught_up.index, 2);
+        assert_eq!(sender.check(&again, Some(&caught_up)), Err(Refused::Replay));
+        // It used no link: the next heartbeat is the third.
+        assert_eq!(sender.next().index, 3);
     }
 
     #[test]

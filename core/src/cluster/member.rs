@@ -29,6 +29,14 @@ const POKE_PACE: core::time::Duration = core::time::Duration::from_secs(2);
 /// How many members are poked at most per [`POKE_PACE`].
 const POKES_PER_PACE: usize = 4;
 
+/// How many probes a member not heard from gets per heartbeat interval (see
+/// [`Membership::probe`]).
+const PROBES_PER_HEARTBEAT: u32 = 6;
+
+/// How often a member behind is sent the rollout it missed, at most, by each member ahead
+/// (see [`Membership::catch_up`]).
+const CATCH_UP_PACE: core::time::Duration = core::time::Duration::from_secs(5);
+
 /// How many fresh epoch secrets a member keeps while rollouts are pending.
 pub(crate) const MAX_OFFERED: usize = 4;
 
@@ -110,6 +118,11 @@ pub(crate) struct Membership {
     /// This member's heartbeat chain.
     pub(crate) heartbeats: OwnChain,
     pub(crate) next_heartbeat: Timestamp,
+    /// When members not heard from lately are next probed; `None` while none is.
+    pub(crate) next_probe: Option<Timestamp>,
+    /// Members whose probe this member answered, and when: one answer per half probe
+    /// interval each.
+    pub(crate) answered: BTreeMap<MemberId, Timestamp>,
     /// When a frame from another member last opened under the current key (or the current
     /// epoch was installed).
     pub(crate) last_opened: Timestamp,
@@ -160,6 +173,8 @@ impl Membership {
             heard_floor: now,
             heartbeats: OwnChain::new(0),
             next_heartbeat: now,
+            next_probe: None,
+            answered: BTreeMap::new(),
             last_opened: now,
             resumed_unconfirmed: false,
             pokes: BTreeMap::new(),
@@ -377,10 +392,14 @@ impl Membership {
             return;
         };
         let known = entry.heartbeat.as_ref();
+        let addr = entry.addr;
         match heartbeat::check(&heartbeat, cluster, member, &identity, known, ctx.verifier) {
             Ok(view) => {
                 entry.heartbeat = Some(view);
                 entry.last_heard = entry.last_heard.max(now);
+                if heartbeat.answer && used == KeyUsed::Current {
+                    self.answer_probe(now, member, addr, ctx);
+                }
             }
             Err(Refused::Stale) => {
                 ctx.stats.dropped.stale += 1;
@@ -430,7 +449,9 @@ impl Membership {
     }
 
     /// Sends the rollout that opened the current epoch to `member`, which is still in the
-    /// previous one, at most once per heartbeat interval.
+    /// previous one, at most once per [`CATCH_UP_PACE`]. The pace does not follow the
+    /// heartbeat interval: the member behind has only the previous epoch's grace period to
+    /// catch up, and on a lossy link it may take several copies (their fragments add up).
     fn catch_up(&mut self, now: Timestamp, member: MemberId, ctx: &mut Ctx<'_>) {
         let (Some(previous), Some(opening)) = (&self.previous, &self.current.opening) else {
             return;
@@ -441,7 +462,7 @@ impl Membership {
         if self
             .caught_up
             .get(&member)
-            .is_some_and(|&at| now < at + ctx.config.heartbeat_interval)
+            .is_some_and(|&at| now < at + CATCH_UP_PACE)
         {
             return;
         }
@@ -773,7 +794,31 @@ impl Membership {
             .next_heartbeat(self.cluster, self.me, ctx.identity, ctx.rng)
     }
 
-    /// Sends a heartbeat to every member when one is due.
+    /// The pace of probes: a member not heard from gets [`PROBES_PER_HEARTBEAT`] per
+    /// heartbeat interval.
+    fn probe_interval(config: &crate::Config) -> core::time::Duration {
+        config.heartbeat_interval / PROBES_PER_HEARTBEAT
+    }
+
+    /// The other members' addresses, split into those heard from within two heartbeat
+    /// intervals and those not (to be probed).
+    fn heartbeat_targets(
+        &self,
+        now: Timestamp,
+        config: &crate::Config,
+    ) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
+        let quiet = config.heartbeat_interval * 2;
+        let (heard, suspects): (Vec<_>, Vec<_>) = (self.current.table.iter())
+            .filter(|(id, _)| **id != self.me)
+            .partition(|(_, e)| now < e.last_heard + quiet);
+        let addrs = |entries: Vec<(&MemberId, &MemberEntry)>| {
+            entries.into_iter().map(|(_, e)| e.addr).collect()
+        };
+        (addrs(heard), addrs(suspects))
+    }
+
+    /// Sends a heartbeat to every member when one is due, as a probe to those not heard from
+    /// for two heartbeat intervals (see [`Membership::probe`]).
     pub(crate) fn heartbeat(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
         if now < self.next_heartbeat {
             return;
@@ -782,20 +827,83 @@ impl Membership {
         let interval = ctx.config.heartbeat_interval;
         let fraction = f64::from(rand_core::Rng::next_u32(ctx.rng)) / f64::from(u32::MAX);
         self.next_heartbeat = now + interval.mul_f64(1.0 - 0.1 * fraction);
+        let (heard, suspects) = self.heartbeat_targets(now, ctx.config);
         let heartbeat = self.next_heartbeat(ctx);
+        self.send_heartbeat(heartbeat.clone(), &heard, ctx);
+        self.send_probe(now, heartbeat, &suspects, ctx);
+    }
+
+    /// Probes the members not heard from for two heartbeat intervals, when a probe is due:
+    /// a heartbeat to each of them that asks for a heartbeat back. A member is left out of
+    /// the next rollout when its leader has not heard it for `member_timeout`; under loss,
+    /// every heartbeat of a live member may be lost over that time, and probing it every
+    /// probe interval for the rest of the timeout makes that as unlikely as losing every
+    /// probe or its answer as well (SWIM probes a member before suspecting it; Das, Gupta
+    /// and Motivala, DSN 2002). The probes are what lets heartbeats be as sparse as they are.
+    pub(crate) fn probe(&mut self, now: Timestamp, ctx: &mut Ctx<'_>) {
+        if self.next_probe.is_none_or(|at| now < at) {
+            return;
+        }
+        let (_, suspects) = self.heartbeat_targets(now, ctx.config);
+        if suspects.is_empty() {
+            self.next_probe = None;
+            return;
+        }
+        let heartbeat = self.next_heartbeat(ctx);
+        self.send_probe(now, heartbeat, &suspects, ctx);
+    }
+
+    /// Sends `heartbeat` to `suspects` as a probe, and schedules the next probe while there
+    /// are any.
+    fn send_probe(
+        &mut self,
+        now: Timestamp,
+        heartbeat: Heartbeat,
+        suspects: &[SocketAddr],
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.next_probe = (!suspects.is_empty()).then(|| now + Self::probe_interval(ctx.config));
+        let probe = Heartbeat {
+            answer: true,
+            ..heartbeat
+        };
+        self.send_heartbeat(probe, suspects, ctx);
+    }
+
+    /// Answers a probe from `member`, at `addr`, with a heartbeat: at most once per half
+    /// probe interval, so that probes cannot make this member send more than the prober.
+    fn answer_probe(
+        &mut self,
+        now: Timestamp,
+        member: MemberId,
+        addr: SocketAddr,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let pace = Self::probe_interval(ctx.config) / 2;
+        self.answered.retain(|_, &mut at| now < at + pace);
+        if self.answered.contains_key(&member) {
+            return;
+        }
+        self.answered.insert(member, now);
+        // The last link again: the prober missed it (it would not probe otherwise), and
+        // answers to many probers cost no links.
+        let heartbeat =
+            (self.heartbeats).last_heartbeat(self.cluster, self.me, ctx.identity, ctx.rng);
+        self.send_heartbeat(heartbeat, &[addr], ctx);
+    }
+
+    /// Sends `heartbeat` under the current key to each of `targets`.
+    fn send_heartbeat(&self, heartbeat: Heartbeat, targets: &[SocketAddr], ctx: &mut Ctx<'_>) {
+        if targets.is_empty() {
+            return;
+        }
         let current = &self.current;
-        let targets: Vec<SocketAddr> = current
-            .table
-            .iter()
-            .filter(|(id, _)| **id != self.me)
-            .map(|(_, e)| e.addr)
-            .collect();
         transport::send_frame_to_all(
             ctx,
             &current.key,
             self.cluster,
             current.epoch,
-            &targets,
+            targets,
             FrameBody::Heartbeat(heartbeat),
         );
     }

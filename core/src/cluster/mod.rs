@@ -689,6 +689,7 @@ impl ClusterLayer {
         m.refresh_heard_floor(now, ctx.config);
         m.expire_contacts(now, ctx);
         m.heartbeat(now, ctx);
+        m.probe(now, ctx);
         m.keep_poking(now, ctx);
         if m.handle_rollout_timers(now, ctx) == Continue::Removed {
             self.drop_membership(ctx);
@@ -724,6 +725,7 @@ impl ClusterLayer {
                     .min(),
                 (m.current.table.len() > 1).then(|| m.lost_at(config)),
                 m.repoke_at(),
+                m.next_probe,
             ]
             .into_iter()
             .flatten()

@@ -139,6 +139,9 @@ pub struct Heartbeat {
     pub index: u32,
     /// The link: hashed down `index` times, it gives the chain's head.
     pub link: [u8; 32],
+    /// A probe: the sender has not heard from the receiver for two heartbeat intervals, and
+    /// the receiver answers with a heartbeat at once.
+    pub answer: bool,
 }
 
 /// A member's commitment to one heartbeat chain.

@@ -70,6 +70,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
                 ),
                 index: 12,
                 link: [0x4c; 32],
+                answer: true,
             }),
         ),
         ("frame_fragment", FrameBody::Fragment(fragment.clone())),
@@ -377,6 +378,7 @@ fn largest_heartbeat(signer: &IdentityKey) -> Heartbeat {
         ),
         index: HeartbeatChain::MAX_LEN,
         link: [0xff; 32],
+        answer: true,
     }
 }
 

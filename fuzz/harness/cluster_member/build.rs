@@ -32,6 +32,7 @@ impl MemberWorld {
                 generation,
                 index,
                 corrupt,
+                answer,
             } => {
                 use peerster_core::crypto::HashChain;
                 use peerster_core::crypto::hash_chain::ChainSalt;
@@ -52,6 +53,7 @@ impl MemberWorld {
                     chain: self.sign(&signer, member, HeartbeatChain { head, ..body }),
                     index,
                     link,
+                    answer,
                 })
             }
             BodySpec::Fragment {

@@ -27,6 +27,8 @@ pub enum BodySpec {
         index: u32,
         /// Flip a bit of the link.
         corrupt: bool,
+        /// Ask for a heartbeat back (a probe).
+        answer: bool,
     },
     /// A fragment with arbitrary fields.
     Fragment {
