@@ -60,12 +60,7 @@ impl OwnChain {
         };
         let (chain, signed, revealed) = self.current.insert(current);
         *revealed += 1;
-        Heartbeat {
-            chain: signed.clone(),
-            index: *revealed,
-            link: chain.link(*revealed).unwrap_or_default(),
-            answer: false,
-        }
+        heartbeat_at(chain, signed, *revealed)
     }
 
     /// The last heartbeat sent again (the next one if none was sent yet): an answer to a
@@ -78,12 +73,9 @@ impl OwnChain {
         rng: &mut impl CryptoRng,
     ) -> Heartbeat {
         match &self.current {
-            Some((chain, signed, revealed)) if *revealed > 0 => Heartbeat {
-                chain: signed.clone(),
-                index: *revealed,
-                link: chain.link(*revealed).unwrap_or_default(),
-                answer: false,
-            },
+            Some((chain, signed, revealed)) if *revealed > 0 => {
+                heartbeat_at(chain, signed, *revealed)
+            }
             _ => self.next_heartbeat(cluster, me, identity, rng),
         }
     }
@@ -114,6 +106,16 @@ impl OwnChain {
         );
         self.next_generation = self.next_generation.saturating_add(1);
         (chain, signed, 0)
+    }
+}
+
+/// The heartbeat that reveals link `index` of `chain`, whose head `signed` signs.
+fn heartbeat_at(chain: &HashChain, signed: &Signed<HeartbeatChain>, index: u32) -> Heartbeat {
+    Heartbeat {
+        chain: signed.clone(),
+        index,
+        link: chain.link(index).unwrap_or_default(),
+        answer: false,
     }
 }
 
