@@ -7,8 +7,8 @@
 /// mimalloc rather than the system allocator: a run of 10 000 nodes keeps over a gigabyte of
 /// small, short-lived objects (datagrams, frames, table entries) spread over the nodes, where
 /// glibc's malloc spent about a tenth of the run in its free lists (`_int_malloc`,
-/// `_int_free`, `unlink_chunk`). With mimalloc `scale-10k` took 97 s and 102 s of CPU against
-/// 106 s, 113 s and 129 s (build 0cd23b0; `sim/scenarios/README.md`, Scale).
+/// `_int_free`, `unlink_chunk`). With mimalloc `scale-10k` took 97 s to 103 s of CPU in four
+/// runs, against 106 s to 129 s in four without (`sim/scenarios/README.md`, Scale).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
