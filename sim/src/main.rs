@@ -6,9 +6,10 @@
 
 /// mimalloc rather than the system allocator: a run of 10 000 nodes keeps over a gigabyte of
 /// small, short-lived objects (datagrams, frames, table entries) spread over the nodes, where
-/// glibc's malloc spent about a tenth of the run in its free lists (`_int_malloc`,
-/// `_int_free`, `unlink_chunk`). With mimalloc `scale-10k` took 97 s to 103 s of CPU in four
-/// runs, against 106 s to 129 s in four without (`sim/scenarios/README.md`, Scale).
+/// perf put 7 % of the run in glibc's malloc and free (`_int_malloc`, `_int_free`,
+/// `unlink_chunk`). With mimalloc `scale-10k` took 97 s to 103 s of CPU in four runs, against
+/// 106 s to 129 s in four without: more than the allocator's own share, as mimalloc also keeps
+/// objects allocated together closer (`sim/scenarios/README.md`, Scale).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
