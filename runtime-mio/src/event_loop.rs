@@ -269,7 +269,7 @@ impl Runtime {
         // The hang-ups, best effort.
         self.flush_transmits();
         self.save_known_peers();
-        // Last, with the heartbeat counter as it stands now.
+        // Last, with the heartbeat chain as it stands now.
         self.save_cluster(true);
         let stats = self.node.stats();
         let peers = self.node.peers().count();

@@ -179,8 +179,8 @@
 //! cluster        the cluster membership, mode 0600, while the node is in a cluster: the line
 //!                `peerster-cluster v1`, the encoded `peerster_core::ClusterState` (cluster
 //!                id, limit, epoch, cluster key, this member's epoch secrets, member table,
-//!                heartbeat counter, where the chat stands), the first 8 bytes of SHA-256
-//!                over both
+//!                heartbeat chain generation, where the chat stands), the first 8 bytes of
+//!                SHA-256 over both
 //! control.sock   the control socket, while the node runs
 //! ```
 //!
