@@ -633,6 +633,11 @@ impl ClusterLayer {
         if let Some(mut old) = self.membership.take_if(|m| m.cluster == cluster) {
             old.anon.end_all_calls(ctx);
             membership.votes = old.votes;
+            // Its heartbeat chain goes on too: the others may have checked its links already,
+            // and a fresh chain of the same generation would look forged to them until the
+            // member moved past that generation, 64 heartbeats later; they would find it
+            // silent and drop it meanwhile.
+            membership.heartbeats = old.heartbeats;
             let (votes, view) = membership.vote_parts();
             votes.epoch_installed(now, &decisions, false, &view, ctx);
             membership.flood_votes(ctx);
