@@ -63,21 +63,11 @@ impl OwnChain {
         heartbeat_at(chain, signed, *revealed)
     }
 
-    /// The last heartbeat sent again (the next one if none was sent yet): an answer to a
-    /// probe, which the prober lacks because it missed it, at no link of the chain.
-    pub(crate) fn last_heartbeat(
-        &mut self,
-        cluster: ClusterId,
-        me: MemberId,
-        identity: &IdentityKey,
-        rng: &mut impl CryptoRng,
-    ) -> Heartbeat {
-        match &self.current {
-            Some((chain, signed, revealed)) if *revealed > 0 => {
-                heartbeat_at(chain, signed, *revealed)
-            }
-            _ => self.next_heartbeat(cluster, me, identity, rng),
-        }
+    /// The last heartbeat sent again, `None` before the first: an answer to a probe, which
+    /// the prober lacks because it missed it, at no link of the chain.
+    pub(crate) fn last_heartbeat(&self) -> Option<Heartbeat> {
+        let (chain, signed, revealed) = self.current.as_ref()?;
+        (*revealed > 0).then(|| heartbeat_at(chain, signed, *revealed))
     }
 
     /// A fresh chain of the next generation, its head signed, no link revealed yet.
@@ -266,12 +256,13 @@ mod tests {
     #[test]
     fn the_last_heartbeat_sent_again_is_new_to_whoever_missed_it_and_a_replay_to_the_rest() {
         let mut sender = Sender::new(1);
-        // Before any heartbeat, it is the first.
-        let first = (sender.own).last_heartbeat(CLUSTER, sender.me, &sender.key, &mut sender.rng);
+        // Before any heartbeat there is none to send again (the answer is then the first).
+        assert_eq!(sender.own.last_heartbeat(), None);
+        let first = sender.next();
         assert_eq!(first.index, 1);
         let heard = sender.check(&first, None).unwrap();
         let second = sender.next();
-        let again = (sender.own).last_heartbeat(CLUSTER, sender.me, &sender.key, &mut sender.rng);
+        let again = sender.own.last_heartbeat().expect("two were sent");
         assert_eq!(again, second);
         // A receiver that missed the second accepts it; one that had it refuses it.
         let caught_up = sender.check(&again, Some(&heard)).unwrap();

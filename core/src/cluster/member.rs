@@ -887,8 +887,10 @@ impl Membership {
         self.answered.insert(member, now);
         // The last link again: the prober missed it (it would not probe otherwise), and
         // answers to many probers cost no links.
-        let heartbeat =
-            (self.heartbeats).last_heartbeat(self.cluster, self.me, ctx.identity, ctx.rng);
+        let heartbeat = match self.heartbeats.last_heartbeat() {
+            Some(heartbeat) => heartbeat,
+            None => self.next_heartbeat(ctx),
+        };
         self.send_heartbeat(heartbeat, &[addr], ctx);
     }
 

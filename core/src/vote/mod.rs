@@ -425,7 +425,7 @@ impl Votes {
             return;
         };
         let own = self.receive_ballot(ballot, view, ctx);
-        self.publish_own(now, own, view, ctx);
+        self.publish_own(now, own.into_iter().collect(), view, ctx);
     }
 
     /// Counts a ballot sent to this member as an authority; returns its tally if the ballot
@@ -435,11 +435,11 @@ impl Votes {
         ballot: Signed<Ballot>,
         view: &VoteView<'_>,
         ctx: &mut Ctx<'_>,
-    ) -> Vec<PublishedTally> {
+    ) -> Option<PublishedTally> {
         let body = &ballot.body;
         let Some(vote) = self.open.get_mut(&body.proposal) else {
             ctx.stats.dropped.stale += 1;
-            return Vec::new();
+            return None;
         };
         let Some(voter) = view
             .current
@@ -448,18 +448,18 @@ impl Votes {
             .filter(|e| e.joined <= vote.proposal.body.epoch)
         else {
             ctx.stats.dropped.not_member += 1;
-            return Vec::new();
+            return None;
         };
         if ballot.verify_with(&voter.identity, ctx.verifier).is_err() {
             ctx.stats.dropped.bad_signature += 1;
-            return Vec::new();
+            return None;
         }
         if vote.is_early(body.cluster, body.epoch, body.round, view) {
             // For a round this member has not reached: kept until it does.
             vote.early_ballots
                 .entry((body.round, body.voter))
                 .or_insert(ballot);
-            return Vec::new();
+            return None;
         }
         if body.cluster != view.cluster
             || body.epoch != vote.round_epoch
@@ -467,7 +467,7 @@ impl Votes {
             || !vote.authorities.contains(&view.me)
         {
             ctx.stats.dropped.stale += 1;
-            return Vec::new();
+            return None;
         }
         if let Some(published) = &vote.my_tally {
             // Counted already: the voter sends again because it has not seen our tally.
@@ -476,29 +476,29 @@ impl Votes {
                 let tally = Flooded::Tally(Box::new(published.clone()));
                 view.send_to(&tally, &[entry.addr], ctx);
             }
-            return Vec::new();
+            return None;
         }
         if vote.result.is_some() {
             ctx.stats.dropped.stale += 1;
-            return Vec::new();
+            return None;
         }
         match vote.ballots.get(&body.voter) {
             Some(held) if *held == ballot => {
                 ctx.stats.dropped.duplicate += 1;
-                return Vec::new();
+                return None;
             }
             Some(_) => {
                 // One ballot per member per round: a second, different one is not counted.
                 ctx.stats.dropped.second_ballot += 1;
-                return Vec::new();
+                return None;
             }
             None => {}
         }
         vote.ballots.insert(body.voter, ballot);
         if vote.ballots.len() >= vote.voters {
-            return vec![vote.tally(view, ctx)];
+            return Some(vote.tally(view, ctx));
         }
-        Vec::new()
+        None
     }
 
     /// Handles a flooded tally.
